@@ -1,0 +1,34 @@
+# InfoRidge: layer-wise information analysis of transformer LMs.
+# `snakemake --cores all` runs the embedded default (config.yaml); see README.md.
+
+from inforidge.config import ConfigError, validate_config
+
+
+# config.yaml is the default; `--configfile other.yaml` replaces it rather than being
+# deep-merged into it (a merge would silently add the default's runs to every experiment).
+if not workflow.overwrite_configfiles:
+
+    configfile: "config.yaml"
+
+
+
+# Validate once, before any job is scheduled: one message naming the key, no traceback.
+try:
+    CFG = validate_config(config)
+except ConfigError as err:
+    raise WorkflowError(f"invalid config: {err}") from None
+
+
+include: "workflow/rules/common.smk"
+include: "workflow/rules/data.smk"
+include: "workflow/rules/train.smk"
+include: "workflow/rules/activations.smk"
+include: "workflow/rules/mi.smk"
+include: "workflow/rules/tables.smk"
+include: "workflow/rules/figures.smk"
+
+
+rule all:
+    input:
+        all_outputs(),
+    default_target: True

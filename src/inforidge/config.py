@@ -1,0 +1,184 @@
+"""The typed experiment config: the one source of truth for keys, defaults and docs.
+
+``load_config`` turns the YAML mapping Snakemake reads into these dataclasses; any
+unknown key, wrong type or missing required field raises ``ConfigError`` naming its
+key path. ``inforidge config schema`` prints the documented key table generated from
+these classes (``workflow/schemas/config.md``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+
+from inforidge.configschema import ConfigError, build, doc
+
+__all__ = ["Config", "ConfigError", "load_config", "validate_config"]
+
+Device = Literal["auto", "cpu", "cuda"]
+
+
+@dataclass(frozen=True)
+class TaskConfig:
+    """One task: where its examples come from and how many per split."""
+
+    kind: Literal["arithmetic"] = doc("task implementation (see inforidge.tasks)")
+    seed: int = doc("seed of the split generator / subsampler", 0)
+    sizes: dict[str, int] = doc(
+        "examples per split (train, eval_id, eval_ood, probe_ood)",
+        factory=lambda: {"train": 4096, "eval_id": 512, "eval_ood": 512, "probe_ood": 512},
+    )
+    modulus: int = doc("arithmetic: in-distribution modulus K", 13)
+    ood_moduli: list[int] = doc(
+        "arithmetic: out-of-distribution moduli, drawn uniformly",
+        factory=lambda: [k for k in range(5, 26) if k != 13],
+    )
+    elements: int = doc("arithmetic: prompt length in elements (signal/noise alternate)", 10)
+    noise_range: int = doc("arithmetic: noise values are drawn from [0, noise_range)", 100)
+
+    def __post_init__(self) -> None:
+        if self.modulus in self.ood_moduli:
+            raise ValueError(f"ood_moduli must not contain the in-distribution modulus {self.modulus}")
+        if self.elements < 2 or self.elements % 2:
+            raise ValueError(f"elements must be an even number >= 2, got {self.elements}")
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """Which model to train: built from config (scratch) or loaded (pretrained)."""
+
+    source: Literal["scratch", "pretrained"] = doc("build a fresh model or load weights", "scratch")
+    name_or_path: str | None = doc("pretrained: hub id (gpt2, Qwen/Qwen2.5-0.5B, ...) or local path", None)
+    architecture: Literal["gpt2", "llama", "qwen2"] = doc("scratch: model family", "gpt2")
+    n_layer: int = doc("scratch: number of blocks L", 4)
+    n_embd: int = doc("scratch: hidden width", 64)
+    n_head: int = doc("scratch: attention heads", 4)
+    n_positions: int = doc("scratch: maximum context length", 32)
+
+    def __post_init__(self) -> None:
+        if self.source == "pretrained" and not self.name_or_path:
+            raise ValueError("model.name_or_path is required when model.source is 'pretrained'")
+        if self.n_embd % self.n_head:
+            raise ValueError(f"model.n_embd ({self.n_embd}) must be divisible by model.n_head ({self.n_head})")
+
+
+@dataclass(frozen=True)
+class TrainingConfig:
+    """Optimization and the checkpoint schedule."""
+
+    steps: int = doc("total optimizer steps", 300)
+    checkpoints: list[int] | None = doc("explicit checkpoint steps (0 is always added)", None)
+    checkpoint_count: int = doc("if checkpoints is null: this many log-spaced steps, plus 0", 5)
+    batch_size: int = doc("examples per micro-batch", 64)
+    grad_accum: int = doc("micro-batches per optimizer step", 1)
+    lr: float = doc("peak learning rate (AdamW)", 3e-3)
+    weight_decay: float = doc("AdamW weight decay", 0.01)
+    warmup_steps: int = doc("linear warmup steps", 20)
+    schedule: Literal["cosine", "linear", "constant"] = doc("decay after warmup", "cosine")
+    precision: Literal["auto", "fp32", "bf16", "fp16"] = doc("auto: bf16 autocast on CUDA, fp32 on CPU", "auto")
+    eval_examples: int = doc("examples per eval split for per-checkpoint accuracy", 256)
+
+    def __post_init__(self) -> None:
+        if self.steps < 1:
+            raise ValueError(f"training.steps must be >= 1, got {self.steps}")
+        bad = [s for s in self.checkpoints or [] if not 0 <= s <= self.steps]
+        if bad:
+            raise ValueError(f"training.checkpoints {bad} lie outside [0, training.steps={self.steps}]")
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """A named run: model × task × training settings × seed."""
+
+    task: str = doc("name of an entry in `tasks`")
+    model: ModelConfig = doc("the model", factory=ModelConfig)
+    training: TrainingConfig = doc("training settings", factory=TrainingConfig)
+    seed: int = doc("training seed (init, data order)", 0)
+
+
+@dataclass(frozen=True)
+class ActivationsConfig:
+    """What hidden states are dumped, per checkpoint and eval split."""
+
+    sites: list[Literal["resid_post", "final_norm"]] = doc(
+        "hook sites to store", factory=lambda: ["resid_post", "final_norm"]
+    )
+    target: Literal["second_pass", "lookup"] = doc("how Y (target embedding) is computed", "second_pass")
+    dtype: Literal["float16", "float32"] = doc("storage dtype of the NPY shards", "float16")
+    batch_size: int = doc("examples per forward pass", 64)
+    shard_mb: int = doc("maximum NPY shard size in MiB", 256)
+    max_examples: int | None = doc("cap on examples per split (null: all)", None)
+
+
+@dataclass(frozen=True)
+class MIConfig:
+    """Matrix-based Rényi mutual information settings (METHOD.md)."""
+
+    kernels: list[Literal["gaussian", "laplacian", "polynomial", "linear"]] = doc(
+        "kernel sweep (the paper's ablation); one MI table row set per kernel", factory=lambda: ["gaussian"]
+    )
+    sigma: float | Literal["median", "silverman"] = doc("kernel bandwidth or a bandwidth rule", 1.0)
+    alpha: float = doc("Rényi order; 1 is von Neumann (explicit branch)", 1.0)
+    normalize: Literal["l2"] | None = doc("row preprocessing; null disables", "l2")
+    base: float = doc("logarithm base (2: bits)", 2.0)
+    n_samples: int | None = doc("examples per estimate (null: all)", 256)
+    seeds: list[int] = doc("subsample seeds (mean and spread are reported)", factory=lambda: [0, 1, 2])
+    permutations: int = doc("permutation-null shuffles per estimate (0 disables correction)", 5)
+    increments: bool = doc("also estimate the incremental gain I(ΔZ_l; Y)", True)
+
+    def __post_init__(self) -> None:
+        if self.alpha <= 0:
+            raise ValueError(f"mi.alpha must be > 0, got {self.alpha}")
+        if not self.seeds:
+            raise ValueError("mi.seeds must name at least one seed")
+
+
+@dataclass(frozen=True)
+class FiguresConfig:
+    """Cosmetic figure settings (changing them reruns only figures)."""
+
+    formats: list[Literal["png", "pdf", "svg"]] = doc("file formats written per figure", factory=lambda: ["png"])
+    dpi: int = doc("raster resolution", 120)
+    palette: str = doc("seaborn palette (colorblind-safe by default)", "colorblind")
+
+
+@dataclass(frozen=True)
+class Config:
+    """The whole experiment."""
+
+    device: Device = doc("auto: CUDA when present, else CPU", "auto")
+    tasks: dict[str, TaskConfig] = doc("named tasks", factory=dict)
+    runs: dict[str, RunConfig] = doc("named runs", factory=dict)
+    activations: ActivationsConfig = doc("activation dumping", factory=ActivationsConfig)
+    mi: MIConfig = doc("mutual information estimation", factory=MIConfig)
+    figures: FiguresConfig = doc("figures", factory=FiguresConfig)
+
+    def __post_init__(self) -> None:
+        if not self.runs:
+            raise ValueError("runs: at least one run is required")
+        for name, run in self.runs.items():
+            if run.task not in self.tasks:
+                raise ValueError(f"runs.{name}.task: unknown task {run.task!r} (tasks: {sorted(self.tasks)})")
+
+
+def validate_config(data: dict[str, Any]) -> Config:
+    """Validate a raw config mapping; raises ConfigError naming the key path."""
+    return build(Config, data, "")
+
+
+def load_config(path: str | Path) -> Config:
+    """Read and validate a YAML config file."""
+    with open(path) as fh:
+        data = yaml.safe_load(fh) or {}
+    try:
+        return validate_config(data)
+    except ConfigError as err:
+        raise ConfigError(f"{path}: {err}") from None
+
+
+def as_dict(section: Any) -> dict[str, Any]:
+    """Plain-dict form of a config section (what rules pass through ``params:``)."""
+    return asdict(section)

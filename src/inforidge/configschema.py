@@ -1,0 +1,136 @@
+"""Turning plain YAML data into typed dataclass configs, with errors that name the key.
+
+Generic over any dataclass tree: each field's type annotation says what is accepted,
+its default makes it optional, and ``metadata["doc"]`` documents it. Used by
+``inforidge.config``; kept apart so the schema machinery and the schema itself stay
+separately readable.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import types
+import typing
+from typing import Any, Literal, Union
+
+
+class ConfigError(ValueError):
+    """A user-facing configuration error; the message names the offending key path."""
+
+
+def doc(text: str, default: Any = dataclasses.MISSING, *, factory: Any = dataclasses.MISSING) -> Any:
+    """A dataclass field with a description (and optionally a default or default factory)."""
+    if factory is not dataclasses.MISSING:
+        return dataclasses.field(default_factory=factory, metadata={"doc": text})
+    return dataclasses.field(default=default, metadata={"doc": text})
+
+
+def build(cls: type, data: Any, path: str) -> Any:
+    """Convert ``data`` into an instance of dataclass ``cls``, validating every key."""
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path or 'config'}: expected a mapping, got {type(data).__name__}")
+    hints = typing.get_type_hints(cls)
+    fields = {f.name: f for f in dataclasses.fields(cls) if f.init}
+    unknown = sorted(set(data) - set(fields))
+    if unknown:
+        raise ConfigError(f"{_join(path, unknown[0])}: unknown key (known keys: {', '.join(sorted(fields))})")
+    values = {}
+    for name, field in fields.items():
+        key = _join(path, name)
+        if name in data:
+            values[name] = convert(hints[name], data[name], key)
+        elif field.default is dataclasses.MISSING and field.default_factory is dataclasses.MISSING:
+            raise ConfigError(f"{key}: required key is missing ({field.metadata.get('doc', '')})")
+    try:
+        return cls(**values)
+    except ConfigError:
+        raise
+    except ValueError as err:  # __post_init__ cross-field checks
+        raise ConfigError(f"{path or 'config'}: {err}") from None
+
+
+def convert(tp: Any, value: Any, path: str) -> Any:
+    """Check ``value`` against type annotation ``tp`` and convert containers/dataclasses."""
+    origin, args = typing.get_origin(tp), typing.get_args(tp)
+    if tp is Any:
+        return value
+    if origin in (Union, types.UnionType):
+        return _convert_union(args, value, path)
+    if origin is Literal:
+        if value not in args:
+            raise ConfigError(f"{path}: must be one of {list(args)}, got {value!r}")
+        return value
+    if dataclasses.is_dataclass(tp):
+        return build(tp, value, path)
+    if origin in (list, tuple):
+        if not isinstance(value, (list, tuple)):
+            raise ConfigError(f"{path}: expected a list, got {type(value).__name__} {value!r}")
+        items = [convert(args[0], v, f"{path}[{i}]") for i, v in enumerate(value)]
+        return items if origin is list else tuple(items)
+    if origin is dict:
+        if not isinstance(value, dict):
+            raise ConfigError(f"{path}: expected a mapping, got {type(value).__name__}")
+        return {convert(args[0], k, path): convert(args[1], v, _join(path, str(k))) for k, v in value.items()}
+    return _convert_scalar(tp, value, path)
+
+
+def _convert_union(args: tuple, value: Any, path: str) -> Any:
+    if value is None and type(None) in args:
+        return None
+    errors = []
+    for option in (a for a in args if a is not type(None)):
+        try:
+            return convert(option, value, path)
+        except ConfigError as err:
+            errors.append(str(err).removeprefix(f"{path}: "))
+    raise ConfigError(f"{path}: {' / '.join(errors)}")
+
+
+def _convert_scalar(tp: type, value: Any, path: str) -> Any:
+    # bool is an int subclass in Python; a config "true" for an int field is a mistake.
+    if tp is float and isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    if tp in (int, str, bool) and type(value) is tp:
+        return value
+    raise ConfigError(f"{path}: expected {tp.__name__}, got {type(value).__name__} {value!r}")
+
+
+def _join(path: str, key: str) -> str:
+    return f"{path}.{key}" if path else key
+
+
+def describe(cls: type, prefix: str = "") -> list[tuple[str, str, str, str]]:
+    """Flatten a dataclass tree into (key path, type, default, description) rows."""
+    rows = []
+    hints = typing.get_type_hints(cls)
+    for field in dataclasses.fields(cls):
+        key, tp = _join(prefix, field.name), hints[field.name]
+        default = _default_repr(field)
+        rows.append((key, _type_name(tp), default, field.metadata.get("doc", "")))
+        nested = _nested_dataclass(tp)
+        if nested is not None:
+            rows.extend(describe(nested, key + (".<name>" if typing.get_origin(tp) is dict else "")))
+    return rows
+
+
+def _nested_dataclass(tp: Any) -> type | None:
+    if dataclasses.is_dataclass(tp):
+        return tp
+    for arg in typing.get_args(tp):
+        found = _nested_dataclass(arg)
+        if found is not None:
+            return found
+    return None
+
+
+def _default_repr(field: dataclasses.Field) -> str:
+    if field.default is not dataclasses.MISSING:
+        return repr(field.default)
+    if field.default_factory is not dataclasses.MISSING:
+        value = field.default_factory()
+        return "(see fields)" if dataclasses.is_dataclass(value) else repr(value)
+    return "required"
+
+
+def _type_name(tp: Any) -> str:
+    return str(tp).replace("typing.", "") if typing.get_origin(tp) else getattr(tp, "__name__", str(tp))

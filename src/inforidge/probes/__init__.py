@@ -1,0 +1,7 @@
+"""Functional probes of a trained model (METHOD.md, "Probes").
+
+- ``residual_scaling``: fit one non-negative scale per block on the residual update,
+  weights frozen, to see which layers ID and OOD data want to amplify or damp;
+- ``early_exit``: logit lens, the final norm and LM head applied to every layer;
+- ``attention``: where the last prompt position attends (signal tokens vs. itself).
+"""

@@ -1,0 +1,80 @@
+"""The synthetic arithmetic-progression task (the paper's controlled task).
+
+A prompt alternates signal and noise numbers: ``s0 n0 s1 n1 ... s4 n4`` with
+s_t = (start + t·step) mod K and random noise n_t. The target is the next signal value
+s_5. In-distribution uses K = ``modulus`` (13); out-of-distribution draws K from
+``ood_moduli`` (by default {5..25} minus 13). Numbers are bare words ("7"), so a
+word-level tokenizer gives one token per element and GPT-2's BPE encodes " 7" as one
+token: the first target token carries the answer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from inforidge.tasks.base import check_split_frame
+
+
+@dataclass(frozen=True)
+class ArithmeticTask:
+    """Arithmetic progression mod K with interleaved noise.
+
+    Attributes:
+        modulus: in-distribution K.
+        ood_moduli: moduli sampled uniformly for out-of-distribution examples.
+        elements: prompt length in elements (signal and noise alternate; even).
+        noise_range: noise values are drawn from [0, noise_range).
+        sizes: number of examples per split.
+        seed: base seed; each split derives its own stream from it.
+    """
+
+    modulus: int
+    ood_moduli: tuple[int, ...]
+    elements: int
+    noise_range: int
+    sizes: dict[str, int]
+    seed: int
+
+    train_split = "train"
+    eval_splits = {"id": "eval_id", "ood": "eval_ood"}
+    probe_splits = {"id": "train", "ood": "probe_ood"}
+
+    def split_names(self) -> list[str]:
+        """train, eval_id, eval_ood and probe_ood (OOD data for fitting probes)."""
+        return ["train", "eval_id", "eval_ood", "probe_ood"]
+
+    def vocabulary(self) -> list[str]:
+        """Every word the task can emit (for building a word-level tokenizer)."""
+        top = max(self.noise_range, self.modulus, *self.ood_moduli)
+        return [str(v) for v in range(top)]
+
+    def build_split(self, split: str) -> pd.DataFrame:
+        """Generate one split deterministically from (seed, split)."""
+        if split not in self.split_names():
+            raise ValueError(f"unknown split {split!r} for task arithmetic; known: {self.split_names()}")
+        # Separate deterministic streams per split, independent of generation order.
+        rng = np.random.default_rng([self.seed, self.split_names().index(split)])
+        ood = split in ("eval_ood", "probe_ood")
+        rows = [self._example(rng, i, ood) for i in range(self.sizes[split])]
+        return check_split_frame(pd.DataFrame(rows), split)
+
+    def _example(self, rng: np.random.Generator, example_id: int, ood: bool) -> dict:
+        k = int(rng.choice(self.ood_moduli)) if ood else self.modulus
+        start, step = int(rng.integers(0, k)), int(rng.integers(1, k))
+        n_signals = self.elements // 2
+        signals = [(start + t * step) % k for t in range(n_signals + 1)]
+        noise = rng.integers(0, self.noise_range, size=n_signals)
+        words = [str(v) for pair in zip(signals[:-1], noise) for v in pair]
+        return {
+            "example_id": example_id,
+            "prompt": " ".join(words),
+            "target": f" {signals[-1]}",
+            "answer": str(signals[-1]),
+            "signal_positions": list(range(0, self.elements, 2)),
+            "modulus": k,
+            "start": start,
+            "step": step,
+        }

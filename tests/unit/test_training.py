@@ -1,0 +1,66 @@
+"""Training as a chain of segments reaches the same weights as one continuous run."""
+
+import pytest
+import torch
+from transformers import AutoModelForCausalLM
+
+from inforidge import training
+from inforidge.config import ModelConfig, RunConfig, TrainingConfig
+from inforidge.training import SegmentData, batch_order, initialize_run, read_metrics, train_segment
+
+
+@pytest.fixture(scope="module")
+def setup(tiny_task):
+    data = SegmentData(tiny_task.build_split("train"),
+                       {"id": tiny_task.build_split("eval_id"), "ood": tiny_task.build_split("eval_ood")})
+    run = RunConfig(task="arith", model=ModelConfig(n_layer=2, n_embd=32, n_head=2),
+                    training=TrainingConfig(steps=8, batch_size=16, grad_accum=2, warmup_steps=2, eval_examples=32))
+    return run, data, tiny_task.vocabulary()
+
+
+def weights(path):
+    return AutoModelForCausalLM.from_pretrained(path).state_dict()
+
+
+def test_chain_equals_continuous_run(tmp_path, setup):
+    run, data, vocab = setup
+    initialize_run(run, vocab, data, tmp_path / "step-0", device="cpu")
+    train_segment(run, data, tmp_path / "step-0", tmp_path / "continuous-8", 8, device="cpu")
+    train_segment(run, data, tmp_path / "step-0", tmp_path / "step-3", 3, device="cpu")
+    train_segment(run, data, tmp_path / "step-3", tmp_path / "chained-8", 8, device="cpu")
+    a, b = weights(tmp_path / "continuous-8"), weights(tmp_path / "chained-8")
+    assert a.keys() == b.keys()
+    for key in a:
+        torch.testing.assert_close(a[key], b[key], rtol=0, atol=1e-6, msg=key)
+    assert not torch.equal(a["transformer.h.0.mlp.c_fc.weight"], weights(tmp_path / "step-0")["transformer.h.0.mlp.c_fc.weight"])
+
+
+def test_checkpoint_is_loadable_with_metrics(tmp_path, setup):
+    run, data, vocab = setup
+    initialize_run(run, vocab, data, tmp_path / "step-0", device="cpu")
+    metrics = read_metrics(tmp_path / "step-0")
+    assert metrics["step"] == 0 and 0 <= metrics["id_accuracy"] <= 1 and 0 <= metrics["ood_accuracy"] <= 1
+    AutoModelForCausalLM.from_pretrained(tmp_path / "step-0")
+
+
+def test_killed_segment_leaves_nothing_complete_and_rerun_succeeds(tmp_path, setup, monkeypatch):
+    run, data, vocab = setup
+    initialize_run(run, vocab, data, tmp_path / "step-0", device="cpu")
+
+    def crash(*args, **kwargs):
+        raise KeyboardInterrupt("simulated kill")
+
+    monkeypatch.setattr(training, "_evaluate", crash)
+    with pytest.raises(KeyboardInterrupt):
+        train_segment(run, data, tmp_path / "step-0", tmp_path / "step-4", 4, device="cpu")
+    assert not (tmp_path / "step-4").exists()
+    monkeypatch.undo()
+    train_segment(run, data, tmp_path / "step-0", tmp_path / "step-4", 4, device="cpu")
+    assert read_metrics(tmp_path / "step-4")["step"] == 4
+    assert not list(tmp_path.glob(".step-4.tmp-*"))
+
+
+def test_batch_order_covers_each_epoch_once():
+    seen = sorted(int(i) for step in range(4) for i in batch_order(seed=3, step=step, batch_size=8, n_examples=32))
+    assert seen == list(range(32))
+    assert (batch_order(3, 5, 8, 32) == batch_order(3, 5, 8, 32)).all()

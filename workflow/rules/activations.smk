@@ -1,0 +1,23 @@
+# Hidden states of every checkpoint on every eval split: NPY shards + meta + manifest.
+
+
+rule activations:
+    output:
+        f"{RESULTS}/runs/{{run}}/activations/step-{{step}}/{{split}}/manifest.json",
+    input:
+        checkpoint=lambda w: checkpoint_dir(w.run, w.step),
+        examples=lambda w: data_path(run_cfg(w.run).task, w.split),
+        code=package_files("activations", "architecture.py", "batching.py", "encoding.py"),
+    params:
+        activations=as_dict(CFG.activations),
+        device=CFG.device,
+    log:
+        f"logs/activations/{{run}}/step-{{step}}/{{split}}.log",
+    benchmark:
+        f"benchmarks/results/activations/{{run}}/step-{{step}}/{{split}}.tsv"
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=30,
+    script:
+        "../scripts/activations.py"

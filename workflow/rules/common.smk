@@ -1,0 +1,78 @@
+# Helpers shared by the rules: path templates, checkpoint schedules, config slices.
+from pathlib import Path
+
+from inforidge.config import as_dict
+from inforidge.schedule import checkpoint_steps, previous_step
+from inforidge.tasks import build_task
+
+RESULTS = "results"
+PKG = Path(workflow.basedir) / "src" / "inforidge"
+
+
+wildcard_constraints:
+    run="[A-Za-z0-9_.-]+",
+    task="[A-Za-z0-9_.-]+",
+    split="[A-Za-z0-9_]+",
+    step=r"\d+",
+
+
+def package_files(*names):
+    """Library files a stage depends on: declared as inputs so code edits rerun it."""
+    files = []
+    for name in names:
+        path = PKG / name
+        files.extend(sorted(map(str, path.rglob("*.py"))) if path.is_dir() else [str(path)])
+    return files
+
+
+def run_cfg(run):
+    return CFG.runs[run]
+
+
+def task_of(run):
+    return build_task(CFG.tasks[run_cfg(run).task])
+
+
+def steps_of(run):
+    return checkpoint_steps(run_cfg(run).training)
+
+
+def eval_splits(run):
+    """Held-out splits analysed per checkpoint (activations, MI)."""
+    return list(task_of(run).eval_splits.values())
+
+
+def split_role(run, split):
+    """'id' / 'ood' for an eval split name."""
+    return {v: k for k, v in task_of(run).eval_splits.items()}[split]
+
+
+def checkpoint_dir(run, step):
+    return f"{RESULTS}/runs/{run}/checkpoints/step-{step}"
+
+
+def data_path(task, split):
+    return f"{RESULTS}/data/{task}/{split}.parquet"
+
+
+def mi_outputs():
+    return [
+        f"{RESULTS}/runs/{run}/mi/step-{step}/{split}.parquet"
+        for run in CFG.runs
+        for step in steps_of(run)
+        for split in eval_splits(run)
+    ]
+
+
+def checkpoint_outputs():
+    return [checkpoint_dir(run, step) for run in CFG.runs for step in steps_of(run)]
+
+
+def all_outputs():
+    return [
+        f"{RESULTS}/tables/mi.parquet",
+        f"{RESULTS}/tables/training.parquet",
+        f"{RESULTS}/tables/runs.parquet",
+        f"{RESULTS}/figures/mi_by_layer.png",
+        f"{RESULTS}/figures/training.png",
+    ]

@@ -1,0 +1,23 @@
+# Matrix-based Renyi MI per site, layer (and increment), subsample seed and kernel.
+
+
+rule mi:
+    output:
+        f"{RESULTS}/runs/{{run}}/mi/step-{{step}}/{{split}}.parquet",
+    input:
+        manifest=f"{RESULTS}/runs/{{run}}/activations/step-{{step}}/{{split}}/manifest.json",
+        code=package_files("mi", "activations"),
+    params:
+        mi=as_dict(CFG.mi),
+        device=CFG.device,
+        table_keys=lambda w: {"run": w.run, "step": int(w.step), "split": w.split, "split_role": split_role(w.run, w.split)},
+    log:
+        f"logs/mi/{{run}}/step-{{step}}/{{split}}.log",
+    benchmark:
+        f"benchmarks/results/mi/{{run}}/step-{{step}}/{{split}}.tsv"
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=30,
+    script:
+        "../scripts/mi.py"

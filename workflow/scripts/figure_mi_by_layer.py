@@ -1,0 +1,11 @@
+"""MI vs layer, one line per checkpoint, ID and OOD panels."""
+
+import pandas as pd
+
+from inforidge import plots
+from inforidge.jobs import job
+
+with job(snakemake):
+    plots.style(snakemake.params.figures["palette"])
+    fig = plots.mi_by_layer(pd.read_parquet(snakemake.input.table))
+    plots.save_figure(fig, snakemake.output, snakemake.params.figures["dpi"])

@@ -1,0 +1,13 @@
+"""Collect per-checkpoint metrics into results/tables/training.parquet."""
+
+from pathlib import Path
+
+from inforidge.jobs import job
+from inforidge.tables import training_table, write_table
+
+with job(snakemake) as log:
+    checkpoints = list(snakemake.input.checkpoints)
+    run_names = [Path(c).parent.parent.name for c in checkpoints]  # results/runs/{run}/checkpoints/step-k
+    frame = training_table(checkpoints, run_names, snakemake.params.runs)
+    write_table(frame, snakemake.output[0], "training")
+    log.info("training table: %d rows", len(frame))
