@@ -24,6 +24,7 @@ include: "workflow/rules/data.smk"
 include: "workflow/rules/train.smk"
 include: "workflow/rules/activations.smk"
 include: "workflow/rules/mi.smk"
+include: "workflow/rules/probes.smk"
 include: "workflow/rules/tables.smk"
 include: "workflow/rules/figures.smk"
 

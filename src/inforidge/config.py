@@ -25,7 +25,7 @@ Device = Literal["auto", "cpu", "cuda"]
 class TaskConfig:
     """One task: where its examples come from and how many per split."""
 
-    kind: Literal["arithmetic"] = doc("task implementation (see inforidge.tasks)")
+    kind: Literal["arithmetic", "clutrr", "ecqa", "text"] = doc("task implementation (see inforidge.tasks, docs/tasks.md)")
     seed: int = doc("seed of the split generator / subsampler", 0)
     sizes: dict[str, int] = doc(
         "examples per split (train, eval_id, eval_ood, probe_ood)",
@@ -38,8 +38,36 @@ class TaskConfig:
     )
     elements: int = doc("arithmetic: prompt length in elements (signal/noise alternate)", 10)
     noise_range: int = doc("arithmetic: noise values are drawn from [0, noise_range)", 100)
+    dataset: str | None = doc(
+        "clutrr/ecqa/text: hub dataset id or local .jsonl/.json/.csv/.parquet file or directory "
+        "(null: CLUTRR/v1 for clutrr, yangdong/ecqa for ecqa)", None,
+    )
+    dataset_config: str | None = doc("hub dataset configuration (null: clutrr uses gen_train234_test2to10)", None)
+    max_id_hops: int = doc("clutrr: chains of at most this many hops are in-distribution, longer ones OOD", 3)
+    ood_fraction: float = doc("ecqa: fraction of question concepts (q_concept) held out as OOD", 0.2)
+    columns: dict[str, str] = doc(
+        "text: column mapping; prompt and target required, optional ood (boolean column) or split "
+        "(column whose values are split names)", factory=dict,
+    )
+    answer_map: dict[str, str] = doc(
+        "clutrr/text: rename answers before building targets (e.g. merge classes whose first tokens collide)",
+        factory=dict,
+    )
 
     def __post_init__(self) -> None:
+        if self.kind == "text":
+            missing = [k for k in ("prompt", "target") if k not in self.columns]
+            if missing or not self.dataset:
+                raise ValueError(f"kind 'text' needs dataset and columns.prompt/columns.target (missing: {missing or ['dataset']})")
+            unknown = sorted(set(self.columns) - {"prompt", "target", "ood", "split"})
+            if unknown:
+                raise ValueError(f"columns: unknown role(s) {unknown} (known: prompt, target, ood, split)")
+            if "ood" in self.columns and "split" in self.columns:
+                raise ValueError("columns: give either ood or split, not both")
+        if self.max_id_hops < 1:
+            raise ValueError(f"max_id_hops must be >= 1, got {self.max_id_hops}")
+        if not 0 < self.ood_fraction < 1:
+            raise ValueError(f"ood_fraction must lie in (0, 1), got {self.ood_fraction}")
         if self.modulus in self.ood_moduli:
             raise ValueError(f"ood_moduli must not contain the in-distribution modulus {self.modulus}")
         if self.elements < 2 or self.elements % 2:
@@ -90,6 +118,26 @@ class TrainingConfig:
 
 
 @dataclass(frozen=True)
+class StageResources:
+    """Cluster resources of one heavy stage (retries scale mem_mb and runtime by attempt)."""
+
+    threads: int = doc("CPU threads", 2)
+    mem_mb: int = doc("memory in MiB on the first attempt", 4000)
+    runtime: int = doc("wall-clock minutes on the first attempt", 60)
+    gpu: int = doc("GPUs (0: CPU job)", 0)
+
+
+@dataclass(frozen=True)
+class RunResources:
+    """Per-stage resources of a run (model size drives them)."""
+
+    train: StageResources = doc("one training segment", factory=StageResources)
+    activations: StageResources = doc("one activation dump", factory=lambda: StageResources(threads=1, runtime=30))
+    mi: StageResources = doc("one MI job (all layers of one dump)", factory=lambda: StageResources(threads=1, runtime=30))
+    probes: StageResources = doc("one probe job", factory=lambda: StageResources(threads=1, runtime=30))
+
+
+@dataclass(frozen=True)
 class RunConfig:
     """A named run: model × task × training settings × seed."""
 
@@ -97,6 +145,7 @@ class RunConfig:
     model: ModelConfig = doc("the model", factory=ModelConfig)
     training: TrainingConfig = doc("training settings", factory=TrainingConfig)
     seed: int = doc("training seed (init, data order)", 0)
+    resources: RunResources = doc("cluster resources per stage", factory=RunResources)
 
 
 @dataclass(frozen=True)
@@ -136,6 +185,41 @@ class MIConfig:
             raise ValueError("mi.seeds must name at least one seed")
 
 
+ProbeSteps = Literal["all", "final"]
+
+
+@dataclass(frozen=True)
+class ResidualScalingConfig:
+    """Trainable per-block residual scales β fitted on ID and on OOD data (weights frozen)."""
+
+    enabled: bool = doc("run this probe", True)
+    checkpoints: ProbeSteps = doc("probe every checkpoint or only the final one", "final")
+    steps: int = doc("optimizer steps per fit", 150)
+    lr: float = doc("Adam learning rate for β", 0.05)
+    batch_size: int = doc("examples per step", 64)
+    seeds: list[int] = doc("fit seeds (data order); bands in figures", factory=lambda: [0, 1, 2])
+    record_every: int = doc("record β every this many steps", 10)
+
+
+@dataclass(frozen=True)
+class ReadoutProbeConfig:
+    """A probe that reads the frozen model (early exit, attention)."""
+
+    enabled: bool = doc("run this probe", True)
+    checkpoints: ProbeSteps = doc("probe every checkpoint or only the final one", "all")
+    batch_size: int = doc("examples per forward pass", 64)
+    max_examples: int | None = doc("cap on examples per eval split (null: all)", None)
+
+
+@dataclass(frozen=True)
+class ProbesConfig:
+    """Functional probes (METHOD.md, Probes)."""
+
+    residual_scaling: ResidualScalingConfig = doc("residual scaling under distribution shift", factory=ResidualScalingConfig)
+    early_exit: ReadoutProbeConfig = doc("logit lens per layer (the paper's Table 1)", factory=ReadoutProbeConfig)
+    attention: ReadoutProbeConfig = doc("attention mass on signal vs last token (Table 2)", factory=ReadoutProbeConfig)
+
+
 @dataclass(frozen=True)
 class FiguresConfig:
     """Cosmetic figure settings (changing them reruns only figures)."""
@@ -154,6 +238,7 @@ class Config:
     runs: dict[str, RunConfig] = doc("named runs", factory=dict)
     activations: ActivationsConfig = doc("activation dumping", factory=ActivationsConfig)
     mi: MIConfig = doc("mutual information estimation", factory=MIConfig)
+    probes: ProbesConfig = doc("functional probes", factory=ProbesConfig)
     figures: FiguresConfig = doc("figures", factory=FiguresConfig)
 
     def __post_init__(self) -> None:

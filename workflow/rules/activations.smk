@@ -15,9 +15,8 @@ rule activations:
         f"logs/activations/{{run}}/step-{{step}}/{{split}}.log",
     benchmark:
         f"benchmarks/results/activations/{{run}}/step-{{step}}/{{split}}.tsv"
-    threads: 1
+    threads: stage_threads("activations")
     resources:
-        mem_mb=4000,
-        runtime=30,
+        **stage_resources("activations"),
     script:
         "../scripts/activations.py"

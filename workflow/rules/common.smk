@@ -29,6 +29,31 @@ def run_cfg(run):
     return CFG.runs[run]
 
 
+def run_params(run):
+    """A run's settings as rule params; resources excluded so they never trigger reruns."""
+    settings = as_dict(run_cfg(run))
+    del settings["resources"]
+    return settings
+
+
+def all_run_params():
+    return {name: run_params(name) for name in CFG.runs}
+
+
+def stage_resources(stage):
+    """Rule resources for a heavy stage from the run's config; retries scale memory and time."""
+    res = lambda w: getattr(run_cfg(w.run).resources, stage)
+    return dict(
+        mem_mb=lambda w, attempt: res(w).mem_mb * attempt,
+        runtime=lambda w, attempt: res(w).runtime * attempt,
+        gpu=lambda w: res(w).gpu,
+    )
+
+
+def stage_threads(stage):
+    return lambda w: getattr(run_cfg(w.run).resources, stage).threads
+
+
 def task_of(run):
     return build_task(CFG.tasks[run_cfg(run).task])
 
@@ -61,6 +86,26 @@ def mi_outputs():
         for run in CFG.runs
         for step in steps_of(run)
         for split in eval_splits(run)
+    ]
+
+
+PROBE_FILES = {
+    "residual_scaling_betas": "residual_scaling",
+    "residual_scaling_accuracy": "residual_scaling",
+    "early_exit": "early_exit",
+    "attention": "attention",
+}
+
+
+def probe_outputs(probe):
+    """Per-job outputs of one probe file kind (empty when the probe is disabled)."""
+    settings = getattr(CFG.probes, PROBE_FILES[probe])
+    if not settings.enabled:
+        return []
+    return [
+        f"{RESULTS}/runs/{run}/probes/step-{step}/{probe}.parquet"
+        for run in CFG.runs
+        for step in (steps_of(run) if settings.checkpoints == "all" else steps_of(run)[-1:])
     ]
 
 

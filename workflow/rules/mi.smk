@@ -15,9 +15,8 @@ rule mi:
         f"logs/mi/{{run}}/step-{{step}}/{{split}}.log",
     benchmark:
         f"benchmarks/results/mi/{{run}}/step-{{step}}/{{split}}.tsv"
-    threads: 1
+    threads: stage_threads("mi")
     resources:
-        mem_mb=4000,
-        runtime=30,
+        **stage_resources("mi"),
     script:
         "../scripts/mi.py"

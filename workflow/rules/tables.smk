@@ -8,7 +8,7 @@ rule table_mi:
         parts=mi_outputs(),
         code=package_files("tables.py"),
     params:
-        runs=lambda w: {name: as_dict(run) for name, run in CFG.runs.items()},
+        runs=all_run_params(),
     log:
         "logs/tables/mi.log",
     localrule: True
@@ -23,7 +23,7 @@ rule table_training:
         checkpoints=checkpoint_outputs(),
         code=package_files("tables.py"),
     params:
-        runs=lambda w: {name: as_dict(run) for name, run in CFG.runs.items()},
+        runs=all_run_params(),
     log:
         "logs/tables/training.log",
     localrule: True
@@ -37,7 +37,7 @@ rule table_runs:
     input:
         code=package_files("tables.py"),
     params:
-        runs=lambda w: {name: as_dict(run) for name, run in CFG.runs.items()},
+        runs=all_run_params(),
         tasks=lambda w: {name: as_dict(task) for name, task in CFG.tasks.items()},
     log:
         "logs/tables/runs.log",

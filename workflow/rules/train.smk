@@ -18,7 +18,7 @@ rule train:
         unpack(train_inputs),
         code=package_files("training.py", "modeling.py", "batching.py", "tokenization.py", "schedule.py", "evaluation.py"),
     params:
-        run=lambda w: as_dict(run_cfg(w.run)),
+        run=lambda w: run_params(w.run),
         device=CFG.device,
         eval_splits=lambda w: task_of(w.run).eval_splits,
         train_split=lambda w: task_of(w.run).train_split,
@@ -27,9 +27,8 @@ rule train:
         f"logs/train/{{run}}/step-{{step}}.log",
     benchmark:
         f"benchmarks/results/train/{{run}}/step-{{step}}.tsv"
-    threads: 2
+    threads: stage_threads("train")
     resources:
-        mem_mb=4000,
-        runtime=60,
+        **stage_resources("train"),
     script:
         "../scripts/train.py"
