@@ -36,7 +36,12 @@ def encode_example(tokenizer: PreTrainedTokenizerBase, prompt: str, target: str)
     full_ids = tokenizer(prompt + target, add_special_tokens=False)["input_ids"]
     if full_ids[: len(prompt_ids)] != prompt_ids or len(full_ids) <= len(prompt_ids):
         raise ValueError(f"target {target!r} does not tokenize as a continuation of prompt {prompt!r}")
-    return EncodedExample(prompt_ids=list(prompt_ids), target_ids=list(full_ids[len(prompt_ids):]))
+    target_ids = list(full_ids[len(prompt_ids):])
+    # Llama-3 and Qwen2 pre-tokenizers split " 12" into " " + "12": the bare space
+    # carries no answer, so it joins the prompt and the answer token is predicted next.
+    if len(target_ids) > 1 and not tokenizer.decode(target_ids[:1]).strip():
+        prompt_ids, target_ids = [*prompt_ids, target_ids[0]], target_ids[1:]
+    return EncodedExample(prompt_ids=list(prompt_ids), target_ids=target_ids)
 
 
 def word_to_token_positions(tokenizer: PreTrainedTokenizerBase, prompt: str, words: list[int]) -> list[int]:

@@ -3,7 +3,8 @@
 Scratch models are built from a Hugging Face config of the chosen family; pretrained
 ones load by hub id or local path with ``AutoModelForCausalLM``. Either way the result
 is saved with ``save_pretrained`` as checkpoint step 0, so later stages only ever
-load local checkpoints.
+load local checkpoints. Training-time wrappers live here too: gradient checkpointing
+and LoRA adapters (peft), which are merged back into plain weights before saving.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from transformers import (
     Qwen2Config,
 )
 
-from inforidge.config import ModelConfig
+from inforidge.config import LoraSettings, ModelConfig, TrainingConfig
 from inforidge.tokenization import build_word_tokenizer
 
 
@@ -68,3 +69,53 @@ def load_model(path: str, device: str | torch.device = "cpu") -> tuple[PreTraine
     tokenizer.padding_side = "right"
     model = AutoModelForCausalLM.from_pretrained(path)
     return model.to(device).eval(), tokenizer
+
+
+def wants_gradient_checkpointing(cfg: TrainingConfig, model_cfg: ModelConfig, device: torch.device) -> bool:
+    """``auto``: on for pretrained models on CUDA (where activation memory binds), else off."""
+    if cfg.gradient_checkpointing == "auto":
+        return model_cfg.source == "pretrained" and device.type == "cuda"
+    return cfg.gradient_checkpointing
+
+
+def enable_gradient_checkpointing(model: PreTrainedModel) -> None:
+    """Recompute block activations in the backward pass instead of storing them.
+
+    Non-reentrant checkpointing works when the inputs need no gradient (frozen
+    embeddings under LoRA) and restores the RNG, so dropout recomputes identically.
+    """
+    model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
+    model.config.use_cache = False  # the KV cache is useless in training and clashes with checkpointing
+
+
+def add_lora(model: PreTrainedModel, cfg: LoraSettings, seed: int):
+    """Wrap ``model`` with fresh LoRA adapters (only they train); init is seeded by ``seed``."""
+    from peft import LoraConfig, get_peft_model
+
+    torch.manual_seed(seed)  # adapter init must not depend on whatever ran before
+    target = cfg.target_modules if isinstance(cfg.target_modules, str) else list(cfg.target_modules)
+    lora = LoraConfig(r=cfg.r, lora_alpha=cfg.alpha, lora_dropout=cfg.dropout, target_modules=target,
+                      task_type="CAUSAL_LM")
+    return get_peft_model(model, lora)
+
+
+def adapter_state(model) -> dict[str, torch.Tensor]:
+    """The unmerged adapter weights of a peft model (what a resumed segment reloads)."""
+    from peft import get_peft_model_state_dict
+
+    return {k: v.detach().cpu().clone() for k, v in get_peft_model_state_dict(model).items()}
+
+
+def load_adapter_state(model, state: dict[str, torch.Tensor]) -> None:
+    """Load adapter weights saved by ``adapter_state``; every adapter tensor must be present."""
+    from peft import set_peft_model_state_dict
+
+    result = set_peft_model_state_dict(model, state)
+    missing = [k for k in result.missing_keys if "lora_" in k]
+    if missing:
+        raise ValueError(f"trainer state lacks adapter weights {missing[:3]} (LoRA settings changed?)")
+
+
+def merge_adapters(model) -> PreTrainedModel:
+    """Fold LoRA updates into the base weights; the result loads without peft."""
+    return model.merge_and_unload()

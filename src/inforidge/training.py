@@ -5,12 +5,19 @@ and scheduler state, RNG state), and the data order is a pure function of (seed,
 so a chain of segments reaches the same weights as one continuous run. A segment
 writes into a temporary directory and renames it into place: a killed job leaves no
 checkpoint that looks complete, and rerunning the same command simply redoes it.
+
+LoRA runs keep the unmerged adapters (and their optimizer state) in the trainer state
+and reload the base weights from checkpoint step 0, so resuming is exact; the saved
+weights have the adapters merged in and load with plain ``from_pretrained``. FSDP runs
+(``training.distributed: fsdp``) execute ``python -m inforidge.training ARGS.json``
+under ``accelerate launch``; see docs/training.md.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,14 +30,27 @@ from transformers import PreTrainedModel, PreTrainedTokenizerBase
 from inforidge.atomic import atomic_directory
 from inforidge.batching import EncodedExample, encode_frame, iterate_batches
 from inforidge.config import RunConfig, TrainingConfig
+from inforidge.configschema import build
 from inforidge.evaluation import evaluate_split
-from inforidge.modeling import initial_model, load_model, resolve_device
+from inforidge.modeling import (
+    add_lora,
+    adapter_state,
+    enable_gradient_checkpointing,
+    initial_model,
+    load_adapter_state,
+    load_model,
+    merge_adapters,
+    resolve_device,
+    wants_gradient_checkpointing,
+)
 from inforidge.schedule import lr_factor
+from inforidge.tasks.answers import check_first_tokens
 
 log = logging.getLogger(__name__)
 
 STATE_FILE = "trainer_state.pt"
 METRICS_FILE = "metrics.json"
+FSDP_STATE_DIR = "fsdp_state"  # accelerate's sharded model + optimizer state of FSDP runs
 
 
 @dataclass
@@ -70,20 +90,30 @@ def autocast_dtype(precision: str, device: torch.device) -> torch.dtype | None:
 def train_steps(
     model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, examples: list[EncodedExample],
     cfg: TrainingConfig, seed: int, start: int, stop: int, optimizer, scheduler, device: torch.device,
+    accelerator=None,
 ) -> float:
-    """Run optimizer steps [start, stop); returns the mean training loss."""
+    """Run optimizer steps [start, stop); returns the mean training loss.
+
+    With an ``accelerate.Accelerator`` (FSDP), each process takes an equal slice of
+    every micro-batch and the accelerator handles precision and gradient reduction,
+    so the global batch, and hence the data order, matches a single-process run.
+    """
     model.train()
-    amp = autocast_dtype(cfg.precision, device)
+    rank, world = (accelerator.process_index, accelerator.num_processes) if accelerator else (0, 1)
+    amp = None if accelerator else autocast_dtype(cfg.precision, device)
     scaler = torch.amp.GradScaler("cuda", enabled=amp == torch.float16)
     losses = []
-    for step in tqdm(range(start, stop), desc=f"train {start}->{stop}", mininterval=5):
+    for step in tqdm(range(start, stop), desc=f"train {start}->{stop}", mininterval=5, disable=rank != 0):
         optimizer.zero_grad(set_to_none=True)
         for micro in range(cfg.grad_accum):
-            order = batch_order(seed, step * cfg.grad_accum + micro, cfg.batch_size, len(examples))
+            order = batch_order(seed, step * cfg.grad_accum + micro, cfg.batch_size, len(examples))[rank::world]
             batch = next(iterate_batches(examples, cfg.batch_size, tokenizer.pad_token_id, order=order)).to(device)
             with torch.autocast(device.type, dtype=amp or torch.float32, enabled=amp is not None):
                 loss = model(input_ids=batch.input_ids, attention_mask=batch.attention_mask, labels=batch.labels).loss
-            scaler.scale(loss / cfg.grad_accum).backward()
+            if accelerator:
+                accelerator.backward(loss / cfg.grad_accum)
+            else:
+                scaler.scale(loss / cfg.grad_accum).backward()
             losses.append(loss.item())
         scaler.step(optimizer)
         scaler.update()
@@ -122,32 +152,70 @@ def _evaluate(model, tokenizer, data: SegmentData, cfg: TrainingConfig, device) 
 
 
 def initialize_run(run: RunConfig, vocabulary: list[str], data: SegmentData, out_dir: Path, device: str = "auto") -> None:
-    """Write checkpoint step 0: the starting model, with no optimizer state yet."""
+    """Write checkpoint step 0: the starting model, with no optimizer state yet.
+
+    Also checks, once the tokenizer is known, that each answer class of the task has
+    its own first target token (``inforidge.tasks.answers``).
+    """
     dev = resolve_device(device)
     model, tokenizer = initial_model(run.model, vocabulary, run.seed)
+    check_first_tokens(tokenizer, [data.train, *data.evals.values()])
     model.to(dev)
     torch.manual_seed(run.seed)
     metrics = {"step": 0, "train_loss": None, **_evaluate(model, tokenizer, data, run.training, dev)}
-    save_checkpoint(out_dir, model.cpu(), tokenizer, {"step": 0, "optimizer": None, "scheduler": None, "rng": _rng_state()}, metrics)
+    state = {"step": 0, "optimizer": None, "scheduler": None, "adapter": None, "rng": _rng_state()}
+    save_checkpoint(out_dir, model.cpu(), tokenizer, state, metrics)
 
 
-def train_segment(run: RunConfig, data: SegmentData, prev_dir: Path, out_dir: Path, stop: int, device: str = "auto") -> dict:
-    """Continue training from checkpoint ``prev_dir`` up to step ``stop``; save to ``out_dir``."""
+def prepare_model(run: RunConfig, prev_dir: Path, base_dir: Path | None, state: dict, device: torch.device):
+    """The trainable model of a segment and its tokenizer.
+
+    Full fine-tuning continues from the previous checkpoint's weights. LoRA rebuilds
+    the exact training-time model: base weights from step 0 plus the unmerged adapters
+    of the trainer state (fresh, seeded adapters in the first segment).
+    """
+    lora = run.training.lora
+    if lora is not None and base_dir is None:
+        raise ValueError(f"runs: LoRA training from {prev_dir} needs the step-0 checkpoint (base weights)")
+    model, tokenizer = load_model(str(base_dir if lora else prev_dir), device)
+    if wants_gradient_checkpointing(run.training, run.model, device):
+        log.info("gradient checkpointing on")
+        enable_gradient_checkpointing(model)
+    if lora is not None:
+        log.info("LoRA adapters: %s", lora)
+        model = add_lora(model, lora, run.seed)
+        if state.get("adapter") is not None:
+            load_adapter_state(model, state["adapter"])
+        model.to(device)
+    return model, tokenizer
+
+
+def train_segment(
+    run: RunConfig, data: SegmentData, prev_dir: Path, out_dir: Path, stop: int, device: str = "auto",
+    base_dir: Path | None = None,
+) -> dict:
+    """Continue training from checkpoint ``prev_dir`` up to step ``stop``; save to ``out_dir``.
+
+    ``base_dir`` is checkpoint step 0, required for LoRA runs (the unmerged base weights).
+    """
     dev = resolve_device(device)
-    model, tokenizer = load_model(str(prev_dir), dev)
     state = torch.load(prev_dir / STATE_FILE, weights_only=False)
+    model, tokenizer = prepare_model(run, prev_dir, base_dir, state, dev)
     optimizer, scheduler = make_optimizer(model, run.training)
     if state["optimizer"] is not None:
         optimizer.load_state_dict(state["optimizer"])
         scheduler.load_state_dict(state["scheduler"])
-    _set_rng_state(state["rng"])
+    _set_rng_state(state["rng"])  # after adapter init, which reseeds
     start = state["step"]
     log.info("training %s from step %d to %d on %s", prev_dir.name, start, stop, dev)
     examples = encode_frame(tokenizer, data.train)
     train_loss = train_steps(model, tokenizer, examples, run.training, run.seed, start, stop, optimizer, scheduler, dev)
     metrics = {"step": stop, "train_loss": train_loss, **_evaluate(model, tokenizer, data, run.training, dev)}
     log.info("step %d metrics %s", stop, metrics)
-    new_state = {"step": stop, "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(), "rng": _rng_state()}
+    new_state = {"step": stop, "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
+                 "adapter": adapter_state(model) if run.training.lora else None, "rng": _rng_state()}
+    if run.training.lora is not None:
+        model = merge_adapters(model)
     save_checkpoint(out_dir, model.cpu(), tokenizer, new_state, metrics)
     return metrics
 
@@ -155,3 +223,93 @@ def train_segment(run: RunConfig, data: SegmentData, prev_dir: Path, out_dir: Pa
 def read_metrics(checkpoint_dir: Path) -> dict:
     """The metrics.json of a checkpoint."""
     return json.loads((checkpoint_dir / METRICS_FILE).read_text())
+
+
+# --- Sharded multi-GPU training (FSDP through accelerate) -------------------------------------
+
+
+def train_gpus(run: RunConfig) -> int:
+    """GPUs a training segment of ``run`` needs; FSDP runs must declare enough.
+
+    Raises ValueError when ``resources.train.gpu`` is smaller than ``fsdp.num_processes``.
+    """
+    cfg, declared = run.training, run.resources.train.gpu
+    if cfg.distributed == "fsdp" and declared < cfg.fsdp.num_processes:
+        raise ValueError(f"resources.train.gpu ({declared}) must be >= training.fsdp.num_processes "
+                         f"({cfg.fsdp.num_processes}) for distributed: fsdp")
+    return declared
+
+
+def fsdp_launch_command(run: RunConfig, args_file: Path) -> list[str]:
+    """``accelerate launch`` command that runs one FSDP segment described by ``args_file``."""
+    cfg = run.training
+    precision = {"auto": "bf16", "bf16": "bf16", "fp16": "fp16", "fp32": "no"}[cfg.precision]
+    return [
+        sys.executable, "-m", "accelerate.commands.launch",
+        "--num_machines", "1", "--num_processes", str(cfg.fsdp.num_processes), "--mixed_precision", precision,
+        "--use_fsdp", "--fsdp_version", "1", "--fsdp_sharding_strategy", cfg.fsdp.sharding_strategy,
+        # Wrap each transformer block (accelerate reads the class from the model's _no_split_modules).
+        "--fsdp_auto_wrap_policy", "TRANSFORMER_BASED_WRAP",
+        "--fsdp_state_dict_type", "SHARDED_STATE_DICT", "--fsdp_use_orig_params", "true",
+        "--fsdp_offload_params", str(cfg.fsdp.cpu_offload).lower(),
+        "-m", "inforidge.training", str(args_file),
+    ]
+
+
+def train_segment_fsdp(run: RunConfig, data: SegmentData, prev_dir: Path, out_dir: Path, stop: int) -> dict:
+    """One segment on every process of an ``accelerate launch`` FSDP job; writes into ``out_dir``.
+
+    The full weights are gathered for ``save_pretrained`` (later stages stay
+    single-process); the sharded model and optimizer state go to ``fsdp_state/`` for
+    the next segment. Every process runs the eval forward passes (parameters are
+    sharded); only the main process writes files.
+    """
+    from accelerate import Accelerator
+
+    accelerator = Accelerator()
+    dev = accelerator.device
+    state = torch.load(prev_dir / STATE_FILE, weights_only=False)
+    model, tokenizer = load_model(str(prev_dir))
+    if wants_gradient_checkpointing(run.training, run.model, dev):
+        enable_gradient_checkpointing(model)
+    model = accelerator.prepare(model)
+    optimizer, scheduler = make_optimizer(model, run.training)
+    optimizer = accelerator.prepare(optimizer)  # the scheduler stays ours: one step per optimizer step
+    if (prev_dir / FSDP_STATE_DIR).exists():
+        accelerator.load_state(str(prev_dir / FSDP_STATE_DIR))
+        scheduler.load_state_dict(state["scheduler"])
+    _set_rng_state(state["rng"])
+    examples = encode_frame(tokenizer, data.train)
+    train_loss = train_steps(model, tokenizer, examples, run.training, run.seed, state["step"], stop,
+                             optimizer, scheduler, dev, accelerator=accelerator)
+    metrics = {"step": stop, "train_loss": train_loss, **_evaluate(model, tokenizer, data, run.training, dev)}
+    accelerator.save_state(str(out_dir / FSDP_STATE_DIR))
+    weights = accelerator.get_state_dict(model)
+    if accelerator.is_main_process:
+        accelerator.unwrap_model(model).save_pretrained(out_dir, state_dict=weights)
+        tokenizer.save_pretrained(out_dir)
+        new_state = {"step": stop, "optimizer": None, "scheduler": scheduler.state_dict(), "adapter": None,
+                     "rng": _rng_state()}
+        torch.save(new_state, out_dir / STATE_FILE)
+        (out_dir / METRICS_FILE).write_text(json.dumps(metrics, indent=2))
+    accelerator.wait_for_everyone()
+    return metrics
+
+
+def main(argv: list[str]) -> None:
+    """Entry point of FSDP worker processes: ``python -m inforidge.training ARGS.json``.
+
+    ARGS.json (written by workflow/scripts/train.py) holds ``run`` (the run's config
+    mapping), ``name``, ``splits`` (split → parquet path), ``train_split``,
+    ``eval_splits`` (role → split), ``previous``, ``out`` and ``stop``.
+    """
+    args = json.loads(Path(argv[0]).read_text())
+    run = build(RunConfig, args["run"], f"runs.{args['name']}")
+    frames = {split: pd.read_parquet(path) for split, path in args["splits"].items()}
+    data = SegmentData(frames[args["train_split"]], {role: frames[s] for role, s in args["eval_splits"].items()})
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    train_segment_fsdp(run, data, Path(args["previous"]), Path(args["out"]), int(args["stop"]))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -1,8 +1,8 @@
 """Tokenization contract: word-level and GPT-2-format byte-level BPE tokenizers."""
 
 import pytest
-from tokenizers import ByteLevelBPETokenizer
-from transformers import AutoTokenizer
+from tokenizers import ByteLevelBPETokenizer, Regex, Tokenizer, models, pre_tokenizers
+from transformers import AutoTokenizer, PreTrainedTokenizerFast
 
 from inforidge.encoding import encode_example, word_to_token_positions
 
@@ -49,3 +49,12 @@ def test_target_that_merges_into_prompt_is_rejected(tiny_gpt2):
     _, tok = tiny_gpt2
     with pytest.raises(ValueError, match="does not tokenize as a continuation"):
         encode_example(tok, "1 2", "")
+
+
+def test_bare_space_token_joins_the_prompt():
+    """Llama-3/Qwen2-style pre-tokenizers isolate the space before a number (" 12" → " ", "12")."""
+    core = Tokenizer(models.WordLevel({"3": 0, " ": 1, "12": 2, "<unk>": 3}, unk_token="<unk>"))
+    core.pre_tokenizer = pre_tokenizers.Split(Regex(" "), behavior="isolated")
+    tok = PreTrainedTokenizerFast(tokenizer_object=core, unk_token="<unk>")
+    enc = encode_example(tok, "3", " 12")
+    assert enc.prompt_ids == [0, 1] and enc.target_ids == [2]

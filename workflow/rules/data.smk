@@ -1,11 +1,21 @@
 # Task splits as Parquet, deterministic from the task config and its seed.
+from inforidge.tasks.sources import local_files
+
+
+def data_inputs(w):
+    """Task code, plus the task's local dataset files (edits to them rebuild the splits).
+
+    Hub datasets are not inputs: nothing here touches the network while the DAG is built.
+    """
+    files = local_files(CFG.tasks[w.task].dataset) if CFG.tasks[w.task].dataset else None
+    return {"code": package_files("tasks"), "dataset": [str(f) for f in files or []]}
 
 
 rule data:
     output:
         f"{RESULTS}/data/{{task}}/{{split}}.parquet",
     input:
-        package_files("tasks"),
+        unpack(data_inputs),
     params:
         task=lambda w: as_dict(CFG.tasks[w.task]),
     log:

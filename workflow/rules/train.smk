@@ -1,14 +1,26 @@
 # Training as a chain of segments: checkpoint k is trained from checkpoint k-1.
+from inforidge.training import train_gpus
 
 
 def train_inputs(w):
-    """The previous checkpoint (none for step 0) and the run's task splits."""
-    task = run_cfg(w.run).task
-    inputs = {split: data_path(task, split) for split in task_of(w.run).split_names()}
+    """The previous checkpoint (none for step 0), step 0 for LoRA runs, and the task splits."""
+    run = run_cfg(w.run)
+    inputs = {split: data_path(run.task, split) for split in task_of(w.run).split_names()}
     prev = previous_step(steps_of(w.run), int(w.step))
     if prev is not None:
         inputs["previous"] = checkpoint_dir(w.run, prev)
+        if run.training.lora is not None:
+            # LoRA resumes from the unmerged base weights, which only step 0 holds.
+            inputs["base"] = checkpoint_dir(w.run, 0)
     return inputs
+
+
+def train_gpu(w):
+    """Declared GPUs; an FSDP run declaring fewer than its processes fails at DAG time."""
+    try:
+        return train_gpus(run_cfg(w.run))
+    except ValueError as err:
+        raise WorkflowError(f"invalid config: runs.{w.run}: {err}") from None
 
 
 rule train:
@@ -16,7 +28,8 @@ rule train:
         directory(f"{RESULTS}/runs/{{run}}/checkpoints/step-{{step}}"),
     input:
         unpack(train_inputs),
-        code=package_files("training.py", "modeling.py", "batching.py", "tokenization.py", "schedule.py", "evaluation.py"),
+        code=package_files("training.py", "modeling.py", "batching.py", "encoding.py", "tokenization.py",
+                           "schedule.py", "evaluation.py", "tasks/answers.py"),
     params:
         run=lambda w: run_params(w.run),
         device=CFG.device,
@@ -29,6 +42,6 @@ rule train:
         f"benchmarks/results/train/{{run}}/step-{{step}}.tsv"
     threads: stage_threads("train")
     resources:
-        **stage_resources("train"),
+        **{**stage_resources("train"), "gpu": train_gpu},
     script:
         "../scripts/train.py"

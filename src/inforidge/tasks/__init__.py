@@ -5,19 +5,36 @@ from __future__ import annotations
 import pandas as pd
 
 from inforidge.config import TaskConfig
+from inforidge.tasks import clutrr, ecqa
 from inforidge.tasks.arithmetic import ArithmeticTask
 from inforidge.tasks.base import Task
+from inforidge.tasks.clutrr import ClutrrTask
+from inforidge.tasks.ecqa import EcqaTask
+from inforidge.tasks.text import TextTask
 
 __all__ = ["Task", "build_task", "word_vocabulary"]
 
 
 def build_task(cfg: TaskConfig) -> Task:
-    """Instantiate the task described by ``cfg``."""
+    """Instantiate the task described by ``cfg`` (no data is loaded until ``build_split``)."""
+    sizes = dict(cfg.sizes)
     if cfg.kind == "arithmetic":
         return ArithmeticTask(
             modulus=cfg.modulus, ood_moduli=tuple(cfg.ood_moduli), elements=cfg.elements,
-            noise_range=cfg.noise_range, sizes=dict(cfg.sizes), seed=cfg.seed,
+            noise_range=cfg.noise_range, sizes=sizes, seed=cfg.seed,
         )
+    if cfg.kind == "clutrr":
+        dataset = cfg.dataset or clutrr.HUB_DATASET
+        # The default configuration belongs to the default hub dataset only.
+        config = cfg.dataset_config or (clutrr.HUB_CONFIG if dataset == clutrr.HUB_DATASET else None)
+        return ClutrrTask(dataset=dataset, dataset_config=config, max_id_hops=cfg.max_id_hops,
+                          answer_map=dict(cfg.answer_map), sizes=sizes, seed=cfg.seed)
+    if cfg.kind == "ecqa":
+        return EcqaTask(dataset=cfg.dataset or ecqa.HUB_DATASET, dataset_config=cfg.dataset_config,
+                        ood_fraction=cfg.ood_fraction, sizes=sizes, seed=cfg.seed)
+    if cfg.kind == "text":
+        return TextTask(dataset=cfg.dataset, dataset_config=cfg.dataset_config, columns=dict(cfg.columns),
+                        answer_map=dict(cfg.answer_map), sizes=sizes, seed=cfg.seed)
     raise ValueError(f"unknown task kind {cfg.kind!r}")
 
 

@@ -1,0 +1,95 @@
+"""CLUTRR: kinship reasoning over short stories (Sinha et al. 2019).
+
+Source columns (the hub dataset ``CLUTRR/v1`` and the generator's CSV files):
+``story`` (names in brackets, "[Carol]"), ``query`` (the pair "('Justin', 'Carol')",
+as text or a list), ``target_text`` (the relation, e.g. "grandmother") and
+``task_name`` ("task_1.3": k = 3 relations in the reasoning chain).
+
+Prompt: the story (brackets removed), then "Question: How is Carol related to Justin?"
+and "Answer:"; the target is " grandmother". CLUTRR's relation holds from the query's
+first entity to its second (Carol is Justin's grandmother in the paper's example).
+In-distribution: chains of at most ``max_id_hops`` hops; OOD: longer chains (the
+systematic-generalization split of the CLUTRR paper).
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from dataclasses import dataclass
+
+import pandas as pd
+
+from inforidge.tasks.pooled import SPLITS, answer_target, draw_split
+from inforidge.tasks.sources import load_table, require_columns
+
+HUB_DATASET = "CLUTRR/v1"
+HUB_CONFIG = "gen_train234_test2to10"  # trained on k = 2..4, tested on k = 2..10
+COLUMNS = ["story", "query", "target_text", "task_name"]
+
+
+@dataclass(frozen=True)
+class ClutrrTask:
+    """CLUTRR with ID = short reasoning chains and OOD = long ones.
+
+    Attributes:
+        dataset: hub id or local file/directory.
+        dataset_config: hub configuration (ignored for local files).
+        max_id_hops: chains with at most this many hops are in-distribution.
+        answer_map: renames relations (e.g. merging in-law relations whose first token collides).
+        sizes: examples per split.
+        seed: seed of the split assignment.
+    """
+
+    dataset: str
+    dataset_config: str | None
+    max_id_hops: int
+    answer_map: dict[str, str]
+    sizes: dict[str, int]
+    seed: int
+
+    train_split = "train"
+    eval_splits = {"id": "eval_id", "ood": "eval_ood"}
+    probe_splits = {"id": "train", "ood": "probe_ood"}
+
+    def split_names(self) -> list[str]:
+        """train, eval_id, eval_ood and probe_ood."""
+        return list(SPLITS)
+
+    def build_split(self, split: str) -> pd.DataFrame:
+        """Load the dataset, render every example and draw ``split`` from its pool."""
+        table = load_table(self.dataset, self.dataset_config)
+        require_columns(table, COLUMNS, self.dataset)
+        examples = pd.DataFrame([self._example(i, row) for i, row in enumerate(table.itertuples(index=False))])
+        return draw_split(examples, examples["hops"] > self.max_id_hops, split, self.sizes, self.seed, "clutrr")
+
+    def _example(self, example_id: int, row) -> dict:
+        head, tail = _query_pair(row.query)
+        answer, target = answer_target(str(row.target_text), self.answer_map)
+        story = re.sub(r"\[([^\]]+)\]", r"\1", str(row.story)).strip()
+        return {
+            "example_id": example_id,
+            "prompt": f"{story}\nQuestion: How is {tail} related to {head}?\nAnswer:",
+            "target": target,
+            "answer": answer,
+            "signal_positions": [],
+            "hops": hops_of(str(row.task_name)),
+            "relation": str(row.target_text),
+            "source_split": row.source_split,
+        }
+
+
+def hops_of(task_name: str) -> int:
+    """Reasoning-chain length k from a CLUTRR task name ("task_1.3" → 3)."""
+    match = re.fullmatch(r"task_\d+\.(\d+)", task_name.strip())
+    if not match:
+        raise ValueError(f"CLUTRR task_name {task_name!r} is not of the form task_<n>.<k>")
+    return int(match.group(1))
+
+
+def _query_pair(query) -> tuple[str, str]:
+    # The hub stores the pair as the text of a Python tuple; json/parquet copies may hold a list.
+    pair = ast.literal_eval(query) if isinstance(query, str) else list(query)
+    if len(pair) != 2:
+        raise ValueError(f"CLUTRR query {query!r} is not a pair of names")
+    return str(pair[0]), str(pair[1])
