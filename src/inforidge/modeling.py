@@ -9,6 +9,9 @@ and LoRA adapters (peft), which are merged back into plain weights before saving
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import torch
 from transformers import (
     AutoModelForCausalLM,
@@ -17,6 +20,7 @@ from transformers import (
     LlamaConfig,
     PreTrainedModel,
     PreTrainedTokenizerBase,
+    PreTrainedTokenizerFast,
     Qwen2Config,
 )
 
@@ -62,13 +66,30 @@ def initial_model(cfg: ModelConfig, vocabulary: list[str], seed: int) -> tuple[P
 
 def load_model(path: str, device: str | torch.device = "cpu") -> tuple[PreTrainedModel, PreTrainedTokenizerBase]:
     """Load a causal LM and its tokenizer by hub id or local path (eval mode)."""
-    tokenizer = AutoTokenizer.from_pretrained(path)
+    tokenizer = load_tokenizer(path)
     if tokenizer.pad_token is None:
         # GPT-2 and Llama ship without a pad token; padding is masked out anyway.
         tokenizer.pad_token = tokenizer.eos_token
     tokenizer.padding_side = "right"
     model = AutoModelForCausalLM.from_pretrained(path)
     return model.to(device).eval(), tokenizer
+
+
+# Class names transformers 4 / 5 record for a tokenizer built directly from `tokenizers`.
+GENERIC_TOKENIZERS = ("PreTrainedTokenizerFast", "TokenizersBackend")
+
+
+def load_tokenizer(path: str) -> PreTrainedTokenizerBase:
+    """The tokenizer saved with a checkpoint, or a hub tokenizer.
+
+    Our word-level tokenizers are saved as plain ``PreTrainedTokenizerFast``; AutoTokenizer
+    would pick the model family's class instead (Qwen2's splits numbers into digits and
+    re-tokenizes every prompt), so a saved generic fast tokenizer is loaded as itself.
+    """
+    config_file = Path(path) / "tokenizer_config.json"
+    if config_file.is_file() and json.loads(config_file.read_text()).get("tokenizer_class") in GENERIC_TOKENIZERS:
+        return PreTrainedTokenizerFast.from_pretrained(path)
+    return AutoTokenizer.from_pretrained(path)
 
 
 def wants_gradient_checkpointing(cfg: TrainingConfig, model_cfg: ModelConfig, device: torch.device) -> bool:

@@ -6,7 +6,7 @@ from tokenizers import ByteLevelBPETokenizer
 from transformers import AutoModelForCausalLM, AutoTokenizer, GPT2Config, LlamaConfig, Qwen2Config
 
 from inforidge.config import ModelConfig, RunConfig, TrainingConfig
-from inforidge.modeling import initial_model, wants_gradient_checkpointing
+from inforidge.modeling import initial_model, load_model, wants_gradient_checkpointing
 from inforidge.training import SegmentData, initialize_run, read_metrics, train_segment
 
 FAMILIES = {
@@ -89,3 +89,14 @@ def test_gradient_checkpointing_default_and_equivalence(tmp_path, tiny_task):
         weights[flag] = AutoModelForCausalLM.from_pretrained(tmp_path / f"{flag}-3").state_dict()
     for key in weights[False]:
         torch.testing.assert_close(weights[False][key], weights[True][key], rtol=0, atol=1e-5, msg=key)
+
+
+@pytest.mark.parametrize("family", ["gpt2", "llama", "qwen2"])
+def test_saved_word_tokenizer_reloads_unchanged(tmp_path, tiny_task, family):
+    """AutoTokenizer would load a qwen2 checkpoint's word tokenizer as Qwen2Tokenizer (digit-splitting)."""
+    model, tokenizer = initial_model(ModelConfig(architecture=family, n_layer=1, n_embd=16, n_head=2), tiny_task.vocabulary(), 0)
+    model.save_pretrained(tmp_path)
+    tokenizer.save_pretrained(tmp_path)
+    _, loaded = load_model(str(tmp_path))
+    prompt = tiny_task.build_split("eval_id")["prompt"].iloc[0]
+    assert loaded(prompt)["input_ids"] == tokenizer(prompt)["input_ids"]

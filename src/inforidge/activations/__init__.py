@@ -1,0 +1,12 @@
+"""The activation store: capture Z and Y for a checkpoint × split, write and read them.
+
+``dump_split`` runs the model once over each example's prompt and target tokens and
+writes ``manifest.json``, ``meta.parquet`` and NPY shards per site, layer and step;
+``open`` returns an :class:`ActivationStore` over such a directory. See
+docs/activations.md for the layout and the Y semantics.
+"""
+
+from inforidge.activations.dump import dump_split
+from inforidge.activations.reader import ActivationStore, open
+
+__all__ = ["ActivationStore", "dump_split", "open"]

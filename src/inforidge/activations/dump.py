@@ -1,0 +1,223 @@
+"""``dump_split``: capture Z and Y for one checkpoint × split and write an activation store."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+from tqdm import tqdm
+from transformers import PreTrainedTokenizerBase
+
+import inforidge
+from inforidge.activations.capture import ActivationCapture, SiteLayer
+from inforidge.activations.layout import DTYPES, FORMAT, FORMAT_VERSION, META, TARGET_SITE
+from inforidge.activations.writer import (
+    ShardedArrayWriter,
+    checkpoint_sha256,
+    frame_sha256,
+    sha256_file,
+    write_manifest,
+)
+from inforidge.atomic import atomic_directory
+from inforidge.batching import collate
+from inforidge.encoding import EncodedExample, encode_example
+from inforidge.modeling import load_model, resolve_device
+
+log = logging.getLogger(__name__)
+
+_REQUIRED_COLUMNS = ("example_id", "prompt", "target")
+_MIB = 1 << 20
+
+
+def dump_split(
+    checkpoint_dir: Path,
+    examples: pd.DataFrame,
+    out_dir: Path,
+    *,
+    sites: Sequence[str] = ("resid_post", "final_norm"),
+    target_mode: str = "second_pass",
+    dtype: str = "float16",
+    batch_size: int = 64,
+    shard_mb: float = 256,
+    max_examples: int | None = None,
+    decode_steps: int = 1,
+    device: str = "auto",
+    provenance: Mapping[str, Any] = {},
+) -> Path:
+    """Capture activations of ``examples`` under a checkpoint and store them in ``out_dir``.
+
+    Args:
+        checkpoint_dir: a ``save_pretrained`` model + tokenizer directory.
+        examples: split frame (example_id, prompt, target, ...); every column is carried
+            into ``meta.parquet``.
+        out_dir: the store directory; replaced as a whole when the dump completes.
+        sites: Z sites to capture (``resid_post``: layers 0..L; ``final_norm``: layer L).
+            The target Y is always stored (site ``target``, layer 0).
+        target_mode: ``second_pass`` (layer-0 state of the target token appended to the
+            prompt) or ``lookup`` (the token's input-embedding row).
+        dtype: storage dtype, ``float16`` or ``float32``.
+        batch_size: examples per forward pass.
+        shard_mb: maximum MiB of row data per NPY shard (fractions allowed).
+        max_examples: keep only the first this many examples (all if None).
+        decode_steps: T; step t captures Z at the position predicting target token t
+            (teacher forcing) and Y of target token t. Every example needs ≥ T target tokens.
+        device: ``auto``, ``cpu`` or ``cuda``.
+        provenance: JSON-serializable context recorded in the manifest (run, step, config).
+
+    Returns:
+        Path of the written ``manifest.json``.
+
+    Raises:
+        ValueError: bad arguments, an example with fewer than T target tokens, or a NaN /
+            Inf activation (naming site, layer, step and example_id).
+    """
+    _check_arguments(examples, sites, target_mode, dtype, batch_size, shard_mb, max_examples, decode_steps)
+    checkpoint_dir, out_dir = Path(checkpoint_dir), Path(out_dir)
+    frame = examples.reset_index(drop=True)
+    examples_hash = frame_sha256(frame)
+    if max_examples is not None:
+        frame = frame.iloc[:max_examples]
+    weights_hash, weight_files = checkpoint_sha256(checkpoint_dir)
+    torch_device = resolve_device(device)
+    model, tokenizer = load_model(str(checkpoint_dir), torch_device)
+    storage = np.dtype(dtype)
+    n = len(frame)
+    log.info("dumping %d examples of %s under %s to %s (%s, T=%d)", n, provenance.get("split", out_dir.name),
+             checkpoint_dir, out_dir, target_mode, decode_steps)
+
+    with atomic_directory(out_dir) as tmp, ActivationCapture(model, list(sites), target_mode) as capture:
+        z_writers: dict[SiteLayer, list[ShardedArrayWriter]] = {}
+        y_writers: list[ShardedArrayWriter] = []
+        target_ids = np.zeros((n, decode_steps), dtype=np.int64)  # [N, T]
+        prompt_tokens = np.zeros(n, dtype=np.int64)  # [N]
+        ids = frame["example_id"].to_numpy()
+        shard_bytes = max(1, int(shard_mb * _MIB))
+        progress = tqdm(total=n, unit="ex", desc=f"activations {out_dir.name}", mininterval=5.0)
+        for start in range(0, n, batch_size):
+            rows = range(start, min(start + batch_size, n))
+            encoded = _encode_rows(tokenizer, frame, rows, decode_steps)
+            batch = collate(encoded, rows, tokenizer.pad_token_id, target_tokens=decode_steps).to(torch_device)
+            z, y = capture.run(batch, decode_steps)  # [K, T, B, d], [T, B, d_y]
+            z_np = _to_storage(z, storage, [(*key, "") for key in capture.keys], ids[rows.start:rows.stop])
+            y_np = _to_storage(y[None], storage, [(TARGET_SITE, 0, target_mode)], ids[rows.start:rows.stop])[0]
+            if not y_writers:  # first batch: shapes are known, preallocate every file
+                for site, layer in capture.keys:
+                    z_writers[site, layer] = [
+                        ShardedArrayWriter(tmp, site, layer, t + 1, n, z.shape[-1], storage, shard_bytes)
+                        for t in range(decode_steps)
+                    ]
+                y_writers = [ShardedArrayWriter(tmp, TARGET_SITE, 0, t + 1, n, y.shape[-1], storage, shard_bytes)
+                             for t in range(decode_steps)]
+            for k, key in enumerate(capture.keys):
+                for t, writer in enumerate(z_writers[key]):
+                    writer.write(z_np[k, t])
+            for t, writer in enumerate(y_writers):
+                writer.write(y_np[t])
+            target_ids[rows.start:rows.stop] = [e.target_ids[:decode_steps] for e in encoded]
+            prompt_tokens[rows.start:rows.stop] = [len(e.prompt_ids) for e in encoded]
+            progress.update(len(rows))
+        progress.close()
+
+        meta = _meta_frame(frame, tokenizer, target_ids, prompt_tokens, provenance.get("split", out_dir.name))
+        meta.to_parquet(tmp / META, index=False)
+        layers: dict[str, list[int]] = {}
+        for site, layer in capture.keys:
+            layers.setdefault(site, []).append(layer)
+        arrays = [w.record() for ws in z_writers.values() for w in ws] + [w.record() for w in y_writers]
+        manifest = {
+            "format": FORMAT,
+            "format_version": FORMAT_VERSION,
+            "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "code_version": inforidge.__version__,
+            "checkpoint": {"id": checkpoint_dir.name, "path": str(checkpoint_dir), "weights_sha256": weights_hash,
+                           "weight_files": weight_files},
+            "model": {"model_type": model.config.model_type, "num_layers": capture.num_layers,
+                      "hidden_size": int(arrays[0]["shape"][1])},
+            "examples": {"sha256": examples_hash, "num_input": len(examples), "max_examples": max_examples},
+            "split": str(provenance.get("split", out_dir.name)),
+            "num_examples": n,
+            "sites": list(layers),
+            "layers": layers,
+            "target": {"site": TARGET_SITE, "layer": 0, "mode": target_mode, "dim": int(arrays[-1]["shape"][1])},
+            "target_mode": target_mode,
+            "decode_steps": decode_steps,
+            "dtype": storage.name,
+            "shard_bytes": shard_bytes,
+            "batch_size": batch_size,
+            "device": torch_device.type,
+            "meta": {"path": META, "bytes": (tmp / META).stat().st_size, "sha256": sha256_file(tmp / META)},
+            "arrays": arrays,
+            "provenance": dict(provenance),
+        }
+        write_manifest(tmp, manifest)
+    log.info("wrote %s", out_dir)
+    return out_dir / "manifest.json"
+
+
+def _check_arguments(
+    examples: pd.DataFrame, sites: Sequence[str], target_mode: str, dtype: str, batch_size: int, shard_mb: float,
+    max_examples: int | None, decode_steps: int,
+) -> None:
+    missing = [c for c in _REQUIRED_COLUMNS if c not in examples.columns]
+    if missing:
+        raise ValueError(f"examples lack columns {missing}")
+    if examples.empty or max_examples == 0:
+        raise ValueError("no examples to dump")
+    if dtype not in DTYPES:
+        raise ValueError(f"dtype must be one of {list(DTYPES)}, got {dtype!r}")
+    if isinstance(sites, str):
+        raise ValueError(f"sites must be a sequence of site names, got the string {sites!r}")
+    for name, value in (("batch_size", batch_size), ("decode_steps", decode_steps)):
+        if value < 1:
+            raise ValueError(f"{name} must be >= 1, got {value}")
+    if shard_mb <= 0:
+        raise ValueError(f"shard_mb must be > 0, got {shard_mb}")
+    if max_examples is not None and max_examples < 0:
+        raise ValueError(f"max_examples must be >= 0 or None, got {max_examples}")
+
+
+def _encode_rows(tokenizer: PreTrainedTokenizerBase, frame: pd.DataFrame, rows: range, steps: int) -> list[EncodedExample]:
+    # Encoding per batch (not the whole frame up front) keeps memory flat in N.
+    encoded = []
+    for i in rows:
+        example = encode_example(tokenizer, frame["prompt"].iat[i], frame["target"].iat[i])
+        if len(example.target_ids) < steps:
+            raise ValueError(f"example_id {frame['example_id'].iat[i]}: target has {len(example.target_ids)} "
+                             f"token(s), decode_steps={steps} needs at least {steps}")
+        encoded.append(example)
+    return encoded
+
+
+def _to_storage(values: torch.Tensor, storage: np.dtype, keys: Sequence[tuple[str, int, str]],
+                example_ids: np.ndarray) -> np.ndarray:
+    """Cast [K, T, B, d] to the storage dtype on the device, refuse NaN/Inf, move to host."""
+    stored = values.to(getattr(torch, storage.name))
+    if not bool(torch.isfinite(stored).all()):
+        bad = ~torch.isfinite(stored)
+        k, t, b, _ = (int(i) for i in bad.nonzero()[0])
+        site, layer, note = keys[k]
+        cause = ("NaN/Inf in the model's activations" if not bool(torch.isfinite(values[k, t, b]).all())
+                 else f"value overflows {storage.name}; use dtype float32")
+        where = f"site {site}, layer {layer}" + (f" ({note})" if note else "")
+        raise ValueError(f"{cause}: {where}, step {t + 1}, example_id {example_ids[b]}")
+    return stored.cpu().numpy()
+
+
+def _meta_frame(frame: pd.DataFrame, tokenizer: PreTrainedTokenizerBase, target_ids: np.ndarray, prompt_tokens: np.ndarray,
+                split: str) -> pd.DataFrame:
+    """One row per stored example: the examples' columns plus the target tokens."""
+    meta = frame.copy()
+    if "split" not in meta.columns:
+        meta["split"] = split
+    meta["target_token_id"] = target_ids[:, 0]
+    texts = {int(i): tokenizer.decode([int(i)]) for i in np.unique(target_ids[:, 0])}
+    meta["target_text"] = [texts[int(i)] for i in target_ids[:, 0]]
+    meta["target_token_ids"] = list(target_ids)
+    meta["prompt_tokens"] = prompt_tokens
+    return meta
