@@ -1,12 +1,17 @@
 """Figures built from the tidy tables only (never from intermediate files).
 
-Each function takes a table and returns a matplotlib Figure; ``save_figure`` writes it
-in every configured format. Agg backend: no display is needed.
+Each figure function takes tables (as returned by ``inforidge.results.load``) and
+returns a matplotlib Figure; ``FIGURES`` maps figure names to the tables they read and
+the function drawing them; ``save_figure`` writes it in every configured format. Agg
+backend: no display is needed. Colours come from the configured seaborn palette
+(categorical) and colormap (checkpoints, heatmap); both default to colorblind-safe ones.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import matplotlib
@@ -17,48 +22,294 @@ import pandas as pd  # noqa: E402
 import seaborn as sns  # noqa: E402
 
 from inforidge.atomic import temp_sibling  # noqa: E402
+from inforidge.results import mean_mi, ridge_layers  # noqa: E402
 
 SPLIT_TITLES = {"id": "in-distribution", "ood": "out-of-distribution"}
+LAYER_LABEL = "layer l (0 = embeddings)"
+BLOCK_LABEL = "block l"
+STEP_LABEL = "training step"
 
 
-def style(palette: str) -> None:
+@dataclass(frozen=True)
+class Look:
+    """Cosmetic settings from the ``figures`` config section."""
+
+    palette: str = "colorblind"
+    cmap: str = "viridis"
+
+
+def style(look: Look) -> None:
     """Shared look: white grid, readable fonts, a colorblind-safe palette."""
-    sns.set_theme(style="whitegrid", context="paper", palette=palette)
+    sns.set_theme(style="whitegrid", context="paper", palette=look.palette)
 
 
-def mi_by_layer(mi: pd.DataFrame, *, site: str = "resid_post", kernel: str = "gaussian") -> plt.Figure:
+def mi_unit(mi: pd.DataFrame) -> str:
+    """Unit of the MI values from the table's logarithm base (bits, nats or log_b)."""
+    bases = set(mi["base"].unique())
+    if len(bases) != 1:
+        raise ValueError(f"mi table mixes logarithm bases {sorted(bases)}; filter it to one")
+    base = bases.pop()
+    if base == 2:
+        return "bits"
+    return "nats" if math.isclose(base, math.e) else f"log base {base:g}"
+
+
+def default_kernel(mi: pd.DataFrame) -> str:
+    """The kernel the main figures use: gaussian (the paper's) when present, else the first."""
+    kernels = sorted(mi["kernel"].unique())
+    return "gaussian" if "gaussian" in kernels else kernels[0]
+
+
+def _select(mi: pd.DataFrame, *, quantity: str = "mi", site: str | None = "resid_post",
+            kernel: str | None = None) -> pd.DataFrame:
+    rows = mi[(mi["quantity"] == quantity) & (mi["kernel"] == (kernel or default_kernel(mi)))]
+    if site is not None:
+        rows = rows[rows["site"] == site]
+    if rows.empty:
+        raise ValueError(f"mi table has no rows for quantity={quantity!r}, site={site!r}, kernel={kernel!r}")
+    return rows
+
+
+def _split_titles(grid: sns.FacetGrid) -> None:
+    for ax in grid.axes.flat:
+        ax.set_title(SPLIT_TITLES.get(ax.get_title(), ax.get_title()))
+
+
+def _layer_ticks(grid: sns.FacetGrid) -> None:
+    # Layers are integers; fractional ticks would suggest positions between blocks.
+    for ax in grid.axes.flat:
+        ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
+
+
+def mi_by_layer(mi: pd.DataFrame, look: Look = Look()) -> plt.Figure:
     """The ridge curves: I(Z_l; Y) vs layer, one line per checkpoint, ID and OOD panels.
 
     Lines are means over subsample seeds with ±2 s.d. bands (the paper's convention).
     """
-    data = mi[(mi["quantity"] == "mi") & (mi["site"] == site) & (mi["kernel"] == kernel)]
+    kernel = default_kernel(mi)
     grid = sns.relplot(
-        data=data, x="layer", y="mi", hue="step", col="split_role", row="run", kind="line",
-        errorbar=("sd", 2), palette="viridis", height=3.0, aspect=1.2, marker="o",
+        data=_select(mi, kernel=kernel), x="layer", y="mi", hue="step", col="split", row="run", kind="line",
+        errorbar=("sd", 2), palette=look.cmap, height=3.0, aspect=1.2, marker="o",
         facet_kws={"sharey": "row", "margin_titles": True},
     )
-    grid.set_axis_labels("layer l (0 = embeddings)", "I(Z_l; Y) [bits]")
+    grid.set_axis_labels(LAYER_LABEL, f"I(Z_l; Y) [{mi_unit(mi)}]")
     grid.set_titles(col_template="{col_name}", row_template="{row_name}")
-    for ax in grid.axes.flat:
-        ax.set_title(SPLIT_TITLES.get(ax.get_title(), ax.get_title()))
-    grid.figure.suptitle(f"Mutual information by layer ({site}, {kernel} kernel)", y=1.03)
+    _split_titles(grid)
+    _layer_ticks(grid)
+    grid.figure.suptitle(f"Mutual information by layer (resid_post, {kernel} kernel)", y=1.03)
     return grid.figure
 
 
-def training_curves(training: pd.DataFrame) -> plt.Figure:
+def mi_heatmap(mi: pd.DataFrame, look: Look = Look()) -> plt.Figure:
+    """Layer × checkpoint heatmap of the seed-mean I(Z_l; Y), one panel per run and split."""
+    means = mean_mi(_select(mi))
+    panels = means[["run", "split"]].drop_duplicates().sort_values(["run", "split"]).itertuples(index=False)
+    panels = list(panels)
+    fig, axes = plt.subplots(1, len(panels), figsize=(3.6 * len(panels), 3.2), squeeze=False)
+    vmin, vmax = means["mean"].min(), means["mean"].max()
+    for ax, (run, split) in zip(axes.flat, panels):
+        cells = means[(means["run"] == run) & (means["split"] == split)].pivot(index="layer", columns="step",
+                                                                               values="mean")
+        sns.heatmap(cells.sort_index(ascending=False), ax=ax, cmap=look.cmap, vmin=vmin, vmax=vmax,
+                    cbar_kws={"label": f"I(Z_l; Y) [{mi_unit(mi)}]"})
+        ax.set_title(f"{run}: {SPLIT_TITLES.get(split, split)}")
+        ax.set_xlabel(STEP_LABEL)
+        ax.set_ylabel(LAYER_LABEL)
+    fig.tight_layout()
+    return fig
+
+
+def mi_gain(mi: pd.DataFrame, look: Look = Look()) -> plt.Figure:
+    """Incremental gain I(ΔZ_l; Y) of each block's update, one line per checkpoint."""
+    grid = sns.relplot(
+        data=_select(mi, quantity="gain"), x="layer", y="mi", hue="step", col="split", row="run", kind="line",
+        errorbar=("sd", 2), palette=look.cmap, height=3.0, aspect=1.2, marker="o",
+        facet_kws={"sharey": "row", "margin_titles": True},
+    )
+    grid.set_axis_labels(BLOCK_LABEL, f"I(ΔZ_l; Y) [{mi_unit(mi)}]")
+    grid.set_titles(col_template="{col_name}", row_template="{row_name}")
+    _split_titles(grid)
+    _layer_ticks(grid)
+    grid.figure.suptitle("Incremental gain of each block's update ΔZ_l = Z_l − Z_(l−1)", y=1.03)
+    return grid.figure
+
+
+def mi_corrected(mi: pd.DataFrame, look: Look = Look()) -> plt.Figure:
+    """Raw vs permutation-corrected MI and the null mean by layer, at each run's last checkpoint."""
+    rows = _select(mi)
+    rows = rows[rows["step"] == rows.groupby("run")["step"].transform("max")]
+    long = rows.melt(id_vars=["run", "step", "split", "layer", "sample_seed"],
+                     value_vars=["mi", "mi_corrected", "null_mean"], var_name="estimate", value_name="value")
+    long["estimate"] = long["estimate"].map({"mi": "raw I", "mi_corrected": "corrected I − null",
+                                             "null_mean": "permutation null"})
+    grid = sns.relplot(
+        data=long, x="layer", y="value", hue="estimate", style="estimate", col="split", row="run", kind="line",
+        errorbar=("sd", 2), height=3.0, aspect=1.2, marker="o", facet_kws={"margin_titles": True},
+    )
+    grid.set_axis_labels(LAYER_LABEL, f"mutual information [{mi_unit(mi)}]")
+    grid.set_titles(col_template="{col_name}", row_template="{row_name}")
+    _split_titles(grid)
+    _layer_ticks(grid)
+    grid.figure.suptitle("Raw vs permutation-corrected MI (last checkpoint, resid_post)", y=1.03)
+    return grid.figure
+
+
+def ridge_layer(mi: pd.DataFrame, look: Look = Look()) -> plt.Figure:
+    """The ridge layer (argmax over layers of seed-mean MI) at every checkpoint."""
+    ridge = ridge_layers(_select(mi))
+    grid = sns.relplot(data=ridge, x="step", y="ridge_layer", hue="split", style="split", col="run", kind="line",
+                       marker="o", height=3.0, aspect=1.3)
+    grid.set_axis_labels(STEP_LABEL, "ridge layer argmax_l I(Z_l; Y)")
+    grid.set_titles(col_template="{col_name}")
+    for ax, n_layer in zip(grid.axes.flat, ridge.groupby("run")["n_layer"].first()):
+        ax.set_ylim(-0.3, n_layer + 0.3)
+        ax.yaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
+    grid.figure.suptitle("Ridge layer over training (resid_post)", y=1.04)
+    return grid.figure
+
+
+def final_sites(mi: pd.DataFrame, look: Look = Look()) -> plt.Figure:
+    """resid_post[L] vs final_norm(resid_post[L]) over training: is the final drop a norm artifact?"""
+    rows = _select(mi, site=None)
+    rows = rows[rows["layer"] == rows["n_layer"]]
+    if set(rows["site"]) != {"resid_post", "final_norm"}:
+        raise ValueError(f"need resid_post and final_norm rows at the last layer, found sites {sorted(set(rows['site']))}")
+    grid = sns.relplot(data=rows, x="step", y="mi", hue="site", style="site", col="split", row="run", kind="line",
+                       errorbar=("sd", 2), marker="o", height=3.0, aspect=1.2, facet_kws={"margin_titles": True})
+    grid.set_axis_labels(STEP_LABEL, f"I(Z_L; Y) [{mi_unit(mi)}]")
+    grid.set_titles(col_template="{col_name}", row_template="{row_name}")
+    _split_titles(grid)
+    grid.figure.suptitle("Last layer: raw residual stream vs after the final norm", y=1.03)
+    return grid.figure
+
+
+def kernel_ablation(mi: pd.DataFrame, look: Look = Look()) -> plt.Figure:
+    """MI vs layer for every kernel at each run's last checkpoint (shape, not level, is comparable)."""
+    rows = mi[(mi["quantity"] == "mi") & (mi["site"] == "resid_post")]
+    rows = rows[rows["step"] == rows.groupby("run")["step"].transform("max")]
+    if rows["kernel"].nunique() < 2:
+        raise ValueError("kernel ablation needs MI rows for at least two kernels")
+    grid = sns.relplot(data=rows, x="layer", y="mi", hue="kernel", style="kernel", col="split", row="run",
+                       kind="line", errorbar=("sd", 2), marker="o", height=3.0, aspect=1.2,
+                       facet_kws={"margin_titles": True})
+    grid.set_axis_labels(LAYER_LABEL, f"I(Z_l; Y) [{mi_unit(mi)}]")
+    grid.set_titles(col_template="{col_name}", row_template="{row_name}")
+    _split_titles(grid)
+    _layer_ticks(grid)
+    grid.figure.suptitle("Kernel ablation (last checkpoint, resid_post)", y=1.03)
+    return grid.figure
+
+
+def training_curves(training: pd.DataFrame, look: Look = Look()) -> plt.Figure:
     """Target accuracy and loss per checkpoint on the ID and OOD eval splits."""
     fig, axes = plt.subplots(1, 2, figsize=(9, 3.2))
     for ax, metric, label in zip(axes, ("accuracy", "loss"), ("target accuracy", "target loss [nats]")):
         sns.lineplot(data=training, x="step", y=metric, hue="split", style="run", marker="o", ax=ax)
-        ax.set_xlabel("training step")
+        ax.set_xlabel(STEP_LABEL)
         ax.set_ylabel(label)
     fig.tight_layout()
     return fig
 
 
+def residual_scaling(betas: pd.DataFrame, look: Look = Look()) -> plt.Figure:
+    """Fitted β_l per block, ID-fit vs OOD-fit, mean over fit seeds with ±2 s.d. bands."""
+    final = betas[betas["opt_step"] == betas.groupby(["run", "step", "fit_split", "fit_seed"])["opt_step"]
+                  .transform("max")]
+    grid = sns.relplot(data=final, x="layer", y="beta", hue="fit_split", style="fit_split", col="step", row="run",
+                       kind="line", errorbar=("sd", 2), marker="o", height=3.0, aspect=1.2,
+                       facet_kws={"margin_titles": True})
+    for ax in grid.axes.flat:
+        ax.axhline(1.0, color="0.5", linewidth=0.8, linestyle=":")  # β = 1: the unmodified block
+    grid.set_axis_labels(BLOCK_LABEL, "residual scale β_l (dimensionless)")
+    grid.set_titles(col_template="checkpoint step {col_name}", row_template="{row_name}")
+    _layer_ticks(grid)
+    grid.legend.set_title("β fitted on")
+    grid.figure.suptitle("Residual scaling: β fitted on ID vs OOD data", y=1.03)
+    return grid.figure
+
+
+def early_exit(early: pd.DataFrame, mi: pd.DataFrame, look: Look = Look()) -> plt.Figure:
+    """Early-exit accuracy per layer (ID, OOD) with the seed-mean I(Z_l; Y) on a twin axis."""
+    means = mean_mi(_select(mi))
+    panels = list(early[["run", "step"]].drop_duplicates().sort_values(["run", "step"]).itertuples(index=False))
+    fig, axes = plt.subplots(1, len(panels), figsize=(4.2 * len(panels), 3.4), squeeze=False)
+    colors = dict(zip(sorted(early["split"].unique()), sns.color_palette(look.palette)))
+    for ax, (run, step) in zip(axes.flat, panels):
+        twin = ax.twinx()
+        for split, color in colors.items():
+            acc = early[(early["run"] == run) & (early["step"] == step) & (early["split"] == split)]
+            ax.plot(acc["layer"], acc["accuracy"], marker="o", color=color,
+                    label=f"accuracy, {SPLIT_TITLES.get(split, split)}")
+            info = means[(means["run"] == run) & (means["step"] == step) & (means["split"] == split)]
+            twin.plot(info["layer"], info["mean"], marker="s", linestyle="--", color=color, alpha=0.7,
+                      label=f"MI, {SPLIT_TITLES.get(split, split)}")
+        ax.set_ylim(0, 1.02)
+        ax.set_xlabel(LAYER_LABEL)
+        ax.set_ylabel("early-exit target accuracy")
+        twin.set_ylabel(f"I(Z_l; Y) [{mi_unit(mi)}] (dashed)")
+        twin.grid(False)
+        ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
+        ax.set_title(f"{run}, step {step}")
+        handles = ax.get_legend_handles_labels()[0] + twin.get_legend_handles_labels()[0]
+        ax.legend(handles=handles, fontsize="x-small", loc="lower left")
+    fig.tight_layout()
+    return fig
+
+
+def attention(attn: pd.DataFrame, look: Look = Look()) -> plt.Figure:
+    """Attention mass of the last prompt position per block: signal tokens, last token, rest."""
+    long = attn.melt(id_vars=["run", "step", "split", "layer"], value_vars=["signal_mass", "last_mass", "other_mass"],
+                     var_name="target", value_name="mass")
+    long["target"] = long["target"].map({"signal_mass": "signal tokens", "last_mass": "last token",
+                                         "other_mass": "other tokens"})
+    long["panel"] = long["run"] + ", step " + long["step"].astype(str)
+    grid = sns.relplot(data=long, x="layer", y="mass", hue="target", style="split", col="panel", kind="line",
+                       marker="o", height=3.0, aspect=1.2, col_wrap=min(3, long["panel"].nunique()))
+    grid.set(ylim=(0, 1.02))
+    grid.set_axis_labels(BLOCK_LABEL, "attention mass (fraction of 1)")
+    grid.set_titles(col_template="{col_name}")
+    _layer_ticks(grid)
+    grid.figure.suptitle("Attention of the last prompt position, averaged over heads", y=1.04)
+    return grid.figure
+
+
+@dataclass(frozen=True)
+class FigureSpec:
+    """A figure: the tables it reads (in argument order) and the function drawing it."""
+
+    tables: tuple[str, ...]
+    draw: Callable[..., plt.Figure]
+
+
+FIGURES: dict[str, FigureSpec] = {
+    "mi_by_layer": FigureSpec(("mi",), mi_by_layer),
+    "mi_heatmap": FigureSpec(("mi",), mi_heatmap),
+    "mi_gain": FigureSpec(("mi",), mi_gain),
+    "mi_corrected": FigureSpec(("mi",), mi_corrected),
+    "ridge_layer": FigureSpec(("mi",), ridge_layer),
+    "final_sites": FigureSpec(("mi",), final_sites),
+    "kernel_ablation": FigureSpec(("mi",), kernel_ablation),
+    "training": FigureSpec(("training",), training_curves),
+    "residual_scaling": FigureSpec(("residual_scaling",), residual_scaling),
+    "early_exit": FigureSpec(("early_exit", "mi"), early_exit),
+    "attention": FigureSpec(("attention",), attention),
+}
+
+
+def draw(name: str, tables: Mapping[str, pd.DataFrame], look: Look = Look()) -> plt.Figure:
+    """Draw figure ``name`` from its tables, given by table name (extra tables are ignored)."""
+    spec = FIGURES[name]
+    missing = [t for t in spec.tables if t not in tables]
+    if missing:
+        raise ValueError(f"figure {name} reads tables {list(spec.tables)}; missing {missing}")
+    style(look)
+    return spec.draw(*(tables[t] for t in spec.tables), look=look)
+
+
 def save_figure(fig: plt.Figure, outputs: Sequence[str | Path], dpi: int) -> None:
     """Save ``fig`` to each output path (format from the suffix), atomically."""
     for out in map(Path, outputs):
+        out.parent.mkdir(parents=True, exist_ok=True)
         tmp = temp_sibling(out).with_suffix(out.suffix)
         fig.savefig(tmp, dpi=dpi, bbox_inches="tight")
         tmp.replace(out)

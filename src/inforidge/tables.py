@@ -1,13 +1,18 @@
 """Tidy result tables: one per observational unit, shared keys, a schema version.
 
-Every table carries the run keys (run, model, task, seed, n_layer) so tables join on
-them; per-checkpoint tables add ``step``; per-layer tables add ``split``, ``site`` and
-``layer``. Written atomically with the schema version in the Parquet metadata.
+Every table starts with the run keys (run, model, task, seed, n_layer) so tables join on
+them; per-checkpoint tables add ``step``; per-layer tables add ``split`` (the eval role,
+``id`` / ``ood``) and ``layer``. Each table has a declared schema (``TABLES``): column
+order, Arrow type and a description. ``write_table`` enforces it (missing, extra or
+null key columns are errors, values are cast to the declared types) and records the
+table name and ``SCHEMA_VERSION`` in the Parquet metadata; ``inforidge.results.load``
+checks both on read. docs/results.md documents every column (a test keeps it in sync).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -16,10 +21,193 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from inforidge.atomic import temp_sibling
-from inforidge.training import read_metrics
 
-SCHEMA_VERSION = "1"
-RUN_KEYS = ("run", "model", "task", "seed", "n_layer")
+#: Bump when a column is added, removed, renamed or changes type or meaning.
+SCHEMA_VERSION = "2"
+#: Parquet metadata keys recording which table a file holds and its schema version.
+META_TABLE = b"inforidge.table"
+META_VERSION = b"inforidge.schema_version"
+
+STR, INT, FLOAT = pa.string(), pa.int64(), pa.float64()
+
+
+@dataclass(frozen=True)
+class Column:
+    """One declared column: name, Arrow type, whether nulls are allowed, description."""
+
+    name: str
+    type: pa.DataType
+    doc: str
+    nullable: bool = False
+
+
+@dataclass(frozen=True)
+class TableSchema:
+    """A table's declared columns, its sort order and whether extra columns are allowed."""
+
+    name: str
+    doc: str
+    columns: tuple[Column, ...]
+    sort: tuple[str, ...]
+    #: ``runs`` carries the flattened config, whose keys follow the config model.
+    extra_columns: bool = False
+
+    @property
+    def names(self) -> list[str]:
+        """Declared column names in table order."""
+        return [c.name for c in self.columns]
+
+
+RUN_COLUMNS = (
+    Column("run", STR, "run name (a key of `runs` in the config)"),
+    Column("model", STR, "model label: hub id / path, or `{architecture}-L{n_layer}-d{n_embd}` for scratch models"),
+    Column("task", STR, "task name (a key of `tasks` in the config)"),
+    Column("seed", INT, "training seed of the run (init, data order)"),
+    Column("n_layer", INT, "number of transformer blocks L"),
+)
+RUN_KEYS = tuple(c.name for c in RUN_COLUMNS)
+STEP = Column("step", INT, "training step of the checkpoint (0 = the starting model)")
+SPLIT = Column("split", STR, "evaluation split role: `id` (in-distribution) or `ood` (out-of-distribution)")
+
+
+def _schema(name: str, doc: str, columns: Sequence[Column], sort: Sequence[str], *, extra: bool = False) -> TableSchema:
+    return TableSchema(name, doc, (*RUN_COLUMNS, *columns), tuple(sort), extra)
+
+
+TABLES: dict[str, TableSchema] = {
+    schema.name: schema
+    for schema in (
+        _schema("runs", "One row per configured run, with its flattened settings.", [],
+                ["run"], extra=True),
+        _schema("training", "Per checkpoint and eval split: first-target-token loss and accuracy.", [
+            STEP, SPLIT,
+            Column("train_loss", FLOAT, "mean training loss of the segment that ended at this step (null at step 0)",
+                   nullable=True),
+            Column("loss", FLOAT, "mean cross-entropy of the first target token on the eval split [nats]"),
+            Column("accuracy", FLOAT, "top-1 accuracy of the first target token on the eval split"),
+        ], ["run", "step", "split"]),
+        _schema("mi", "Matrix-based Rényi MI per checkpoint, split, site, layer, kernel and subsample seed.", [
+            STEP, SPLIT,
+            Column("data_split", STR, "dataset split the activations came from (e.g. `eval_id`)"),
+            Column("site", STR, "hook site: `resid_post` (residual stream) or `final_norm` (after the final norm)"),
+            Column("quantity", STR, "`mi`: I(Z_l; Y); `gain`: I(ΔZ_l; Y) with ΔZ_l = Z_l − Z_{l−1}"),
+            Column("layer", INT, "layer l: 0 = embedding output, L = last block"),
+            Column("kernel", STR, "Gram-matrix kernel (gaussian, laplacian, polynomial, linear)"),
+            Column("sigma", STR, "kernel bandwidth as configured: a number or a rule name (median, silverman)"),
+            Column("alpha", FLOAT, "Rényi order α (1 = von Neumann)"),
+            Column("normalize", STR, "row preprocessing: `l2` or `none`"),
+            Column("base", FLOAT, "logarithm base (2 = bits)"),
+            Column("permutations", INT, "permutation-null shuffles P (0 = no correction)"),
+            Column("sample_seed", INT, "seed of the subsample of examples this estimate used"),
+            Column("n", INT, "examples in the estimate N"),
+            Column("mi", FLOAT, "raw estimate I(Z;Y) = S(A) + S(B) − S(A,B) [log base `base`]"),
+            Column("null_mean", FLOAT, "mean of I over P shuffles of Y against Z (NaN when P = 0)", nullable=True),
+            Column("null_std", FLOAT, "standard deviation of the permutation null (NaN when P < 2)", nullable=True),
+            Column("mi_corrected", FLOAT, "mi − null_mean (NaN when P = 0)", nullable=True),
+            Column("h_z", FLOAT, "matrix entropy S(A) of the states"),
+            Column("h_y", FLOAT, "matrix entropy S(B) of the targets"),
+            Column("h_joint", FLOAT, "joint entropy S(A,B)"),
+        ], ["run", "step", "split", "kernel", "site", "quantity", "layer", "sample_seed"]),
+        _schema("residual_scaling", "Residual-scaling coefficients β_l over the probe's optimisation.", [
+            STEP,
+            Column("fit_split", STR, "data β was fitted on: `id` or `ood`"),
+            Column("fit_seed", INT, "seed of the β fit (data order)"),
+            Column("opt_step", INT, "optimizer step of the β fit (0 = initial, all β = 1)"),
+            Column("layer", INT, "block l = 1..L that β_l scales"),
+            Column("beta", FLOAT, "residual-scaling coefficient β_l ≥ 0"),
+        ], ["run", "step", "fit_split", "fit_seed", "opt_step", "layer"]),
+        _schema("residual_scaling_accuracy", "Accuracy of the model before / after fitting β, per eval split.", [
+            STEP,
+            Column("fit_split", STR, "data β was fitted on: `id` or `ood`"),
+            Column("fit_seed", INT, "seed of the β fit (data order)"),
+            SPLIT,
+            Column("phase", STR, "`before` (all β = 1, the unmodified model) or `after` fitting"),
+            Column("accuracy", FLOAT, "top-1 accuracy of the first target token"),
+            Column("loss", FLOAT, "mean cross-entropy of the first target token [nats]"),
+            Column("n", INT, "examples evaluated"),
+        ], ["run", "step", "fit_split", "fit_seed", "split", "phase"]),
+        _schema("early_exit", "Logit-lens readout of every layer: final norm + LM head applied to resid_post[l].", [
+            STEP, SPLIT,
+            Column("layer", INT, "layer l = 0..L read out (L: the model's own prediction)"),
+            Column("accuracy", FLOAT, "top-1 accuracy of the first target token"),
+            Column("loss", FLOAT, "mean cross-entropy of the first target token [nats]"),
+            Column("n", INT, "examples evaluated"),
+        ], ["run", "step", "split", "layer"]),
+        _schema("attention", "Attention of the last prompt position per layer, averaged over heads and examples.", [
+            STEP, SPLIT,
+            Column("layer", INT, "block l = 1..L"),
+            Column("signal_mass", FLOAT, "attention mass on the task's signal tokens"),
+            Column("last_mass", FLOAT, "attention mass on the last token itself"),
+            Column("other_mass", FLOAT, "attention mass on all other tokens"),
+            Column("n", INT, "examples averaged"),
+        ], ["run", "step", "split", "layer"]),
+    )
+}
+
+
+# Sweep tables (built by inforidge.capacity and inforidge.multitoken); L for capacity is measured.
+_CAPACITY_RUN = tuple(c for c in RUN_COLUMNS if c.name != "n_layer")
+
+TABLES["capacity"] = TableSchema(
+    "capacity",
+    "Per run depth: seed-mean MI by layer and relative depth, and the ridge position per checkpoint.",
+    (
+        *_CAPACITY_RUN,
+        Column("n_layer", INT, "blocks L, measured from the activations (the largest layer of the mi table)"),
+        STEP, SPLIT,
+        Column("kernel", STR, "Gram-matrix kernel"),
+        Column("site", STR, "hook site: `resid_post` or `final_norm`"),
+        Column("layer", INT, "layer l: 0 = embedding output, L = last block"),
+        Column("relative_depth", FLOAT, "l / L (0 = embeddings, 1 = last block)"),
+        Column("mi_mean", FLOAT, "mean over subsample seeds of the raw MI I(Z_l; Y) [log base of the mi table]"),
+        Column("mi_std", FLOAT, "standard deviation over subsample seeds (NaN for one seed)", nullable=True),
+        Column("mi_corrected_mean", FLOAT, "mean over seeds of the permutation-corrected MI (NaN without a null)",
+               nullable=True),
+        Column("sample_seeds", INT, "subsample seeds averaged"),
+        Column("ridge_layer", INT, "argmax layer of mi_mean for this (run, step, split, kernel, site)"),
+        Column("ridge_position", FLOAT, "ridge_layer / L"),
+    ),
+    ("n_layer", "run", "step", "split", "kernel", "site", "layer"),
+)
+
+TABLES["multitoken"] = TableSchema(
+    "multitoken",
+    "Multi-token generation: MI per checkpoint, split, site, layer, decoding step t and subsample seed.",
+    (
+        *RUN_COLUMNS, STEP, SPLIT,
+        Column("data_split", STR, "dataset split of the multi-token task (e.g. `eval_id`)"),
+        Column("probe_task", STR, "task whose reference continuations were teacher-forced"),
+        Column("horizon", INT, "decoding steps T of the dump"),
+        Column("site", STR, "hook site: `resid_post` or `final_norm`"),
+        Column("quantity", STR, "`token`: I(Z_l^(t); Y^(t)); `sequence`: MI under the sequence kernel over t = 1..T"),
+        Column("layer", INT, "layer l: 0 = embedding output, L = last block"),
+        Column("t", INT, "decoding step 1..T (`token` rows); 0 for `sequence` rows (all steps pooled)"),
+        Column("kernel", STR, "per-token kernel (gaussian, laplacian, polynomial, linear)"),
+        Column("sigma", STR, "kernel bandwidth as configured: a number or a rule name"),
+        Column("alpha", FLOAT, "Rényi order α (1 = von Neumann)"),
+        Column("normalize", STR, "row preprocessing: `l2` or `none`"),
+        Column("base", FLOAT, "logarithm base (2 = bits)"),
+        Column("permutations", INT, "permutation-null shuffles P (0 = no correction)"),
+        Column("sample_seed", INT, "seed of the subsample of examples (shared by all t, layers and the sequence row)"),
+        Column("n", INT, "examples in the estimate N"),
+        Column("mi", FLOAT, "raw estimate S(A) + S(B) − S(A,B) [log base `base`]"),
+        Column("null_mean", FLOAT, "mean of I over P shuffles of Y against Z (NaN when P = 0)", nullable=True),
+        Column("null_std", FLOAT, "standard deviation of the permutation null (NaN when P < 2)", nullable=True),
+        Column("mi_corrected", FLOAT, "mi − null_mean (NaN when P = 0)", nullable=True),
+        Column("h_z", FLOAT, "matrix entropy S(A) of the states"),
+        Column("h_y", FLOAT, "matrix entropy S(B) of the targets"),
+        Column("h_joint", FLOAT, "joint entropy S(A,B)"),
+    ),
+    ("run", "step", "split", "kernel", "site", "quantity", "layer", "t", "sample_seed"),
+)
+
+
+def table_schema(name: str) -> TableSchema:
+    """The declared schema of table ``name``; ValueError listing the known tables."""
+    try:
+        return TABLES[name]
+    except KeyError:
+        raise ValueError(f"unknown table {name!r} (known tables: {', '.join(TABLES)})") from None
 
 
 def model_label(model: Mapping[str, Any]) -> str:
@@ -36,35 +224,80 @@ def run_keys(name: str, run: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def with_run_keys(frame: pd.DataFrame, runs: Mapping[str, Mapping[str, Any]]) -> pd.DataFrame:
-    """Add model/task/seed/n_layer columns to a frame that has a ``run`` column."""
+    """Add model/task/seed/n_layer columns to a frame that has a ``run`` column.
+
+    A run in ``frame`` that is not in ``runs`` is an error: its rows would otherwise
+    get null keys (results of a run since removed from the config).
+    """
+    unknown = sorted(set(frame["run"]) - set(runs))
+    if unknown:
+        raise ValueError(f"rows for runs not in the config: {unknown} (configured: {sorted(runs)})")
+    clashing = [c for c in RUN_KEYS[1:] if c in frame.columns]
+    if clashing:
+        raise ValueError(f"per-job frame already has run-key columns {clashing}; rename them first")
     keys = pd.DataFrame([run_keys(name, run) for name, run in runs.items()])
-    merged = keys.merge(frame, on="run", how="right", validate="one_to_many")
-    return merged[list(RUN_KEYS) + [c for c in frame.columns if c not in RUN_KEYS]]
+    return keys.merge(frame, on="run", how="inner", validate="one_to_many")
+
+
+def concat_parts(parts: Sequence[str | Path]) -> pd.DataFrame:
+    """Concatenate per-job Parquet frames; FileNotFoundError/ValueError name the bad file."""
+    frames = []
+    for part in parts:
+        try:
+            frames.append(pd.read_parquet(part))
+        except (OSError, pa.ArrowException) as err:
+            if not Path(part).exists():
+                raise FileNotFoundError(f"per-job result missing: {part}") from None
+            raise ValueError(f"unreadable per-job result {part}: {err}") from None
+    if not frames:
+        raise ValueError("no per-job results to aggregate")
+    return pd.concat(frames, ignore_index=True)
 
 
 def mi_table(parts: Sequence[str | Path], runs: Mapping[str, Mapping[str, Any]]) -> pd.DataFrame:
-    """Concatenate per-job MI frames into the ``mi`` table."""
-    frame = pd.concat([pd.read_parquet(p) for p in parts], ignore_index=True)
-    return with_run_keys(frame, runs).sort_values(["run", "step", "split", "kernel", "site", "quantity", "layer", "seed"],
-                                                  ignore_index=True)
+    """Concatenate per-job MI frames into the ``mi`` table.
+
+    Per-job frames key the eval split by dataset name (``split``) and role
+    (``split_role``) and the subsample by ``seed``; the table uses the role as
+    ``split`` (as every other table does) and ``sample_seed``, leaving ``seed`` to the run.
+    """
+    frame = concat_parts(parts).rename(columns={"split": "data_split", "split_role": "split", "seed": "sample_seed"})
+    return conform(with_run_keys(frame, runs), "mi")
+
+
+def probe_table(name: str, parts: Sequence[str | Path], runs: Mapping[str, Mapping[str, Any]]) -> pd.DataFrame:
+    """Concatenate per-job probe frames (``results/runs/*/probes/step-*/…``) into table ``name``.
+
+    Residual-scaling frames name their fit seed ``seed``; the table calls it
+    ``fit_seed`` so that ``seed`` stays the run's training seed in every table.
+    """
+    frame = concat_parts(parts)
+    if name in ("residual_scaling", "residual_scaling_accuracy"):
+        frame = frame.rename(columns={"seed": "fit_seed"})
+    return conform(with_run_keys(frame, runs), name)
 
 
 def training_table(checkpoints: Sequence[str | Path], run_names: Sequence[str],
                    runs: Mapping[str, Mapping[str, Any]]) -> pd.DataFrame:
     """Per-checkpoint training metrics, long in the eval split (id / ood)."""
+    # Imported here: inforidge.training pulls in torch, which the loading API and CLI do not need.
+    from inforidge.training import read_metrics
+
     rows = []
-    for run, path in zip(run_names, checkpoints):
+    for run, path in zip(run_names, checkpoints, strict=True):
         metrics = read_metrics(Path(path))
         for role in ("id", "ood"):
             if f"{role}_accuracy" in metrics:
-                rows.append({"run": run, "step": metrics["step"], "train_loss": metrics["train_loss"], "split": role,
-                             "loss": metrics[f"{role}_loss"], "accuracy": metrics[f"{role}_accuracy"]})
-    frame = pd.DataFrame(rows).astype({"train_loss": "float64"})
-    return with_run_keys(frame, runs).sort_values(["run", "step", "split"], ignore_index=True)
+                rows.append({"run": run, "step": metrics["step"], "train_loss": metrics.get("train_loss"),
+                             "split": role, "loss": metrics[f"{role}_loss"], "accuracy": metrics[f"{role}_accuracy"]})
+    return conform(with_run_keys(pd.DataFrame(rows), runs), "training")
 
 
 def runs_table(runs: Mapping[str, Mapping[str, Any]], tasks: Mapping[str, Mapping[str, Any]]) -> pd.DataFrame:
-    """One row per run with its flattened model, training and task settings."""
+    """One row per run with its flattened model, training and task settings.
+
+    Lists and mappings become their ``str`` form so each column has one scalar type.
+    """
     rows = []
     for name, run in runs.items():
         flat = {**run_keys(name, run)}
@@ -72,15 +305,47 @@ def runs_table(runs: Mapping[str, Mapping[str, Any]], tasks: Mapping[str, Mappin
         flat.update({f"training.{k}": v for k, v in run["training"].items()})
         flat.update({f"task.{k}": v for k, v in tasks[run["task"]].items()})
         rows.append({k: (str(v) if isinstance(v, (list, dict)) else v) for k, v in flat.items()})
-    return pd.DataFrame(rows)
+    return conform(pd.DataFrame(rows), "runs")
+
+
+def conform(frame: pd.DataFrame, name: str) -> pd.DataFrame:
+    """Check ``frame`` against table ``name``'s schema; return it in column and sort order.
+
+    Raises ValueError naming missing or undeclared columns and null keys, and casts
+    values to the declared types (an uncastable value is an error, never a silent NaN).
+    """
+    schema = table_schema(name)
+    missing = [c for c in schema.names if c not in frame.columns]
+    if missing:
+        raise ValueError(f"table {name}: missing columns {missing}")
+    extra = [c for c in frame.columns if c not in schema.names]
+    if extra and not schema.extra_columns:
+        raise ValueError(f"table {name}: undeclared columns {extra} (declare them in inforidge.tables.TABLES)")
+    for column in schema.columns:
+        if not column.nullable and frame[column.name].isna().any():
+            raise ValueError(f"table {name}: column {column.name!r} has null values")
+    arrow = _to_arrow(frame[schema.names + extra], schema)
+    return arrow.to_pandas().sort_values(list(schema.sort), ignore_index=True, kind="stable")
+
+
+def _to_arrow(frame: pd.DataFrame, schema: TableSchema) -> pa.Table:
+    declared = [pa.field(c.name, c.type, c.nullable) for c in schema.columns]
+    extra = [c for c in frame.columns if c not in schema.names]
+    # All-null extras (e.g. model.name_or_path of scratch runs) get a string type, not Arrow's null type.
+    fields = declared + [pa.field(c, STR if frame[c].isna().all() else pa.Array.from_pandas(frame[c]).type) for c in extra]
+    try:
+        return pa.Table.from_pandas(frame, schema=pa.schema(fields), preserve_index=False, safe=True)
+    except (pa.ArrowInvalid, pa.ArrowTypeError) as err:
+        raise ValueError(f"table {schema.name}: values do not match the declared types: {err}") from None
 
 
 def write_table(frame: pd.DataFrame, path: str | Path, name: str) -> None:
-    """Write a table atomically, recording its name and schema version in the metadata."""
+    """Validate ``frame`` as table ``name`` and write it atomically with its schema version."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    table = pa.Table.from_pandas(frame, preserve_index=False)
-    meta = {**(table.schema.metadata or {}), b"inforidge.table": name.encode(), b"inforidge.schema_version": SCHEMA_VERSION.encode()}
+    schema = table_schema(name)
+    table = _to_arrow(conform(frame, name), schema)
+    meta = {**(table.schema.metadata or {}), META_TABLE: name.encode(), META_VERSION: SCHEMA_VERSION.encode()}
     tmp = temp_sibling(path)
     pq.write_table(table.replace_schema_metadata(meta), tmp)
     tmp.replace(path)

@@ -1,0 +1,95 @@
+"""The ``inforidge`` command line: inspect and export result tables, print the config schema.
+
+    inforidge tables list [--results-dir DIR]
+    inforidge tables export NAME --csv OUT [--results-dir DIR]
+    inforidge config schema
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from inforidge import results
+from inforidge.config import Config
+from inforidge.configschema import describe
+from inforidge.tables import TABLES
+
+SCHEMA_HEADER = (
+    "# Config schema\n\n"
+    "Every key of the experiment config (`config.yaml`, `configs/*.yaml`). Generated from\n"
+    "`src/inforidge/config.py` by `inforidge config schema`; do not edit by hand.\n"
+    "`<name>` stands for a user-chosen name (a task or a run).\n\n"
+)
+
+
+def schema_markdown() -> str:
+    """The documented config key table (``configschema.describe(Config)``) as Markdown."""
+    lines = ["| key | type | default | description |", "|---|---|---|---|"]
+    for key, type_name, default, text in describe(Config):
+        type_name = type_name.replace("inforidge.config.", "")  # nested sections: the class name suffices
+        cells = [f"`{key}`", f"`{type_name}`", f"`{default}`", text]
+        lines.append("| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |")
+    return SCHEMA_HEADER + "\n".join(lines) + "\n"
+
+
+def _tables_list(args: argparse.Namespace) -> int:
+    for name, schema in TABLES.items():
+        path = results.table_path(name, args.results_dir)
+        if path.exists():
+            rows = results.load(name, args.results_dir).shape[0]
+            state = f"{rows} rows"
+        else:
+            state = "not built"
+        print(f"{name:<26} {state:<12} {schema.doc}")
+    return 0
+
+
+def _tables_export(args: argparse.Namespace) -> int:
+    frame = results.load(args.name, args.results_dir)
+    frame.to_csv(args.csv, index=False)
+    print(f"wrote {len(frame)} rows of table {args.name} to {args.csv}")
+    return 0
+
+
+def _config_schema(args: argparse.Namespace) -> int:
+    sys.stdout.write(schema_markdown())
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    """The argument parser of the ``inforidge`` command."""
+    top = argparse.ArgumentParser(prog="inforidge", description=__doc__.split("\n")[0])
+    groups = top.add_subparsers(dest="group", required=True)
+
+    tables = groups.add_parser("tables", help="list and export the tidy result tables")
+    actions = tables.add_subparsers(dest="action", required=True)
+    listing = actions.add_parser("list", help="known tables, whether built, row counts")
+    listing.add_argument("--results-dir", default="results", help="the workflow's results directory")
+    listing.set_defaults(handler=_tables_list)
+    export = actions.add_parser("export", help="write one table as CSV")
+    export.add_argument("name", choices=list(TABLES), help="table name")
+    export.add_argument("--csv", required=True, help="output CSV path ('-' for stdout)")
+    export.add_argument("--results-dir", default="results", help="the workflow's results directory")
+    export.set_defaults(handler=_tables_export)
+
+    config = groups.add_parser("config", help="config documentation")
+    config_actions = config.add_subparsers(dest="action", required=True)
+    schema = config_actions.add_parser("schema", help="print every config key as a Markdown table")
+    schema.set_defaults(handler=_config_schema)
+    return top
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point; user errors (missing or stale tables) print one line and exit 1."""
+    args = parser().parse_args(argv)
+    try:
+        return args.handler(args)
+    except (FileNotFoundError, ValueError) as err:
+        print(f"inforidge: error: {err}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,192 @@
+"""Tidy tables: schemas, dtypes, key columns, atomic writes, docs in sync.
+
+The synthetic per-job frames built here mirror what the MI and probe rules write; the
+plot, results and CLI tests reuse them (``write_synthetic_tables``).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow.parquet as pq
+import pytest
+
+from inforidge import tables
+from inforidge.capacity import capacity_table
+from inforidge.multitoken import multitoken_table
+from inforidge.tables import TABLES, conform, mi_table, probe_table, runs_table, write_table
+
+N_LAYER = 3
+STEPS = (0, 4, 12)
+SPLITS = {"id": "eval_id", "ood": "eval_ood"}
+
+
+def synthetic_runs() -> dict[str, dict]:
+    """Run params as the rules pass them (config sections as dicts)."""
+    model = {"source": "scratch", "name_or_path": None, "architecture": "gpt2", "n_layer": N_LAYER, "n_embd": 32,
+             "n_head": 2, "n_positions": 32}
+    training = {"steps": 12, "checkpoints": list(STEPS), "batch_size": 32, "lr": 3e-3, "lora": None}
+    return {"tiny": {"task": "arithmetic", "seed": 7, "model": model, "training": training}}
+
+
+def synthetic_mi_part(step: int, role: str, *, kernels=("gaussian",)) -> pd.DataFrame:
+    """One MI job's frame: a ridge at layer 2 that grows with training."""
+    rng = np.random.default_rng(step)
+    rows = []
+    for kernel in kernels:
+        for site, quantity, layers in (("resid_post", "mi", range(N_LAYER + 1)), ("final_norm", "mi", [N_LAYER]),
+                                       ("resid_post", "gain", range(1, N_LAYER + 1))):
+            for layer in layers:
+                for seed in (0, 1):
+                    mi = 1.0 + step / 12 * (1.5 - abs(layer - 2)) + 0.05 * rng.standard_normal()
+                    rows.append({"site": site, "quantity": quantity, "layer": layer, "seed": seed, "n": 64, "mi": mi,
+                                 "null_mean": 0.4, "null_std": 0.05, "mi_corrected": mi - 0.4, "h_z": 3.0,
+                                 "h_y": 2.5, "h_joint": 4.5, "kernel": kernel, "sigma": "1.0", "alpha": 1.0,
+                                 "normalize": "l2", "base": 2.0, "permutations": 2})
+    frame = pd.DataFrame(rows)
+    for key, value in {"split_role": role, "split": SPLITS[role], "step": step, "run": "tiny"}.items():
+        frame.insert(0, key, value)
+    return frame
+
+
+def synthetic_probe_parts(step: int) -> dict[str, pd.DataFrame]:
+    """One probe job's frames per probe kind, with the columns the probe rules write."""
+    layers = range(1, N_LAYER + 1)
+    betas = pd.DataFrame([{"fit_split": fit, "seed": seed, "opt_step": opt, "layer": layer,
+                           "beta": 1.0 if opt == 0 else 1.0 + (0.2 if fit == "ood" else 0.05) * (2 - layer) + 0.01 * seed}
+                          for fit in ("id", "ood") for seed in (0, 1) for opt in (0, 5) for layer in layers])
+    accuracy = pd.DataFrame([{"fit_split": fit, "seed": seed, "split": split, "phase": phase,
+                              "accuracy": 0.5 + 0.1 * (phase == "after"), "loss": 1.2, "n": 96}
+                             for fit in ("id", "ood") for seed in (0, 1) for split in ("id", "ood")
+                             for phase in ("before", "after")])
+    early = pd.DataFrame([{"split": split, "layer": layer, "accuracy": min(1.0, 0.2 * layer + (0.1 if split == "id" else 0)),
+                           "loss": 2.0 - 0.3 * layer, "n": 96} for split in ("id", "ood") for layer in range(N_LAYER + 1)])
+    attention = pd.DataFrame([{"split": split, "layer": layer, "signal_mass": 0.2 * layer, "last_mass": 0.1,
+                               "other_mass": 0.9 - 0.2 * layer, "n": 96} for split in ("id", "ood") for layer in layers])
+    parts = {"residual_scaling_betas": betas, "residual_scaling_accuracy": accuracy, "early_exit": early,
+             "attention": attention}
+    for frame in parts.values():
+        frame.insert(0, "step", np.int64(step))
+        frame.insert(0, "run", "tiny")
+    return parts
+
+
+PROBE_FILES = {"residual_scaling": "residual_scaling_betas", "residual_scaling_accuracy": "residual_scaling_accuracy",
+               "early_exit": "early_exit", "attention": "attention"}
+
+
+def write_synthetic_tables(results_dir: Path, *, kernels=("gaussian",)) -> Path:
+    """Build every table from synthetic per-job files under ``results_dir`` (as the rules do)."""
+    runs = synthetic_runs()
+    parts = []
+    for step in STEPS:
+        for role in SPLITS:
+            path = results_dir / f"runs/tiny/mi/step-{step}/{SPLITS[role]}.parquet"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            synthetic_mi_part(step, role, kernels=kernels).to_parquet(path)
+            parts.append(path)
+    write_table(mi_table(parts, runs), results_dir / "tables/mi.parquet", "mi")
+    probe_parts = synthetic_probe_parts(STEPS[-1])
+    for table, probe in PROBE_FILES.items():
+        path = results_dir / f"runs/tiny/probes/step-{STEPS[-1]}/{probe}.parquet"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        probe_parts[probe].to_parquet(path)
+        write_table(probe_table(table, [path], runs), results_dir / f"tables/{table}.parquet", table)
+    training = pd.DataFrame([{"run": "tiny", "step": step, "train_loss": None if step == 0 else 1.0 / (1 + step),
+                              "split": split, "loss": 2.0 - step / 10, "accuracy": step / 13}
+                             for step in STEPS for split in ("id", "ood")])
+    write_table(tables.with_run_keys(training, runs), results_dir / "tables/training.parquet", "training")
+    write_table(runs_table(runs, {"arithmetic": {"kind": "arithmetic", "sizes": {"train": 8}}}),
+                results_dir / "tables/runs.parquet", "runs")
+    write_table(capacity_table(pd.read_parquet(results_dir / "tables/mi.parquet")),
+                results_dir / "tables/capacity.parquet", "capacity")
+    token_rows = pd.read_parquet(parts[0]).query("quantity == 'mi'").assign(quantity="token", t=1, probe_task="arith", horizon=1)
+    token_path = results_dir / "runs/tiny/multitoken/part.parquet"
+    token_path.parent.mkdir(parents=True)
+    token_rows.to_parquet(token_path)
+    write_table(multitoken_table([token_path], runs), results_dir / "tables/multitoken.parquet", "multitoken")
+    return results_dir
+
+
+@pytest.fixture
+def results_dir(tmp_path: Path) -> Path:
+    return write_synthetic_tables(tmp_path / "results")
+
+
+def test_every_table_has_the_declared_arrow_schema_and_version(results_dir):
+    for name, schema in TABLES.items():
+        table = pq.read_table(results_dir / f"tables/{name}.parquet")
+        declared = [(c.name, c.type) for c in schema.columns]
+        assert [(f.name, f.type) for f in table.schema][: len(declared)] == declared, name
+        assert table.schema.metadata[b"inforidge.schema_version"] == tables.SCHEMA_VERSION.encode()
+        assert table.schema.metadata[b"inforidge.table"] == name.encode()
+    assert not list(results_dir.glob("tables/.*")), "temporary files left behind"
+
+
+def test_shared_keys_lead_every_table(results_dir):
+    for name in TABLES:
+        frame = pd.read_parquet(results_dir / f"tables/{name}.parquet")
+        assert list(frame.columns[:5]) == list(tables.RUN_KEYS), name
+        assert frame[["model", "seed", "n_layer"]].drop_duplicates().values.tolist() == [["gpt2-L3-d32", 7, 3]]
+
+
+def test_mi_table_renames_split_and_seed_columns(results_dir):
+    mi = pd.read_parquet(results_dir / "tables/mi.parquet")
+    assert set(mi["split"]) == {"id", "ood"} and set(mi["data_split"]) == {"eval_id", "eval_ood"}
+    assert set(mi["sample_seed"]) == {0, 1} and set(mi["seed"]) == {7}
+    assert mi["step"].is_monotonic_increasing
+
+
+def test_residual_scaling_seed_becomes_fit_seed(results_dir):
+    betas = pd.read_parquet(results_dir / "tables/residual_scaling.parquet")
+    assert set(betas["fit_seed"]) == {0, 1} and set(betas["seed"]) == {7}
+
+
+def test_runs_table_keeps_flattened_settings_with_one_type_per_column(results_dir):
+    runs = pd.read_parquet(results_dir / "tables/runs.parquet")
+    assert runs.loc[0, "training.checkpoints"] == "[0, 4, 12]"
+    assert pq.read_table(results_dir / "tables/runs.parquet").schema.field("model.name_or_path").type == "string"
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    (lambda f: f.drop(columns="beta"), "missing columns \\['beta'\\]"),
+    (lambda f: f.assign(extra=1), "undeclared columns \\['extra'\\]"),
+    (lambda f: f.assign(layer=f["layer"].astype(float) + 0.5), "declared types"),
+    (lambda f: f.assign(fit_split=None), "'fit_split' has null values"),
+])
+def test_conform_rejects_schema_violations(change, message):
+    frame = tables.with_run_keys(synthetic_probe_parts(4)["residual_scaling_betas"].rename(columns={"seed": "fit_seed"}),
+                                 synthetic_runs())
+    conform(frame, "residual_scaling")  # the unchanged frame is valid
+    with pytest.raises(ValueError, match=message):
+        conform(change(frame), "residual_scaling")
+
+
+def test_rows_of_an_unconfigured_run_are_rejected():
+    frame = synthetic_probe_parts(4)["early_exit"].assign(run="removed")
+    with pytest.raises(ValueError, match="runs not in the config: \\['removed'\\]"):
+        tables.with_run_keys(frame, synthetic_runs())
+
+
+def test_missing_part_is_named(tmp_path):
+    with pytest.raises(FileNotFoundError, match="step-4/attention.parquet"):
+        probe_table("attention", [tmp_path / "step-4/attention.parquet"], synthetic_runs())
+
+
+def test_unknown_table_name_lists_known_tables():
+    with pytest.raises(ValueError, match="unknown table 'betas'.*residual_scaling"):
+        tables.table_schema("betas")
+
+
+def test_docs_describe_every_column_with_its_type(repo_root):
+    """docs/results.md has a section per table with a `| `column` | type |` row per column."""
+    text = (repo_root / "docs/results.md").read_text()
+    for name, schema in TABLES.items():
+        section = re.search(rf"^## `{name}`\n(.*?)(?=^## |\Z)", text, re.S | re.M)
+        assert section, f"docs/results.md lacks a '## `{name}`' section"
+        for column in schema.columns:
+            assert f"| `{column.name}` | {column.type} |" in section.group(1), f"{name}.{column.name} undocumented"
+    assert f"Schema version: {tables.SCHEMA_VERSION}" in text
