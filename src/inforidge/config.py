@@ -22,6 +22,28 @@ Device = Literal["auto", "cpu", "cuda"]
 
 
 @dataclass(frozen=True)
+class ContinuationConfig:
+    """Multi-token targets: the reference continuation a multi-token probe teacher-forces (docs/multitoken.md)."""
+
+    horizon: int = doc("T: words every target holds at least (one token each for word-level tokenizers)", 8)
+    targets: Literal["signals", "interleaved"] = doc(
+        "arithmetic: continue with T further signal values, or with signal/noise words alternating", "signals"
+    )
+    max_prompt_words: int | None = doc("text: keep the first this many words of the prompt (null: all)", None)
+    prompt_suffix: str = doc("text: appended to the (truncated) prompt, e.g. a summary cue", "")
+    max_target_words: int | None = doc("text: keep the first this many words of the reference (null: all)", None)
+
+    def __post_init__(self) -> None:
+        if self.horizon < 1:
+            raise ValueError(f"continuation.horizon must be >= 1, got {self.horizon}")
+        if self.max_target_words is not None and self.max_target_words < self.horizon:
+            raise ValueError(f"continuation.max_target_words ({self.max_target_words}) must be >= "
+                             f"continuation.horizon ({self.horizon})")
+        if self.max_prompt_words is not None and self.max_prompt_words < 1:
+            raise ValueError(f"continuation.max_prompt_words must be >= 1, got {self.max_prompt_words}")
+
+
+@dataclass(frozen=True)
 class TaskConfig:
     """One task: where its examples come from and how many per split."""
 
@@ -52,6 +74,9 @@ class TaskConfig:
     answer_map: dict[str, str] = doc(
         "clutrr/text: rename answers before building targets (e.g. merge classes whose first tokens collide)",
         factory=dict,
+    )
+    continuation: ContinuationConfig | None = doc(
+        "arithmetic/text: multi-token reference continuations (null: single-token targets)", None
     )
 
     def __post_init__(self) -> None:
@@ -94,6 +119,39 @@ class ModelConfig:
 
 
 @dataclass(frozen=True)
+class LoraSettings:
+    """LoRA adapters (peft); merged into every saved checkpoint's weights."""
+
+    r: int = doc("adapter rank", 16)
+    alpha: float = doc("scaling numerator (the update is scaled by alpha / r)", 32.0)
+    dropout: float = doc("dropout on the adapter input", 0.05)
+    target_modules: list[str] | Literal["all-linear"] = doc(
+        "module names to adapt (e.g. [q_proj, v_proj]) or all-linear (every linear layer but the LM head)", "all-linear"
+    )
+
+    def __post_init__(self) -> None:
+        if self.r < 1:
+            raise ValueError(f"lora.r must be >= 1, got {self.r}")
+        if not 0 <= self.dropout < 1:
+            raise ValueError(f"lora.dropout must lie in [0, 1), got {self.dropout}")
+
+
+@dataclass(frozen=True)
+class FsdpSettings:
+    """Sharded multi-GPU training through accelerate (FSDP); used when distributed is fsdp."""
+
+    num_processes: int = doc("processes = GPUs of the one node a segment runs on", 4)
+    sharding_strategy: Literal["FULL_SHARD", "SHARD_GRAD_OP", "HYBRID_SHARD", "NO_SHARD"] = doc(
+        "what is sharded across GPUs (FULL_SHARD: parameters, gradients and optimizer state)", "FULL_SHARD"
+    )
+    cpu_offload: bool = doc("offload sharded parameters to CPU memory between uses", False)
+
+    def __post_init__(self) -> None:
+        if self.num_processes < 1:
+            raise ValueError(f"fsdp.num_processes must be >= 1, got {self.num_processes}")
+
+
+@dataclass(frozen=True)
 class TrainingConfig:
     """Optimization and the checkpoint schedule."""
 
@@ -108,10 +166,18 @@ class TrainingConfig:
     schedule: Literal["cosine", "linear", "constant"] = doc("decay after warmup", "cosine")
     precision: Literal["auto", "fp32", "bf16", "fp16"] = doc("auto: bf16 autocast on CUDA, fp32 on CPU", "auto")
     eval_examples: int = doc("examples per eval split for per-checkpoint accuracy", 256)
+    gradient_checkpointing: bool | Literal["auto"] = doc(
+        "recompute activations in the backward pass; auto: on for pretrained models on CUDA", "auto"
+    )
+    lora: LoraSettings | None = doc("train LoRA adapters instead of all weights (null: full fine-tuning)", None)
+    distributed: Literal["none", "fsdp"] = doc("none: one process; fsdp: sharded over GPUs via accelerate", "none")
+    fsdp: FsdpSettings = doc("FSDP settings (used when distributed is fsdp)", factory=FsdpSettings)
 
     def __post_init__(self) -> None:
         if self.steps < 1:
             raise ValueError(f"training.steps must be >= 1, got {self.steps}")
+        if self.distributed == "fsdp" and self.lora is not None:
+            raise ValueError("training.lora with training.distributed: fsdp is not supported (LoRA runs fit one GPU)")
         bad = [s for s in self.checkpoints or [] if not 0 <= s <= self.steps]
         if bad:
             raise ValueError(f"training.checkpoints {bad} lie outside [0, training.steps={self.steps}]")
@@ -146,6 +212,12 @@ class RunConfig:
     training: TrainingConfig = doc("training settings", factory=TrainingConfig)
     seed: int = doc("training seed (init, data order)", 0)
     resources: RunResources = doc("cluster resources per stage", factory=RunResources)
+
+    def __post_init__(self) -> None:
+        fsdp = self.training.fsdp
+        if self.training.distributed == "fsdp" and self.resources.train.gpu < fsdp.num_processes:
+            raise ValueError(f"resources.train.gpu ({self.resources.train.gpu}) must be >= "
+                             f"training.fsdp.num_processes ({fsdp.num_processes}) for distributed: fsdp")
 
 
 @dataclass(frozen=True)
@@ -224,9 +296,41 @@ class ProbesConfig:
 class FiguresConfig:
     """Cosmetic figure settings (changing them reruns only figures)."""
 
-    formats: list[Literal["png", "pdf", "svg"]] = doc("file formats written per figure", factory=lambda: ["png"])
+    formats: list[Literal["png", "pdf", "svg"]] = doc(
+        "file formats written per figure (PNG is always written: the report embeds it)", factory=lambda: ["png"]
+    )
     dpi: int = doc("raster resolution", 120)
-    palette: str = doc("seaborn palette (colorblind-safe by default)", "colorblind")
+    palette: str = doc("seaborn palette for categories (colorblind-safe by default)", "colorblind")
+    cmap: str = doc("matplotlib colormap for checkpoints and heatmaps (perceptually uniform, colorblind-safe)", "viridis")
+
+
+@dataclass(frozen=True)
+class MultitokenConfig:
+    """Multi-token generation: I(Z_l^(t); Y^(t)) per decoding step t (docs/multitoken.md)."""
+
+    enabled: bool = doc("run the multi-token stage", False)
+    task: str | None = doc("task whose continuations are teacher-forced (null: each run's own task); "
+                           "it needs a `continuation` section", None)
+    horizon: int | None = doc("decoding steps T (null: the task's continuation.horizon)", None)
+    checkpoints: ProbeSteps = doc("analyse every checkpoint or only the final one", "final")
+    splits: list[str] | None = doc("dataset splits to dump (null: the task's eval splits)", None)
+    max_examples: int | None = doc("cap on examples per split (null: all)", None)
+    permutations: int | None = doc("permutation-null shuffles (null: mi.permutations)", None)
+    sequence_kernel: bool = doc("also estimate the sequence-kernel MI (mean of per-step kernels)", True)
+
+    def __post_init__(self) -> None:
+        if self.horizon is not None and self.horizon < 1:
+            raise ValueError(f"multitoken.horizon must be >= 1, got {self.horizon}")
+        if self.permutations is not None and self.permutations < 0:
+            raise ValueError(f"multitoken.permutations must be >= 0, got {self.permutations}")
+
+
+@dataclass(frozen=True)
+class CapacitySettings:
+    """Model-capacity sweep: MI curves and ridge position across model depths (docs/capacity.md)."""
+
+    enabled: bool | Literal["auto"] = doc("build the capacity table and figures; auto: when runs have >1 depth", "auto")
+    site: Literal["resid_post", "final_norm"] = doc("site whose layers the figures compare", "resid_post")
 
 
 @dataclass(frozen=True)
@@ -240,6 +344,8 @@ class Config:
     mi: MIConfig = doc("mutual information estimation", factory=MIConfig)
     probes: ProbesConfig = doc("functional probes", factory=ProbesConfig)
     figures: FiguresConfig = doc("figures", factory=FiguresConfig)
+    multitoken: MultitokenConfig = doc("multi-token generation stage", factory=MultitokenConfig)
+    capacity: CapacitySettings = doc("model-capacity (depth) sweep outputs", factory=CapacitySettings)
 
     def __post_init__(self) -> None:
         if not self.runs:

@@ -20,13 +20,18 @@ from inforidge.mi import spectra
 ArrayLike = Union[np.ndarray, torch.Tensor]
 
 
+def _writable(array: np.ndarray) -> np.ndarray:
+    # Activation stores are read-only memory maps; torch refuses to share such buffers.
+    return array if array.flags.writeable else array.copy()
+
+
 def as_samples(x: Any, name: str, device: Optional[Union[str, torch.device]] = None) -> torch.Tensor:
     """Convert ``x`` to a torch sample matrix (N, d) on ``device`` (default: where it is).
 
     A 1-D input becomes one column. Raises ``ValueError`` naming ``name`` for NaN/Inf values,
     fewer than two samples or more than two dimensions.
     """
-    t = x if isinstance(x, torch.Tensor) else torch.as_tensor(np.asarray(x))
+    t = x if isinstance(x, torch.Tensor) else torch.as_tensor(_writable(np.asarray(x)))
     if device is not None:
         t = t.to(device)
     if t.ndim == 1:

@@ -9,6 +9,7 @@ from inforidge.tasks import clutrr, ecqa
 from inforidge.tasks.arithmetic import ArithmeticTask
 from inforidge.tasks.base import Task
 from inforidge.tasks.clutrr import ClutrrTask
+from inforidge.tasks.continuation import CONTINUATION_KINDS, ArithmeticContinuationTask, TextContinuationTask
 from inforidge.tasks.ecqa import EcqaTask
 from inforidge.tasks.text import TextTask
 
@@ -18,6 +19,8 @@ __all__ = ["Task", "build_task", "word_vocabulary"]
 def build_task(cfg: TaskConfig) -> Task:
     """Instantiate the task described by ``cfg`` (no data is loaded until ``build_split``)."""
     sizes = dict(cfg.sizes)
+    if cfg.continuation is not None:
+        return _continuation_task(cfg, sizes)
     if cfg.kind == "arithmetic":
         return ArithmeticTask(
             modulus=cfg.modulus, ood_moduli=tuple(cfg.ood_moduli), elements=cfg.elements,
@@ -36,6 +39,22 @@ def build_task(cfg: TaskConfig) -> Task:
         return TextTask(dataset=cfg.dataset, dataset_config=cfg.dataset_config, columns=dict(cfg.columns),
                         answer_map=dict(cfg.answer_map), sizes=sizes, seed=cfg.seed)
     raise ValueError(f"unknown task kind {cfg.kind!r}")
+
+
+def _continuation_task(cfg: TaskConfig, sizes: dict[str, int]) -> Task:
+    """The multi-token variant of an arithmetic or text task (tasks/continuation.py)."""
+    cont = cfg.continuation
+    if cfg.kind not in CONTINUATION_KINDS:
+        raise ValueError(f"continuation: not supported for task kind {cfg.kind!r} (supported: {list(CONTINUATION_KINDS)})")
+    if cfg.kind == "arithmetic":
+        base = ArithmeticTask(modulus=cfg.modulus, ood_moduli=tuple(cfg.ood_moduli), elements=cfg.elements,
+                              noise_range=cfg.noise_range, sizes=sizes, seed=cfg.seed)
+        return ArithmeticContinuationTask(base=base, horizon=cont.horizon, targets=cont.targets)
+    return TextContinuationTask(
+        dataset=cfg.dataset, dataset_config=cfg.dataset_config, columns=dict(cfg.columns), horizon=cont.horizon,
+        max_prompt_words=cont.max_prompt_words, prompt_suffix=cont.prompt_suffix,
+        max_target_words=cont.max_target_words, sizes=sizes, seed=cfg.seed,
+    )
 
 
 def word_vocabulary(frames: list[pd.DataFrame]) -> list[str]:

@@ -1,0 +1,57 @@
+"""Model capacity: MI curves and the ridge position across model depths, from the ``mi`` table only.
+
+Runs of different depth L are compared on relative depth l / L. Per (run, step, split,
+kernel, site) the ridge layer is the argmax over layers of the seed-mean MI (ties: the lower
+layer) and the ridge position is ridge_layer / L: 1 means the information peaks in the last
+block (no ridge), values below 1 mean it peaks earlier and falls in the final layers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import pandas as pd
+
+from inforidge.tables import RUN_COLUMNS, TABLES
+
+CAPACITY = TABLES["capacity"]
+_RUN = tuple(c for c in RUN_COLUMNS if c.name != "n_layer")
+
+_GROUP = ["run", "step", "split", "kernel", "site"]
+
+
+def capacity_table(mi: pd.DataFrame) -> pd.DataFrame:
+    """The :data:`CAPACITY` table from the ``mi`` table (``quantity == "mi"`` rows).
+
+    L is each run's largest layer in ``mi``, not the configured ``model.n_layer``, which
+    pretrained models do not use. Raises ValueError when ``mi`` has no ``mi`` rows.
+    """
+    rows = mi[mi["quantity"] == "mi"]
+    if rows.empty:
+        raise ValueError("mi table has no rows with quantity 'mi'")
+    depth = rows.groupby("run")["layer"].max().rename("n_layer")
+    keys = [c.name for c in _RUN] + ["step", "split", "kernel", "site", "layer"]
+    stats = (rows.groupby(keys, sort=True)
+             .agg(mi_mean=("mi", "mean"), mi_std=("mi", "std"), mi_corrected_mean=("mi_corrected", "mean"),
+                  sample_seeds=("sample_seed", "nunique"))
+             .reset_index()
+             .join(depth, on="run"))
+    stats["relative_depth"] = stats["layer"] / stats["n_layer"]
+    # Rows are sorted by layer within each group, so idxmax picks the lowest layer on ties.
+    best = stats.loc[stats.groupby(_GROUP, sort=True)["mi_mean"].idxmax(), _GROUP + ["layer"]]
+    stats = stats.merge(best.rename(columns={"layer": "ridge_layer"}), on=_GROUP, validate="many_to_one")
+    stats["ridge_position"] = stats["ridge_layer"] / stats["n_layer"]
+    return stats[CAPACITY.names]
+
+
+def capacity_wanted(enabled: bool | str, runs: Mapping[str, Mapping[str, Any]]) -> bool:
+    """Whether the capacity outputs are built: ``enabled`` true, or ``auto`` with >1 distinct scratch depth.
+
+    ``runs`` are run settings as dicts (``model.source``, ``model.n_layer``). Pretrained
+    models ignore ``model.n_layer``, so ``auto`` only counts scratch runs.
+    """
+    if enabled != "auto":
+        return bool(enabled)
+    depths = {run["model"]["n_layer"] for run in runs.values() if run["model"]["source"] == "scratch"}
+    return len(depths) > 1

@@ -1,0 +1,46 @@
+"""Multi-token settings resolved against the whole config, and their validation.
+
+Kept apart from ``inforidge.multitoken`` (the estimators) so the workflow can plan jobs
+without importing torch.
+"""
+
+from __future__ import annotations
+
+from inforidge.config import Config, ConfigError
+from inforidge.tasks import build_task
+
+
+def probe_task_name(cfg: Config, run: str) -> str:
+    """The task whose continuations run ``run`` is probed on (``multitoken.task`` or the run's task)."""
+    return cfg.multitoken.task or cfg.runs[run].task
+
+
+def horizon_of(cfg: Config, run: str) -> int:
+    """Decoding steps T for ``run`` (``multitoken.horizon`` or the task's continuation horizon)."""
+    continuation = cfg.tasks[probe_task_name(cfg, run)].continuation
+    assert continuation is not None, "check_multitoken must run first"
+    return cfg.multitoken.horizon or continuation.horizon
+
+
+def check_multitoken(cfg: Config) -> None:
+    """Raise ConfigError naming the key when the multi-token settings cannot work with this config.
+
+    The task used must exist, have a ``continuation`` section whose horizon covers
+    ``multitoken.horizon``, and produce every split of ``multitoken.splits``.
+    """
+    mt = cfg.multitoken
+    if mt.task is not None and mt.task not in cfg.tasks:
+        raise ConfigError(f"multitoken.task: unknown task {mt.task!r} (tasks: {sorted(cfg.tasks)})")
+    for run in cfg.runs:
+        name = probe_task_name(cfg, run)
+        key = "multitoken.task" if mt.task else f"runs.{run}.task"
+        continuation = cfg.tasks[name].continuation
+        if continuation is None:
+            raise ConfigError(f"{key}: task {name!r} has no `continuation` section (tasks.{name}.continuation)")
+        if mt.horizon is not None and mt.horizon > continuation.horizon:
+            raise ConfigError(f"multitoken.horizon ({mt.horizon}) exceeds tasks.{name}.continuation.horizon "
+                              f"({continuation.horizon})")
+        known = build_task(cfg.tasks[name]).split_names()
+        unknown = sorted(set(mt.splits or []) - set(known))
+        if unknown:
+            raise ConfigError(f"multitoken.splits: {unknown} are not splits of task {name!r} (splits: {known})")

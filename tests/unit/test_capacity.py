@@ -1,0 +1,68 @@
+"""The capacity table: relative depth, seed statistics and the ridge position, from the mi table."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from inforidge.capacity import CAPACITY, capacity_table, capacity_wanted
+from inforidge.results import read_table
+from inforidge.tables import write_table
+
+
+def mi_rows(run: str, n_layer: int, curve: list[float], seeds=(0, 1), step: int = 10) -> list[dict]:
+    rows = []
+    for layer, value in enumerate(curve):
+        for seed in seeds:
+            rows.append({"run": run, "model": f"gpt2-L{n_layer}", "task": "a", "seed": 0, "n_layer": 99,
+                         "step": step, "split": "id", "data_split": "eval_id", "site": "resid_post",
+                         "quantity": "mi", "layer": layer, "kernel": "gaussian", "sample_seed": seed,
+                         "mi": value + 0.1 * seed, "mi_corrected": value - 1.0})
+    return rows
+
+
+@pytest.fixture
+def mi():
+    rows = mi_rows("shallow", 2, [1.0, 2.0, 3.0]) + mi_rows("deep", 4, [1.0, 3.0, 4.0, 4.0, 2.0])
+    gain = {**rows[0], "quantity": "gain", "mi": 100.0}
+    return pd.DataFrame(rows + [gain])
+
+
+def test_relative_depth_and_seed_statistics(mi):
+    table = capacity_table(mi)
+    assert len(table) == 3 + 5  # one row per (run, layer): gain rows ignored
+    deep = table[table.run == "deep"].sort_values("layer")
+    assert (deep["n_layer"] == 4).all()  # measured from the layers, not the config's 99
+    assert np.allclose(deep["relative_depth"], [0, 0.25, 0.5, 0.75, 1.0])
+    assert np.allclose(deep["mi_mean"], [1.05, 3.05, 4.05, 4.05, 2.05])
+    assert np.allclose(deep["mi_std"], np.std([0.0, 0.1], ddof=1))
+    assert (deep["sample_seeds"] == 2).all()
+
+
+def test_ridge_position(mi):
+    table = capacity_table(mi)
+    ridge = table.drop_duplicates("run").set_index("run")
+    assert ridge.loc["shallow", "ridge_layer"] == 2 and ridge.loc["shallow", "ridge_position"] == 1.0
+    # A tie between layers 2 and 3 goes to the lower layer.
+    assert ridge.loc["deep", "ridge_layer"] == 2 and ridge.loc["deep", "ridge_position"] == 0.5
+
+
+def test_written_table_reads_back_with_its_schema(mi, tmp_path):
+    path = tmp_path / "capacity.parquet"
+    write_table(capacity_table(mi), path, "capacity")
+    back = read_table(path, "capacity")
+    assert list(back.columns) == CAPACITY.names
+    assert list(back["n_layer"]) == sorted(back["n_layer"])
+
+
+def test_empty_mi_is_an_error(mi):
+    with pytest.raises(ValueError, match="no rows with quantity 'mi'"):
+        capacity_table(mi[mi.quantity == "gain"])
+
+
+def test_capacity_wanted():
+    scratch = lambda n: {"model": {"source": "scratch", "n_layer": n}}
+    pretrained = {"model": {"source": "pretrained", "n_layer": 4}}
+    assert capacity_wanted("auto", {"a": scratch(2), "b": scratch(4)})
+    assert not capacity_wanted("auto", {"a": scratch(2), "b": scratch(2), "c": pretrained})
+    assert not capacity_wanted("auto", {"a": scratch(2)})
+    assert capacity_wanted(True, {"a": scratch(2)}) and not capacity_wanted(False, {"a": scratch(2), "b": scratch(4)})

@@ -1,0 +1,46 @@
+# Model-capacity sweep: compares runs of different depth, built from the mi table only.
+# Requested when capacity.enabled is true, or auto with >1 distinct scratch depth (docs/capacity.md).
+from inforidge.capacity import capacity_wanted
+
+CAPACITY_FIGURES = ["capacity_mi_by_depth", "capacity_ridge"]
+
+
+def capacity_outputs():
+    """The capacity table and figures, or nothing when the config does not ask for them."""
+    if not capacity_wanted(CFG.capacity.enabled, all_run_params()):
+        return []
+    return [table_path("capacity")] + [f for name in CAPACITY_FIGURES for f in figure_files(name)]
+
+
+rule capacity_table:
+    output:
+        table_path("capacity"),
+    input:
+        mi=table_path("mi"),
+        code=package_files("capacity.py", "tables.py"),
+    log:
+        "logs/tables/capacity.log",
+    localrule: True
+    script:
+        "../scripts/capacity_table.py"
+
+
+for _name in CAPACITY_FIGURES:
+
+    rule:
+        name:
+            f"figure_{_name}"
+        output:
+            figure_files(_name),
+        input:
+            table=table_path("capacity"),
+            code=package_files("sweepplots.py", "plots.py", "results.py"),
+        params:
+            figure=_name,
+            site=CFG.capacity.site,
+            figures=as_dict(CFG.figures),
+        log:
+            f"logs/figures/{_name}.log",
+        localrule: True
+        script:
+            "../scripts/sweep_figure.py"
