@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 CORES ?= all
 
-.PHONY: install run test dry-run report clean
+.PHONY: install run cluster test dry-run report clean
 
 $(STAMP): requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -18,8 +18,13 @@ $(STAMP): requirements.lock pyproject.toml
 
 install: $(STAMP)
 
+# --rerun-incomplete: a job killed last time is simply redone (its outputs never look complete).
 run: $(STAMP)
-	$(BIN)/snakemake --cores $(CORES)
+	$(BIN)/snakemake --cores $(CORES) --rerun-incomplete
+
+# Submit heavy jobs to SLURM with the profile in slurm/ (set account/partition there).
+cluster: $(STAMP)
+	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/snakemake --profile slurm
 
 dry-run: $(STAMP)
 	$(BIN)/snakemake -n

@@ -1,6 +1,17 @@
 # InfoRidge: layer-wise information analysis of transformer LMs.
 # `snakemake --cores all` runs the embedded default (config.yaml); see README.md.
 
+import os
+import sys
+from pathlib import Path
+
+# The workflow and its jobs import `inforidge` from this checkout, even inside conda
+# environments that lack it, so the package files declared as stage inputs are exactly
+# the code that runs.
+SRC = str(Path(workflow.basedir) / "src")
+sys.path.insert(0, SRC)
+os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [SRC, os.environ.get("PYTHONPATH")]))
+
 from inforidge.config import ConfigError, validate_config
 
 
@@ -27,6 +38,9 @@ include: "workflow/rules/mi.smk"
 include: "workflow/rules/probes.smk"
 include: "workflow/rules/tables.smk"
 include: "workflow/rules/figures.smk"
+include: "workflow/rules/report.smk"
+include: "workflow/rules/capacity.smk"
+include: "workflow/rules/multitoken.smk"
 
 
 rule all:

@@ -228,18 +228,6 @@ def read_metrics(checkpoint_dir: Path) -> dict:
 # --- Sharded multi-GPU training (FSDP through accelerate) -------------------------------------
 
 
-def train_gpus(run: RunConfig) -> int:
-    """GPUs a training segment of ``run`` needs; FSDP runs must declare enough.
-
-    Raises ValueError when ``resources.train.gpu`` is smaller than ``fsdp.num_processes``.
-    """
-    cfg, declared = run.training, run.resources.train.gpu
-    if cfg.distributed == "fsdp" and declared < cfg.fsdp.num_processes:
-        raise ValueError(f"resources.train.gpu ({declared}) must be >= training.fsdp.num_processes "
-                         f"({cfg.fsdp.num_processes}) for distributed: fsdp")
-    return declared
-
-
 def fsdp_launch_command(run: RunConfig, args_file: Path) -> list[str]:
     """``accelerate launch`` command that runs one FSDP segment described by ``args_file``."""
     cfg = run.training

@@ -7,16 +7,13 @@ from pathlib import Path
 import pytest
 
 from inforidge.config import load_config
-from inforidge.training import train_gpus
 
 SNAKEMAKE = Path(sys.executable).with_name("snakemake")
 
 
 @pytest.mark.parametrize("name", ["paper", "replication"])
 def test_config_validates(repo_root, name):
-    cfg = load_config(repo_root / "configs" / f"{name}.yaml")
-    for run in cfg.runs.values():
-        train_gpus(run)  # FSDP runs must declare their GPUs
+    load_config(repo_root / "configs" / f"{name}.yaml")  # includes: FSDP runs declare their GPUs
 
 
 def test_paper_grid_covers_models_and_tasks(repo_root):

@@ -71,19 +71,19 @@ def test_fsdp_config_is_validated_and_launch_command_parses(tmp_path):
 
     from inforidge.config import FsdpSettings, LoraSettings, RunResources, StageResources
     from inforidge.configschema import ConfigError, build
-    from inforidge.training import fsdp_launch_command, train_gpus
+    from inforidge.training import fsdp_launch_command
 
     with pytest.raises(ConfigError, match="lora"):
         build(TrainingConfig, {"distributed": "fsdp", "lora": {"r": 4}}, "training")
     with pytest.raises(ConfigError, match="training.fsdp.sharding_strategy"):
         build(TrainingConfig, {"distributed": "fsdp", "fsdp": {"sharding_strategy": "EVERYWHERE"}}, "training")
     training = TrainingConfig(distributed="fsdp", fsdp=FsdpSettings(num_processes=4, sharding_strategy="HYBRID_SHARD"))
-    run = RunConfig(task="arith", model=ModelConfig(source="pretrained", name_or_path="gpt2"), training=training)
-    with pytest.raises(ValueError, match=r"resources.train.gpu \(0\) must be >= training.fsdp.num_processes \(4\)"):
-        train_gpus(run)
-    run = RunConfig(task="arith", model=run.model, training=training,
+    model = {"source": "pretrained", "name_or_path": "gpt2"}
+    fsdp_run = {"task": "arith", "model": model, "training": {"distributed": "fsdp", "fsdp": {"num_processes": 4}}}
+    with pytest.raises(ConfigError, match=r"runs.r: resources.train.gpu \(0\) must be >= training.fsdp.num_processes \(4\)"):
+        build(RunConfig, fsdp_run, "runs.r")
+    run = RunConfig(task="arith", model=ModelConfig(**model), training=training,
                     resources=RunResources(train=StageResources(gpu=4)))
-    assert train_gpus(run) == 4
     command = fsdp_launch_command(run, tmp_path / "args.json")
     args = launch_command_parser().parse_args(command[3:])
     assert args.use_fsdp and args.num_processes == 4 and args.fsdp_sharding_strategy == "HYBRID_SHARD"

@@ -15,8 +15,12 @@ rule activations:
         f"logs/activations/{{run}}/step-{{step}}/{{split}}.log",
     benchmark:
         f"benchmarks/results/activations/{{run}}/step-{{step}}/{{split}}.tsv"
+    group:
+        "analysis_{run}_{step}"
     threads: stage_threads("activations")
     resources:
         **stage_resources("activations"),
+    conda:
+        "../../envs/analysis.yaml"
     script:
         "../scripts/activations.py"

@@ -114,10 +114,5 @@ def checkpoint_outputs():
 
 
 def all_outputs():
-    return [
-        f"{RESULTS}/tables/mi.parquet",
-        f"{RESULTS}/tables/training.parquet",
-        f"{RESULTS}/tables/runs.parquet",
-        f"{RESULTS}/figures/mi_by_layer.png",
-        f"{RESULTS}/figures/training.png",
-    ]
+    """Every table and figure (tables, figures, capacity, multitoken .smk); called by rule all after all includes."""
+    return table_outputs() + figure_outputs() + capacity_outputs() + multitoken_outputs()

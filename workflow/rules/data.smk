@@ -21,5 +21,7 @@ rule data:
     log:
         f"logs/data/{{task}}/{{split}}.log",
     localrule: True
+    conda:
+        "../../envs/data.yaml"
     script:
         "../scripts/data.py"

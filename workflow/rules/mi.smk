@@ -15,8 +15,12 @@ rule mi:
         f"logs/mi/{{run}}/step-{{step}}/{{split}}.log",
     benchmark:
         f"benchmarks/results/mi/{{run}}/step-{{step}}/{{split}}.tsv"
+    group:
+        "analysis_{run}_{step}"
     threads: stage_threads("mi")
     resources:
         **stage_resources("mi"),
+    conda:
+        "../../envs/analysis.yaml"
     script:
         "../scripts/mi.py"

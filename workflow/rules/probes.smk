@@ -23,9 +23,13 @@ rule probe_residual_scaling:
         f"logs/probes/{{run}}/step-{{step}}/residual_scaling.log",
     benchmark:
         f"benchmarks/results/probes/{{run}}/step-{{step}}/residual_scaling.tsv"
+    group:
+        "analysis_{run}_{step}"
     threads: stage_threads("probes")
     resources:
         **stage_resources("probes"),
+    conda:
+        "../../envs/analysis.yaml"
     script:
         "../scripts/probe_residual_scaling.py"
 
@@ -46,8 +50,12 @@ rule probe_readout:
         f"logs/probes/{{run}}/step-{{step}}/{{probe}}.log",
     benchmark:
         f"benchmarks/results/probes/{{run}}/step-{{step}}/{{probe}}.tsv"
+    group:
+        "analysis_{run}_{step}"
     threads: stage_threads("probes")
     resources:
         **stage_resources("probes"),
+    conda:
+        "../../envs/analysis.yaml"
     script:
         "../scripts/probe_readout.py"

@@ -1,5 +1,4 @@
 # Training as a chain of segments: checkpoint k is trained from checkpoint k-1.
-from inforidge.training import train_gpus
 
 
 def train_inputs(w):
@@ -13,14 +12,6 @@ def train_inputs(w):
             # LoRA resumes from the unmerged base weights, which only step 0 holds.
             inputs["base"] = checkpoint_dir(w.run, 0)
     return inputs
-
-
-def train_gpu(w):
-    """Declared GPUs; an FSDP run declaring fewer than its processes fails at DAG time."""
-    try:
-        return train_gpus(run_cfg(w.run))
-    except ValueError as err:
-        raise WorkflowError(f"invalid config: runs.{w.run}: {err}") from None
 
 
 rule train:
@@ -40,8 +31,12 @@ rule train:
         f"logs/train/{{run}}/step-{{step}}.log",
     benchmark:
         f"benchmarks/results/train/{{run}}/step-{{step}}.tsv"
+    group:
+        "train"
     threads: stage_threads("train")
     resources:
-        **{**stage_resources("train"), "gpu": train_gpu},
+        **stage_resources("train"),
+    conda:
+        "../../envs/train.yaml"
     script:
         "../scripts/train.py"

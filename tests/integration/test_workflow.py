@@ -1,0 +1,70 @@
+"""The whole DAG on the tiny test config: tables, invariants, idempotence."""
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from inforidge.config import load_config
+from inforidge.schedule import checkpoint_steps
+
+from .conftest import TEST_CONFIG, snakemake
+
+pytestmark = pytest.mark.integration
+CFG = load_config(TEST_CONFIG)
+
+
+def table(workdir, name):
+    return pd.read_parquet(workdir / "results" / "tables" / f"{name}.parquet")
+
+
+def test_mi_table_has_one_row_per_site_layer_checkpoint_split_seed(finished_workflow):
+    mi = table(finished_workflow, "mi")
+    run = CFG.runs["tiny"]
+    steps, n_layer = checkpoint_steps(run.training), run.model.n_layer
+    rows = mi[mi["quantity"] == "mi"]
+    expected = (n_layer + 1 + 1) * len(steps) * 2 * len(CFG.mi.seeds)  # resid_post 0..L + final_norm
+    assert len(rows) == expected
+    keys = ["run", "step", "split", "site", "layer", "sample_seed", "kernel"]
+    assert not rows.duplicated(keys).any()
+    assert set(rows["step"]) == set(steps)
+    assert set(rows["split"]) == {"id", "ood"}
+    assert set(rows["data_split"]) == {"eval_id", "eval_ood"}
+    assert set(rows[rows.site == "resid_post"]["layer"]) == set(range(n_layer + 1))
+    assert set(rows[rows.site == "final_norm"]["layer"]) == {n_layer}
+
+
+def test_mi_values_are_finite_and_bounded(finished_workflow):
+    mi = table(finished_workflow, "mi")
+    assert np.isfinite(mi[["mi", "h_z", "h_y", "h_joint", "mi_corrected", "null_mean"]].to_numpy()).all()
+    bound = math.log2(CFG.mi.n_samples)
+    rows = mi[mi["quantity"] == "mi"]
+    assert (rows["mi"] >= -1e-9).all() and (rows["mi"] <= bound + 1e-9).all()
+    assert (rows["n"] == CFG.mi.n_samples).all()
+    assert rows[["model", "task", "seed", "kernel", "sigma", "alpha"]].notna().all().all()
+
+
+def test_gain_rows_for_each_block(finished_workflow):
+    gain = table(finished_workflow, "mi").query("quantity == 'gain'")
+    assert set(gain["layer"]) == set(range(1, CFG.runs["tiny"].model.n_layer + 1))
+    assert set(gain["site"]) == {"resid_post"}
+
+
+def test_training_table(finished_workflow):
+    training = table(finished_workflow, "training")
+    steps = checkpoint_steps(CFG.runs["tiny"].training)
+    assert sorted(training["step"].unique()) == steps
+    assert set(training["split"]) == {"id", "ood"}
+    assert training["accuracy"].between(0, 1).all()
+    assert training.query("step > 0")["train_loss"].notna().all()
+
+
+def test_figures_exist(finished_workflow):
+    figures = finished_workflow / "results" / "figures"
+    assert (figures / "mi_by_layer.png").stat().st_size > 10_000
+
+
+def test_second_run_schedules_nothing(finished_workflow):
+    result = snakemake(finished_workflow, "-n", "--cores", "2")
+    assert "Nothing to be done" in result.stdout + result.stderr, result.stdout[-3000:]

@@ -1,0 +1,140 @@
+"""Helpers shared by the cluster, rerun and fault tests: run the workflow from a COPY
+of the repository in a tmp dir and read what ``snakemake -n`` would schedule.
+
+Why a copy: the rules declare package files (``workflow.basedir/src/inforidge``) as
+inputs, so tests that edit code edit the copy, never the shared checkout. The copy's
+files keep their mtimes (``copy2``). The scripts still import the installed (editable)
+``inforidge``; only the rerun decision looks at the copied files.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+
+REPO = Path(__file__).resolve().parents[1]
+TEST_CONFIG = REPO / "configs" / "test.yaml"
+SNAKEMAKE = [sys.executable, "-m", "snakemake"]
+# What the workflow reads from the repository (everything else is irrelevant to it).
+REPO_ITEMS = ("Snakefile", "config.yaml", "workflow", "src", "configs", "slurm")
+IGNORE = shutil.ignore_patterns("__pycache__", "*.pyc", "*.egg-info", ".pytest_cache")
+RUN_TIMEOUT = 1800  # s, a full tiny run; generous because CI machines are shared
+
+
+def copy_repo(dest: Path) -> Path:
+    """Copy the parts of the repository the workflow uses to ``dest`` (mtimes kept)."""
+    dest.mkdir(parents=True, exist_ok=True)
+    for item in REPO_ITEMS:
+        src = REPO / item
+        if src.is_dir():
+            shutil.copytree(src, dest / item, ignore=IGNORE, symlinks=True)
+        elif src.exists():
+            shutil.copy2(src, dest / item)
+    return dest
+
+
+def env() -> dict[str, str]:
+    """The venv's bin first on PATH (script jobs and SLURM jobs find the same python)."""
+    return {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
+
+
+def command(repo: Path, workdir: Path, *args: str, config: Path = TEST_CONFIG) -> list[str]:
+    return [
+        *SNAKEMAKE, "--snakefile", str(repo / "Snakefile"), "--directory", str(workdir),
+        "--configfile", str(config), *args,
+    ]
+
+
+def snakemake(
+    repo: Path, workdir: Path, *args: str, config: Path = TEST_CONFIG, check: bool = True, timeout: int = RUN_TIMEOUT,
+    cwd: Path | None = None,
+) -> subprocess.CompletedProcess:
+    """Run snakemake on ``repo``'s Snakefile in ``workdir``; raise with its output on failure."""
+    cmd = command(repo, workdir, *args, config=config)
+    result = subprocess.run(cmd, capture_output=True, text=True, env=env(), timeout=timeout, cwd=cwd or repo)
+    if check and result.returncode != 0:
+        raise AssertionError(
+            f"{' '.join(cmd)} failed ({result.returncode}):\n{result.stdout[-6000:]}\n{result.stderr[-10000:]}"
+        )
+    return result
+
+
+_STATS_HEADER = re.compile(r"^job\s+count\b")
+_STATS_ROW = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)\s+(\d+)\s*$")
+
+
+def parse_job_stats(text: str) -> dict[str, int]:
+    """Rule -> job count from the 'Job stats' table of ``snakemake -n`` ({} if nothing to do).
+
+    The table is printed once per dry run (twice in some versions; the last one wins).
+    """
+    counts: dict[str, int] = {}
+    lines = text.splitlines()
+    for i, line in enumerate(lines):
+        if not _STATS_HEADER.match(line.strip()):
+            continue
+        counts = {}
+        for row in lines[i + 1:]:
+            row = row.strip()
+            if not row or set(row) <= {"-", " "}:
+                continue
+            m = _STATS_ROW.match(row)
+            if not m or m.group(1) == "total":
+                break
+            counts[m.group(1)] = int(m.group(2))
+    return counts
+
+
+def scheduled(repo: Path, workdir: Path, *args: str, config: Path = TEST_CONFIG) -> dict[str, int]:
+    """Rule -> number of jobs ``snakemake -n`` would run now (``all`` excluded)."""
+    result = snakemake(repo, workdir, "-n", "--quiet", "rules", *args, config=config, timeout=300)
+    out = result.stdout + "\n" + result.stderr
+    counts = parse_job_stats(out)
+    if not counts and "Nothing to be done" not in out:
+        raise AssertionError(f"could not parse the dry run's job stats:\n{out[-6000:]}")
+    counts.pop("all", None)
+    return counts
+
+
+def write_config(path: Path, **changes) -> Path:
+    """configs/test.yaml with dotted-key changes, e.g. ``{"mi.permutations": 3}``."""
+    data = yaml.safe_load(TEST_CONFIG.read_text())
+    for dotted, value in changes.items():
+        node = data
+        *parents, leaf = dotted.split(".")
+        for key in parents:
+            node = node.setdefault(key, {})
+        node[leaf] = value
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    return path
+
+
+def copy_workdir(src: Path, dest: Path) -> Path:
+    """A finished workdir copied with mtimes (copy2 + copystat on dirs) and links kept."""
+    shutil.copytree(src, dest, symlinks=True)
+    return dest
+
+
+_REFERENCE: dict[str, tuple[Path, Path]] = {}
+
+
+def reference_run(tmp_path_factory) -> tuple[Path, Path]:
+    """(repo copy, workdir) of ONE completed local ``--cores 2`` run of configs/test.yaml.
+
+    Memoised per test process, so the cluster test and the rerun matrix share it. Treat
+    both directories as read-only (copy the workdir before changing anything).
+    """
+    if "ref" not in _REFERENCE:
+        base = tmp_path_factory.mktemp("reference")
+        repo = copy_repo(base / "repo")
+        work = base / "work"
+        work.mkdir()
+        snakemake(repo, work, "--cores", "2")
+        _REFERENCE["ref"] = (repo, work)
+    return _REFERENCE["ref"]
