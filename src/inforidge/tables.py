@@ -69,6 +69,27 @@ RUN_KEYS = tuple(c.name for c in RUN_COLUMNS)
 STEP = Column("step", INT, "training step of the checkpoint (0 = the starting model)")
 SPLIT = Column("split", STR, "evaluation split role: `id` (in-distribution) or `ood` (out-of-distribution)")
 
+#: Estimator settings recorded beside every MI value (mi and multitoken tables).
+ESTIMATOR_SETTINGS = (
+    Column("kernel", STR, "Gram-matrix kernel (gaussian, laplacian, polynomial, linear)"),
+    Column("sigma", STR, "kernel bandwidth as configured: a number or a rule name (median, silverman)"),
+    Column("alpha", FLOAT, "Rényi order α (1 = von Neumann)"),
+    Column("normalize", STR, "row preprocessing: `l2` or `none`"),
+    Column("base", FLOAT, "logarithm base (2 = bits)"),
+    Column("permutations", INT, "permutation-null shuffles P (0 = no correction)"),
+)
+#: One estimate: sample size, raw and permutation-corrected MI, and the three entropies.
+ESTIMATES = (
+    Column("n", INT, "examples in the estimate N"),
+    Column("mi", FLOAT, "raw estimate I(Z;Y) = S(A) + S(B) − S(A,B) [log base `base`]"),
+    Column("null_mean", FLOAT, "mean of I over P shuffles of Y against Z (NaN when P = 0)", nullable=True),
+    Column("null_std", FLOAT, "standard deviation of the permutation null (NaN when P < 2)", nullable=True),
+    Column("mi_corrected", FLOAT, "mi − null_mean (NaN when P = 0)", nullable=True),
+    Column("h_z", FLOAT, "matrix entropy S(A) of the states"),
+    Column("h_y", FLOAT, "matrix entropy S(B) of the targets"),
+    Column("h_joint", FLOAT, "joint entropy S(A,B)"),
+)
+
 
 def _schema(name: str, doc: str, columns: Sequence[Column], sort: Sequence[str], *, extra: bool = False) -> TableSchema:
     return TableSchema(name, doc, (*RUN_COLUMNS, *columns), tuple(sort), extra)
@@ -92,21 +113,9 @@ TABLES: dict[str, TableSchema] = {
             Column("site", STR, "hook site: `resid_post` (residual stream) or `final_norm` (after the final norm)"),
             Column("quantity", STR, "`mi`: I(Z_l; Y); `gain`: I(ΔZ_l; Y) with ΔZ_l = Z_l − Z_{l−1}"),
             Column("layer", INT, "layer l: 0 = embedding output, L = last block"),
-            Column("kernel", STR, "Gram-matrix kernel (gaussian, laplacian, polynomial, linear)"),
-            Column("sigma", STR, "kernel bandwidth as configured: a number or a rule name (median, silverman)"),
-            Column("alpha", FLOAT, "Rényi order α (1 = von Neumann)"),
-            Column("normalize", STR, "row preprocessing: `l2` or `none`"),
-            Column("base", FLOAT, "logarithm base (2 = bits)"),
-            Column("permutations", INT, "permutation-null shuffles P (0 = no correction)"),
+            *ESTIMATOR_SETTINGS,
             Column("sample_seed", INT, "seed of the subsample of examples this estimate used"),
-            Column("n", INT, "examples in the estimate N"),
-            Column("mi", FLOAT, "raw estimate I(Z;Y) = S(A) + S(B) − S(A,B) [log base `base`]"),
-            Column("null_mean", FLOAT, "mean of I over P shuffles of Y against Z (NaN when P = 0)", nullable=True),
-            Column("null_std", FLOAT, "standard deviation of the permutation null (NaN when P < 2)", nullable=True),
-            Column("mi_corrected", FLOAT, "mi − null_mean (NaN when P = 0)", nullable=True),
-            Column("h_z", FLOAT, "matrix entropy S(A) of the states"),
-            Column("h_y", FLOAT, "matrix entropy S(B) of the targets"),
-            Column("h_joint", FLOAT, "joint entropy S(A,B)"),
+            *ESTIMATES,
         ], ["run", "step", "split", "kernel", "site", "quantity", "layer", "sample_seed"]),
         _schema("residual_scaling", "Residual-scaling coefficients β_l over the probe's optimisation.", [
             STEP,
@@ -182,21 +191,9 @@ TABLES["multitoken"] = TableSchema(
         Column("quantity", STR, "`token`: I(Z_l^(t); Y^(t)); `sequence`: MI under the sequence kernel over t = 1..T"),
         Column("layer", INT, "layer l: 0 = embedding output, L = last block"),
         Column("t", INT, "decoding step 1..T (`token` rows); 0 for `sequence` rows (all steps pooled)"),
-        Column("kernel", STR, "per-token kernel (gaussian, laplacian, polynomial, linear)"),
-        Column("sigma", STR, "kernel bandwidth as configured: a number or a rule name"),
-        Column("alpha", FLOAT, "Rényi order α (1 = von Neumann)"),
-        Column("normalize", STR, "row preprocessing: `l2` or `none`"),
-        Column("base", FLOAT, "logarithm base (2 = bits)"),
-        Column("permutations", INT, "permutation-null shuffles P (0 = no correction)"),
+        *ESTIMATOR_SETTINGS,
         Column("sample_seed", INT, "seed of the subsample of examples (shared by all t, layers and the sequence row)"),
-        Column("n", INT, "examples in the estimate N"),
-        Column("mi", FLOAT, "raw estimate S(A) + S(B) − S(A,B) [log base `base`]"),
-        Column("null_mean", FLOAT, "mean of I over P shuffles of Y against Z (NaN when P = 0)", nullable=True),
-        Column("null_std", FLOAT, "standard deviation of the permutation null (NaN when P < 2)", nullable=True),
-        Column("mi_corrected", FLOAT, "mi − null_mean (NaN when P = 0)", nullable=True),
-        Column("h_z", FLOAT, "matrix entropy S(A) of the states"),
-        Column("h_y", FLOAT, "matrix entropy S(B) of the targets"),
-        Column("h_joint", FLOAT, "joint entropy S(A,B)"),
+        *ESTIMATES,
     ),
     ("run", "step", "split", "kernel", "site", "quantity", "layer", "t", "sample_seed"),
 )

@@ -15,11 +15,11 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from inforidge.tasks.base import check_split_frame
+from inforidge.tasks.base import StandardSplits, check_split_frame
 
 
 @dataclass(frozen=True)
-class ArithmeticTask:
+class ArithmeticTask(StandardSplits):
     """Arithmetic progression mod K with interleaved noise.
 
     Attributes:
@@ -37,14 +37,6 @@ class ArithmeticTask:
     noise_range: int
     sizes: dict[str, int]
     seed: int
-
-    train_split = "train"
-    eval_splits = {"id": "eval_id", "ood": "eval_ood"}
-    probe_splits = {"id": "train", "ood": "probe_ood"}
-
-    def split_names(self) -> list[str]:
-        """train, eval_id, eval_ood and probe_ood (OOD data for fitting probes)."""
-        return ["train", "eval_id", "eval_ood", "probe_ood"]
 
     def vocabulary(self) -> list[str]:
         """Every word the task can emit (for building a word-level tokenizer)."""

@@ -18,6 +18,8 @@ from typing import Protocol
 import pandas as pd
 
 SPLIT_COLUMNS = ("example_id", "prompt", "target", "answer", "signal_positions")
+#: The four splits of a task with in-distribution and out-of-distribution data.
+STANDARD_SPLITS = ("train", "eval_id", "eval_ood", "probe_ood")
 
 
 class Task(Protocol):
@@ -49,3 +51,19 @@ def check_split_frame(frame: pd.DataFrame, split: str) -> pd.DataFrame:
     if frame["example_id"].duplicated().any():
         raise ValueError(f"split {split!r} has duplicate example_id values")
     return frame
+
+
+class StandardSplits:
+    """Mixin for tasks with the four standard splits and their roles.
+
+    ``train`` (ID) trains the model; ``eval_id``/``eval_ood`` are analysed per checkpoint;
+    probes fit on ``train`` (ID) and ``probe_ood`` (OOD data kept apart from ``eval_ood``).
+    """
+
+    train_split = "train"
+    eval_splits = {"id": "eval_id", "ood": "eval_ood"}
+    probe_splits = {"id": "train", "ood": "probe_ood"}
+
+    def split_names(self) -> list[str]:
+        """train, eval_id, eval_ood and probe_ood."""
+        return list(STANDARD_SPLITS)

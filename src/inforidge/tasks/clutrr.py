@@ -20,7 +20,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from inforidge.tasks.pooled import SPLITS, answer_target, draw_split
+from inforidge.tasks.base import StandardSplits
+from inforidge.tasks.pooled import answer_target, draw_split
 from inforidge.tasks.sources import load_table, require_columns
 
 HUB_DATASET = "CLUTRR/v1"
@@ -29,7 +30,7 @@ COLUMNS = ["story", "query", "target_text", "task_name"]
 
 
 @dataclass(frozen=True)
-class ClutrrTask:
+class ClutrrTask(StandardSplits):
     """CLUTRR with ID = short reasoning chains and OOD = long ones.
 
     Attributes:
@@ -47,14 +48,6 @@ class ClutrrTask:
     answer_map: dict[str, str]
     sizes: dict[str, int]
     seed: int
-
-    train_split = "train"
-    eval_splits = {"id": "eval_id", "ood": "eval_ood"}
-    probe_splits = {"id": "train", "ood": "probe_ood"}
-
-    def split_names(self) -> list[str]:
-        """train, eval_id, eval_ood and probe_ood."""
-        return list(SPLITS)
 
     def build_split(self, split: str) -> pd.DataFrame:
         """Load the dataset, render every example and draw ``split`` from its pool."""

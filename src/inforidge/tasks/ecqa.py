@@ -19,7 +19,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from inforidge.tasks.pooled import SPLITS, draw_split
+from inforidge.tasks.base import StandardSplits
+from inforidge.tasks.pooled import draw_split
 from inforidge.tasks.sources import load_table, require_columns
 
 HUB_DATASET = "yangdong/ecqa"
@@ -29,7 +30,7 @@ COLUMNS = ["q_no", "q_concept", "q_text", *OPTIONS, "q_ans"]
 
 
 @dataclass(frozen=True)
-class EcqaTask:
+class EcqaTask(StandardSplits):
     """ECQA as a five-way letter choice; OOD = held-out question concepts.
 
     Attributes:
@@ -45,14 +46,6 @@ class EcqaTask:
     ood_fraction: float
     sizes: dict[str, int]
     seed: int
-
-    train_split = "train"
-    eval_splits = {"id": "eval_id", "ood": "eval_ood"}
-    probe_splits = {"id": "train", "ood": "probe_ood"}
-
-    def split_names(self) -> list[str]:
-        """train, eval_id, eval_ood and probe_ood."""
-        return list(SPLITS)
 
     def build_split(self, split: str) -> pd.DataFrame:
         """Load the dataset, render every question and draw ``split`` from its pool."""

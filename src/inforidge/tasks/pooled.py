@@ -11,9 +11,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from inforidge.tasks.base import check_split_frame
+from inforidge.tasks.base import STANDARD_SPLITS, check_split_frame
 
-SPLITS = ["train", "eval_id", "eval_ood", "probe_ood"]
+SPLITS = list(STANDARD_SPLITS)
 #: The pool each split draws from, in the order the pool is cut.
 POOL_ORDER = {"id": ["eval_id", "train"], "ood": ["eval_ood", "probe_ood"]}
 

@@ -15,13 +15,13 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from inforidge.tasks.base import check_split_frame
+from inforidge.tasks.base import StandardSplits, check_split_frame
 from inforidge.tasks.pooled import SPLITS, answer_target, draw_split
 from inforidge.tasks.sources import load_table, require_columns
 
 
 @dataclass(frozen=True)
-class TextTask:
+class TextTask(StandardSplits):
     """Prompt/target pairs read from a table with a column mapping.
 
     Attributes:
@@ -39,14 +39,6 @@ class TextTask:
     answer_map: dict[str, str]
     sizes: dict[str, int]
     seed: int
-
-    train_split = "train"
-    eval_splits = {"id": "eval_id", "ood": "eval_ood"}
-    probe_splits = {"id": "train", "ood": "probe_ood"}
-
-    def split_names(self) -> list[str]:
-        """train, eval_id, eval_ood and probe_ood."""
-        return list(SPLITS)
 
     def build_split(self, split: str) -> pd.DataFrame:
         """Load the table, map its columns and select ``split``."""
