@@ -22,7 +22,7 @@ REPO = Path(__file__).resolve().parents[1]
 TEST_CONFIG = REPO / "configs" / "test.yaml"
 SNAKEMAKE = [sys.executable, "-m", "snakemake"]
 # What the workflow reads from the repository (everything else is irrelevant to it).
-REPO_ITEMS = ("Snakefile", "config.yaml", "workflow", "src", "configs", "slurm")
+REPO_ITEMS = ("Snakefile", "config.yaml", "workflow", "src", "configs", "slurm", "envs")
 IGNORE = shutil.ignore_patterns("__pycache__", "*.pyc", "*.egg-info", ".pytest_cache")
 RUN_TIMEOUT = 1800  # s, a full tiny run; generous because CI machines are shared
 
