@@ -24,17 +24,9 @@ from transformers import (
     Qwen2Config,
 )
 
+from inforidge.devices import resolve_device  # noqa: F401  (re-exported: stages import it from here)
 from inforidge.config import LoraSettings, ModelConfig, TrainingConfig
 from inforidge.tokenization import build_word_tokenizer
-
-
-def resolve_device(device: str) -> torch.device:
-    """``auto`` → CUDA when available, else CPU; ``cuda`` without a GPU is an error."""
-    if device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if device == "cuda" and not torch.cuda.is_available():
-        raise RuntimeError("device: 'cuda' requested but no CUDA device is available")
-    return torch.device(device)
 
 
 def build_scratch_model(cfg: ModelConfig, tokenizer: PreTrainedTokenizerBase, seed: int) -> PreTrainedModel:

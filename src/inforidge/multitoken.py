@@ -28,13 +28,14 @@ from inforidge import activations
 from inforidge.mi import kernels as K
 from inforidge.mi import layerwise_mi, spectra
 from inforidge.mi.estimators import ArrayLike, Side, as_samples, joint_spectrum, null_summary, permuted, prepare
-from inforidge.mi.layerwise import resolve_device, subsample
+from inforidge.devices import resolve_device
+from inforidge.mi.layerwise import subsample
+from inforidge.mi.stage import with_settings
 from inforidge.tables import TABLES, concat_parts, with_run_keys
 
 #: Columns of one per-job frame, before run keys and estimator settings are added.
 COLUMNS = ["site", "quantity", "layer", "t", "seed", "n", "mi", "null_mean", "null_std", "mi_corrected",
            "h_z", "h_y", "h_joint"]
-SETTING_COLUMNS = ("kernel", "sigma", "alpha", "normalize", "base", "permutations")
 
 MULTITOKEN = TABLES["multitoken"]
 
@@ -160,16 +161,8 @@ def estimate_multitoken_dump(manifest: str | Path, settings: Mapping[str, Any], 
             frame = pd.concat(parts, ignore_index=True)
             frame["layer"] = [layer_ids[i] for i in frame["layer"]]
             frame["site"] = site
-            frame = frame[COLUMNS]
-            values = {**settings, "kernel": kernel, "permutations": permutations}
-            for column in SETTING_COLUMNS:
-                frame[column] = values[column]
-            frames.append(frame)
-    out = pd.concat(frames, ignore_index=True)
-    # sigma may be a number or a rule name, normalize may be null: one string dtype each.
-    out["sigma"] = out["sigma"].astype(str)
-    out["normalize"] = out["normalize"].astype(str).str.lower()
-    return out
+            frames.append(with_settings(frame[COLUMNS], settings, kernel=kernel, permutations=permutations))
+    return pd.concat(frames, ignore_index=True)
 
 
 def multitoken_table(parts: Sequence[str | Path], runs: Mapping[str, Mapping[str, Any]]) -> pd.DataFrame:

@@ -71,7 +71,7 @@ rule multitoken_mi:
         f"{RESULTS}/runs/{{run}}/multitoken/step-{{step}}/{{split}}.parquet",
     input:
         manifest=f"{RESULTS}/runs/{{run}}/activations_mt/step-{{step}}/{{split}}/manifest.json",
-        code=package_files("mi", "activations", "multitoken.py"),
+        code=package_files("mi", "activations", "devices.py", "multitoken.py"),
     params:
         mi=as_dict(CFG.mi),
         horizon=lambda w: horizon_of(CFG, w.run),

@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 import torch
 
+from inforidge.devices import resolve_device
 from inforidge.mi import kernels as K
 from inforidge.mi import spectra
 from inforidge.mi.estimators import (
@@ -43,13 +44,6 @@ COLUMNS = [
 # the joint product and a permuted B, each N×N. Batches are sized to stay under this budget.
 _BATCH_BYTES = 1 << 30
 _MATRICES_PER_ITEM = 4
-
-
-def resolve_device(device: Union[str, torch.device]) -> torch.device:
-    """``"auto"`` -> CUDA when available, else CPU; anything else is passed to ``torch.device``."""
-    if device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(device)
 
 
 def subsample(n_total: int, n_samples: Optional[int], rng: np.random.Generator) -> np.ndarray:

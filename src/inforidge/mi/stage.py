@@ -35,12 +35,13 @@ def estimate_dump(manifest: str | Path, settings: Mapping[str, Any], *, device: 
             )
             frame["layer"] = [layer_ids[i] for i in frame["layer"]]
             frame.insert(0, "site", site)
-            frames.append(_with_settings(frame, settings, kernel))
+            frames.append(with_settings(frame, settings, kernel=kernel))
     return pd.concat(frames, ignore_index=True)
 
 
-def _with_settings(frame: pd.DataFrame, settings: Mapping[str, Any], kernel: str) -> pd.DataFrame:
-    values = {**settings, "kernel": kernel}
+def with_settings(frame: pd.DataFrame, settings: Mapping[str, Any], **overrides: Any) -> pd.DataFrame:
+    """Stamp the estimator settings (``settings`` updated by ``overrides``) on every row."""
+    values = {**settings, **overrides}
     for column in SETTING_COLUMNS:
         frame[column] = values[column]
     # sigma may be a number or a rule name, normalize may be null: keep one string dtype.
