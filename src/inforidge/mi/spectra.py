@@ -6,7 +6,8 @@ The three ways to get a spectrum, cheapest first:
   with a delta kernel) -> the union of the per-class block spectra;
 - :func:`linear_spectrum`: a linear-kernel Gram matrix ``X Xᵀ / N`` with d < N -> the d×d
   matrix ``Xᵀ X / N``, whose nonzero eigenvalues are the same;
-- :func:`spectrum`: dense ``eigvalsh`` (eigenvalues only; never eigenvectors).
+- :func:`spectrum`: dense ``eigvalsh`` (eigenvalues only; never eigenvectors), by the solver
+  :mod:`inforidge.mi.eigensolver` picks for the device and size.
 """
 
 from __future__ import annotations
@@ -15,10 +16,12 @@ import math
 
 import torch
 
+from inforidge.mi.eigensolver import eigvalsh
+
 
 def spectrum(a: torch.Tensor, dtype: torch.dtype = torch.float64) -> torch.Tensor:
     """Eigenvalues (..., N) of the symmetric matrix (or batch) ``a`` (..., N, N), in ``dtype``."""
-    return torch.linalg.eigvalsh(a.to(dtype))
+    return eigvalsh(a.to(dtype))
 
 
 def linear_spectrum(x: torch.Tensor, dtype: torch.dtype = torch.float64) -> torch.Tensor:
