@@ -93,11 +93,16 @@ def test_resources_change_reruns_nothing(case, tmp_path):
     "module, rerun, untouched",
     [
         ("mi", {"mi"}, {"data", "train", "activations"}),
+        ("mi/eigensolver.py", {"mi"}, {"data", "train", "activations", "probe_readout"}),
         ("training.py", {"train", "activations", "mi"}, {"data"}),
+        # Imported by training, the dump and the probes alike (through inforidge.modeling).
+        ("devices.py", {"train", "activations", "mi", "probe_readout", "probe_residual_scaling"}, {"data"}),
+        # Settings are tracked as params; editing the schema module itself reruns nothing.
+        ("config.py", set(), HEAVY),
     ],
 )
 def test_package_code_edit_reruns_the_stage(case, full_dag, module, rerun, untouched):
-    """Appending a comment to a module a stage declares as input reruns that stage (and after)."""
+    """Appending a comment to a module a stage's script imports reruns that stage (and after)."""
     repo, work = case
     target = repo / "src" / "inforidge" / module
     path = sorted(target.rglob("*.py"))[0] if target.is_dir() else target

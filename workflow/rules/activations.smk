@@ -7,7 +7,7 @@ rule activations:
     input:
         checkpoint=lambda w: checkpoint_dir(w.run, w.step),
         examples=lambda w: data_path(run_cfg(w.run).task, w.split),
-        code=package_files("activations", "architecture.py", "batching.py", "encoding.py"),
+        code=script_code("activations.py"),
     params:
         activations=as_dict(CFG.activations),
         device=CFG.device,

@@ -17,7 +17,7 @@ rule capacity_table:
         table_path("capacity"),
     input:
         mi=table_path("mi"),
-        code=package_files("capacity.py", "tables.py"),
+        code=script_code("capacity_table.py"),
     log:
         "logs/tables/capacity.log",
     localrule: True
@@ -34,7 +34,7 @@ for _name in CAPACITY_FIGURES:
             figure_files(_name),
         input:
             table=table_path("capacity"),
-            code=package_files("sweepplots.py", "plots.py", "results.py"),
+            code=script_code("sweep_figure.py"),
         params:
             figure=_name,
             site=CFG.capacity.site,

@@ -1,12 +1,14 @@
 # Helpers shared by the rules: path templates, checkpoint schedules, config slices.
 from pathlib import Path
 
+from inforidge.codedeps import code_files
 from inforidge.config import as_dict
 from inforidge.schedule import checkpoint_steps, previous_step
 from inforidge.tasks import build_task
 
 RESULTS = "results"
-PKG = Path(workflow.basedir) / "src" / "inforidge"
+SRC = Path(workflow.basedir) / "src"
+SCRIPTS = Path(workflow.basedir) / "workflow" / "scripts"
 
 
 wildcard_constraints:
@@ -16,13 +18,9 @@ wildcard_constraints:
     step=r"\d+",
 
 
-def package_files(*names):
-    """Library files a stage depends on: declared as inputs so code edits rerun it."""
-    files = []
-    for name in names:
-        path = PKG / name
-        files.extend(sorted(map(str, path.rglob("*.py"))) if path.is_dir() else [str(path)])
-    return files
+def script_code(script):
+    """Package files a rule's script runs (its imports, followed): inputs, so code edits rerun it."""
+    return [str(path) for path in code_files(SCRIPTS / script, SRC)]
 
 
 def run_cfg(run):

@@ -8,7 +8,7 @@ def data_inputs(w):
     Hub datasets are not inputs: nothing here touches the network while the DAG is built.
     """
     files = local_files(CFG.tasks[w.task].dataset) if CFG.tasks[w.task].dataset else None
-    return {"code": package_files("tasks"), "dataset": [str(f) for f in files or []]}
+    return {"code": script_code("data.py"), "dataset": [str(f) for f in files or []]}
 
 
 rule data:

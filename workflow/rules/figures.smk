@@ -56,7 +56,7 @@ for _name, (_tables, _category, _label, _) in FIGURE_REPORT.items():
             figure_files(_name)[1:],
         input:
             tables=[table_path(t) for t in _tables],
-            code=package_files("plots.py", "results.py"),
+            code=script_code("figure_draw.py"),
         params:
             figure=_name,
             tables=_tables,

@@ -6,7 +6,7 @@ rule mi:
         f"{RESULTS}/runs/{{run}}/mi/step-{{step}}/{{split}}.parquet",
     input:
         manifest=f"{RESULTS}/runs/{{run}}/activations/step-{{step}}/{{split}}/manifest.json",
-        code=package_files("mi", "activations", "devices.py"),
+        code=script_code("mi.py"),
     params:
         mi=as_dict(CFG.mi),
         device=CFG.device,

@@ -47,7 +47,7 @@ rule multitoken_activations:
     input:
         checkpoint=lambda w: checkpoint_dir(w.run, w.step),
         examples=lambda w: data_path(probe_task_name(CFG, w.run), w.split),
-        code=package_files("activations", "architecture.py", "batching.py", "encoding.py"),
+        code=script_code("multitoken_activations.py"),
     params:
         activations=as_dict(CFG.activations),
         horizon=lambda w: horizon_of(CFG, w.run),
@@ -71,7 +71,7 @@ rule multitoken_mi:
         f"{RESULTS}/runs/{{run}}/multitoken/step-{{step}}/{{split}}.parquet",
     input:
         manifest=f"{RESULTS}/runs/{{run}}/activations_mt/step-{{step}}/{{split}}/manifest.json",
-        code=package_files("mi", "activations", "devices.py", "multitoken.py"),
+        code=script_code("multitoken_mi.py"),
     params:
         mi=as_dict(CFG.mi),
         horizon=lambda w: horizon_of(CFG, w.run),
@@ -99,7 +99,7 @@ rule multitoken_table:
         table_path("multitoken"),
     input:
         parts=multitoken_parts() if CFG.multitoken.enabled else [],
-        code=package_files("multitoken.py", "tables.py"),
+        code=script_code("multitoken_table.py"),
     params:
         runs=all_run_params(),
     log:
@@ -118,7 +118,7 @@ for _name in MULTITOKEN_FIGURES:
             figure_files(_name),
         input:
             table=table_path("multitoken"),
-            code=package_files("sweepplots.py", "plots.py", "results.py"),
+            code=script_code("sweep_figure.py"),
         params:
             figure=_name,
             site="resid_post",

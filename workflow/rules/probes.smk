@@ -15,7 +15,7 @@ rule probe_residual_scaling:
     input:
         unpack(lambda w: {**probe_frames(w, "eval"), **probe_frames(w, "fit")}),
         checkpoint=lambda w: checkpoint_dir(w.run, w.step),
-        code=package_files("probes", "batching.py", "evaluation.py", "architecture.py"),
+        code=script_code("probe_residual_scaling.py"),
     params:
         settings=as_dict(CFG.probes.residual_scaling),
         device=CFG.device,
@@ -40,7 +40,7 @@ rule probe_readout:
     input:
         unpack(lambda w: probe_frames(w, "eval")),
         checkpoint=lambda w: checkpoint_dir(w.run, w.step),
-        code=package_files("probes", "batching.py", "encoding.py", "architecture.py"),
+        code=script_code("probe_readout.py"),
     params:
         settings=lambda w: as_dict(getattr(CFG.probes, w.probe)),
         device=CFG.device,

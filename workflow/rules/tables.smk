@@ -1,8 +1,6 @@
 # Tidy long-format tables, one per observational unit (results/tables/*.parquet).
 # Schemas and column docs: src/inforidge/tables.py, docs/results.md.
 
-TABLE_CODE = package_files("tables.py", "atomic.py")
-
 # Probe tables and the per-job probe files (probe_outputs, common.smk) they aggregate.
 PROBE_TABLES = {
     "residual_scaling": "residual_scaling_betas",
@@ -27,7 +25,7 @@ rule table_mi:
         table_path("mi"),
     input:
         parts=mi_outputs(),
-        code=TABLE_CODE,
+        code=script_code("table_mi.py"),
     params:
         runs=all_run_params(),
     log:
@@ -44,7 +42,7 @@ rule table_training:
         table_path("training"),
     input:
         checkpoints=checkpoint_outputs(),
-        code=TABLE_CODE,
+        code=script_code("table_training.py"),
     params:
         runs=all_run_params(),
     log:
@@ -60,7 +58,7 @@ rule table_runs:
     output:
         table_path("runs"),
     input:
-        code=TABLE_CODE,
+        code=script_code("table_runs.py"),
     params:
         runs=all_run_params(),
         tasks=lambda w: {name: as_dict(task) for name, task in CFG.tasks.items()},
@@ -83,7 +81,7 @@ for _table, _probe in PROBE_TABLES.items():
             table_path(_table),
         input:
             parts=probe_outputs(_probe),
-            code=TABLE_CODE,
+            code=script_code("table_probe.py"),
         params:
             table=_table,
             runs=all_run_params(),

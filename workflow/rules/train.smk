@@ -19,8 +19,7 @@ rule train:
         directory(f"{RESULTS}/runs/{{run}}/checkpoints/step-{{step}}"),
     input:
         unpack(train_inputs),
-        code=package_files("training.py", "modeling.py", "batching.py", "encoding.py", "tokenization.py",
-                           "schedule.py", "evaluation.py", "tasks/answers.py"),
+        code=script_code("train.py"),
     params:
         run=lambda w: run_params(w.run),
         device=CFG.device,

@@ -1,0 +1,56 @@
+"""The code inputs of a rule are the package files its script imports, followed transitively."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from inforidge.codedeps import code_files
+
+REPO = Path(__file__).resolve().parents[2]
+SRC, SCRIPTS = REPO / "src", REPO / "workflow" / "scripts"
+
+
+def write(root: Path, files: dict[str, str]) -> None:
+    for name, text in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+
+
+def names(paths: list[Path], root: Path) -> set[str]:
+    return {str(p.relative_to(root)) for p in paths}
+
+
+def test_follows_imports_packages_submodules_and_lazy_imports(tmp_path):
+    write(tmp_path / "src", {
+        "inforidge/__init__.py": "",
+        "inforidge/a.py": "import os\nfrom inforidge.b import helper\n",
+        "inforidge/b.py": "def helper():\n    from inforidge.sub import leaf\n    return leaf\n",
+        "inforidge/sub/__init__.py": "",
+        "inforidge/sub/leaf.py": "import inforidge.a\n",  # a cycle back to a
+        "inforidge/sub/unused.py": "",
+        "inforidge/config.py": "import inforidge.unused_by_config\n",
+        "inforidge/unused_by_config.py": "",
+        "inforidge/unrelated.py": "",
+    })
+    write(tmp_path, {"script.py": "from inforidge.a import x\nfrom inforidge import config\nimport numpy\n"})
+    got = names(code_files(tmp_path / "script.py", tmp_path / "src"), tmp_path / "src")
+    assert got == {"inforidge/__init__.py", "inforidge/a.py", "inforidge/b.py",
+                   "inforidge/sub/__init__.py", "inforidge/sub/leaf.py"}
+
+
+def test_mi_stage_code_includes_the_eigensolver_and_device_choice():
+    got = names(code_files(SCRIPTS / "mi.py", SRC), SRC)
+    assert {"inforidge/mi/eigensolver.py", "inforidge/mi/kernels.py", "inforidge/devices.py"} <= got
+    assert not {"inforidge/training.py", "inforidge/probes/stage.py", "inforidge/config.py"} & got
+
+
+def test_probe_stages_include_model_loading():
+    for script in ("probe_readout.py", "probe_residual_scaling.py"):
+        got = names(code_files(SCRIPTS / script, SRC), SRC)
+        assert {"inforidge/modeling.py", "inforidge/devices.py", "inforidge/probes/attention.py"} <= got, script
+
+
+def test_every_rule_script_runs_some_package_code():
+    for script in sorted(SCRIPTS.glob("*.py")):
+        assert code_files(script, SRC), script.name
