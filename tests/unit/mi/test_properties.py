@@ -16,6 +16,16 @@ ALPHAS = st.sampled_from([0.5, 1.0, 2.0])
 TOL = 1e-9
 
 
+def invariance_tol(alpha: float) -> float:
+    """How far round-off alone moves an estimate between two equivalent inputs, in bits.
+
+    S_α for α < 1 sums λ^α, so an eigenvalue just above the round-off floor (N·eps·λ_max,
+    ~1e-14 here) that LAPACK's backward error moves by ~1e-16 moves λ^α by ~1e-10 to 1e-9;
+    over the spectrum that reaches ~1e-8. α >= 1 is insensitive to such eigenvalues.
+    """
+    return TOL if alpha >= 1 else 1e-7
+
+
 @st.composite
 def paired_samples(draw, max_n: int = 30):
     """(z, y): N×dz and N×dy Gaussian samples with a random linear dependence."""
@@ -79,7 +89,7 @@ def test_invariant_to_joint_permutation(zy, alpha, kernel, seed):
     z, y = zy
     perm = np.random.default_rng(seed).permutation(len(z))
     base = mutual_information(z, y, kernel=kernel, alpha=alpha)
-    assert mutual_information(z[perm], y[perm], kernel=kernel, alpha=alpha) == pytest.approx(base, abs=1e-9)
+    assert mutual_information(z[perm], y[perm], kernel=kernel, alpha=alpha) == pytest.approx(base, abs=invariance_tol(alpha))
 
 
 @SETTINGS
@@ -90,7 +100,7 @@ def test_invariant_to_rotation(zy, alpha, kernel, normalize, seed):
     qz, qy = random_rotation(z.shape[1], rng), random_rotation(y.shape[1], rng)
     base = mutual_information(z, y, kernel=kernel, alpha=alpha, normalize=normalize)
     rotated = mutual_information(z @ qz, y @ qy, kernel=kernel, alpha=alpha, normalize=normalize)
-    assert rotated == pytest.approx(base, abs=1e-9)
+    assert rotated == pytest.approx(base, abs=invariance_tol(alpha))
 
 
 @SETTINGS
@@ -105,7 +115,7 @@ def test_invariant_to_translation(zy, alpha, kernel, seed):
         z + rng.normal(size=z.shape[1]) * 5, y + rng.normal(size=y.shape[1]) * 5,
         kernel=kernel, alpha=alpha, normalize=None,
     )
-    assert shifted == pytest.approx(base, abs=1e-9)
+    assert shifted == pytest.approx(base, abs=invariance_tol(alpha))
 
 
 @SETTINGS
@@ -114,7 +124,7 @@ def test_invariant_to_scaling_data_and_sigma(zy, alpha, scale, sigma):
     z, y = zy
     base = mutual_information(z, y, alpha=alpha, sigma=sigma, normalize=None)
     scaled = mutual_information(z * scale, y * scale, alpha=alpha, sigma=sigma * scale, normalize=None)
-    assert scaled == pytest.approx(base, abs=1e-8)
+    assert scaled == pytest.approx(base, abs=max(1e-8, invariance_tol(alpha)))
 
 
 @SETTINGS
@@ -122,7 +132,7 @@ def test_invariant_to_scaling_data_and_sigma(zy, alpha, scale, sigma):
 def test_data_driven_bandwidth_is_scale_invariant(zy, alpha, rule, scale):
     z, y = zy
     base = mutual_information(z, y, alpha=alpha, sigma=rule, normalize=None)
-    assert mutual_information(z * scale, y * scale, alpha=alpha, sigma=rule, normalize=None) == pytest.approx(base, abs=1e-8)
+    assert mutual_information(z * scale, y * scale, alpha=alpha, sigma=rule, normalize=None) == pytest.approx(base, abs=max(1e-8, invariance_tol(alpha)))
 
 
 @SETTINGS
