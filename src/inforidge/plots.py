@@ -81,23 +81,31 @@ def _layer_ticks(grid: sns.FacetGrid) -> None:
         ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
 
 
-def mi_by_layer(mi: pd.DataFrame, look: Look = Look()) -> plt.Figure:
-    """The ridge curves: I(Z_l; Y) vs layer, one line per checkpoint, ID and OOD panels.
+def _layer_panels(data: pd.DataFrame, *, y: str, hue: str, ylabel: str, title: str, xlabel: str = LAYER_LABEL,
+                  style: str | None = None, palette: str | None = None, sharey: bool | str = True) -> plt.Figure:
+    """Lines of ``y`` against layer, one per ``hue`` level, in split (columns) × run (rows) panels.
 
     Lines are means over subsample seeds with ±2 s.d. bands (the paper's convention).
     """
-    kernel = default_kernel(mi)
     grid = sns.relplot(
-        data=_select(mi, kernel=kernel), x="layer", y="mi", hue="step", col="split", row="run", kind="line",
-        errorbar=("sd", 2), palette=look.cmap, height=3.0, aspect=1.2, marker="o",
-        facet_kws={"sharey": "row", "margin_titles": True},
+        data=data, x="layer", y=y, hue=hue, style=style, col="split", row="run", kind="line",
+        errorbar=("sd", 2), palette=palette, height=3.0, aspect=1.2, marker="o",
+        facet_kws={"sharey": sharey, "margin_titles": True},
     )
-    grid.set_axis_labels(LAYER_LABEL, f"I(Z_l; Y) [{mi_unit(mi)}]")
+    grid.set_axis_labels(xlabel, ylabel)
     grid.set_titles(col_template="{col_name}", row_template="{row_name}")
     _split_titles(grid)
     _layer_ticks(grid)
-    grid.figure.suptitle(f"Mutual information by layer (resid_post, {kernel} kernel)", y=1.03)
+    grid.figure.suptitle(title, y=1.03)
     return grid.figure
+
+
+def mi_by_layer(mi: pd.DataFrame, look: Look = Look()) -> plt.Figure:
+    """The ridge curves: I(Z_l; Y) vs layer, one line per checkpoint, ID and OOD panels."""
+    kernel = default_kernel(mi)
+    return _layer_panels(_select(mi, kernel=kernel), y="mi", hue="step", palette=look.cmap, sharey="row",
+                         ylabel=f"I(Z_l; Y) [{mi_unit(mi)}]",
+                         title=f"Mutual information by layer (resid_post, {kernel} kernel)")
 
 
 def mi_heatmap(mi: pd.DataFrame, look: Look = Look()) -> plt.Figure:
@@ -121,17 +129,9 @@ def mi_heatmap(mi: pd.DataFrame, look: Look = Look()) -> plt.Figure:
 
 def mi_gain(mi: pd.DataFrame, look: Look = Look()) -> plt.Figure:
     """Incremental gain I(ΔZ_l; Y) of each block's update, one line per checkpoint."""
-    grid = sns.relplot(
-        data=_select(mi, quantity="gain"), x="layer", y="mi", hue="step", col="split", row="run", kind="line",
-        errorbar=("sd", 2), palette=look.cmap, height=3.0, aspect=1.2, marker="o",
-        facet_kws={"sharey": "row", "margin_titles": True},
-    )
-    grid.set_axis_labels(BLOCK_LABEL, f"I(ΔZ_l; Y) [{mi_unit(mi)}]")
-    grid.set_titles(col_template="{col_name}", row_template="{row_name}")
-    _split_titles(grid)
-    _layer_ticks(grid)
-    grid.figure.suptitle("Incremental gain of each block's update ΔZ_l = Z_l − Z_(l−1)", y=1.03)
-    return grid.figure
+    return _layer_panels(_select(mi, quantity="gain"), y="mi", hue="step", palette=look.cmap, sharey="row",
+                         xlabel=BLOCK_LABEL, ylabel=f"I(ΔZ_l; Y) [{mi_unit(mi)}]",
+                         title="Incremental gain of each block's update ΔZ_l = Z_l − Z_(l−1)")
 
 
 def mi_corrected(mi: pd.DataFrame, look: Look = Look()) -> plt.Figure:
@@ -142,16 +142,9 @@ def mi_corrected(mi: pd.DataFrame, look: Look = Look()) -> plt.Figure:
                      value_vars=["mi", "mi_corrected", "null_mean"], var_name="estimate", value_name="value")
     long["estimate"] = long["estimate"].map({"mi": "raw I", "mi_corrected": "corrected I − null",
                                              "null_mean": "permutation null"})
-    grid = sns.relplot(
-        data=long, x="layer", y="value", hue="estimate", style="estimate", col="split", row="run", kind="line",
-        errorbar=("sd", 2), height=3.0, aspect=1.2, marker="o", facet_kws={"margin_titles": True},
-    )
-    grid.set_axis_labels(LAYER_LABEL, f"mutual information [{mi_unit(mi)}]")
-    grid.set_titles(col_template="{col_name}", row_template="{row_name}")
-    _split_titles(grid)
-    _layer_ticks(grid)
-    grid.figure.suptitle("Raw vs permutation-corrected MI (last checkpoint, resid_post)", y=1.03)
-    return grid.figure
+    return _layer_panels(long, y="value", hue="estimate", style="estimate",
+                         ylabel=f"mutual information [{mi_unit(mi)}]",
+                         title="Raw vs permutation-corrected MI (last checkpoint, resid_post)")
 
 
 def ridge_layer(mi: pd.DataFrame, look: Look = Look()) -> plt.Figure:
@@ -189,15 +182,8 @@ def kernel_ablation(mi: pd.DataFrame, look: Look = Look()) -> plt.Figure:
     rows = rows[rows["step"] == rows.groupby("run")["step"].transform("max")]
     if rows["kernel"].nunique() < 2:
         raise ValueError("kernel ablation needs MI rows for at least two kernels")
-    grid = sns.relplot(data=rows, x="layer", y="mi", hue="kernel", style="kernel", col="split", row="run",
-                       kind="line", errorbar=("sd", 2), marker="o", height=3.0, aspect=1.2,
-                       facet_kws={"margin_titles": True})
-    grid.set_axis_labels(LAYER_LABEL, f"I(Z_l; Y) [{mi_unit(mi)}]")
-    grid.set_titles(col_template="{col_name}", row_template="{row_name}")
-    _split_titles(grid)
-    _layer_ticks(grid)
-    grid.figure.suptitle("Kernel ablation (last checkpoint, resid_post)", y=1.03)
-    return grid.figure
+    return _layer_panels(rows, y="mi", hue="kernel", style="kernel", ylabel=f"I(Z_l; Y) [{mi_unit(mi)}]",
+                         title="Kernel ablation (last checkpoint, resid_post)")
 
 
 def training_curves(training: pd.DataFrame, look: Look = Look()) -> plt.Figure:
