@@ -214,6 +214,36 @@ def residual_scaling(betas: pd.DataFrame, look: Look = Look()) -> plt.Figure:
     return grid.figure
 
 
+PHASE_LABELS = {"before": "before (all β = 1)", "after": "after fitting β"}
+
+
+def residual_scaling_accuracy(accuracy: pd.DataFrame, look: Look = Look()) -> plt.Figure:
+    """Target accuracy before vs after fitting β per eval split, mean over fit seeds with ±2 s.d. bars."""
+    keys = ["run", "step", "fit_split", "fit_seed", "split"]
+    phases = accuracy.groupby(keys)["phase"].agg(frozenset)
+    incomplete = phases[phases != frozenset(PHASE_LABELS)]
+    if not incomplete.empty:
+        # A lone bar would read as "no change"; refuse rather than draw half a comparison.
+        raise ValueError(f"residual_scaling_accuracy needs before and after rows; incomplete {keys}: "
+                         f"{list(incomplete.index)}")
+    rows = accuracy.assign(phase=accuracy["phase"].map(PHASE_LABELS),
+                           split=accuracy["split"].map(lambda s: SPLIT_TITLES.get(s, s)),
+                           fit_split=accuracy["fit_split"].map(lambda s: SPLIT_TITLES.get(s, s)),
+                           panel=accuracy["run"] + ", step " + accuracy["step"].astype(str))
+    grid = sns.catplot(data=rows, x="split", y="accuracy", hue="phase", hue_order=list(PHASE_LABELS.values()),
+                       col="fit_split", row="panel", kind="bar", errorbar=("sd", 2), capsize=0.1, height=3.0,
+                       aspect=1.1, margin_titles=True)
+    for ax in grid.axes.flat:
+        for bars in ax.containers:
+            ax.bar_label(bars, fmt="%.2f", label_type="center", fontsize="small")
+    grid.set(ylim=(0, 1.02))
+    grid.set_axis_labels("evaluation split", "target accuracy (first token)")
+    grid.set_titles(col_template="β fitted on {col_name} data", row_template="{row_name}")
+    grid.legend.set_title("model")
+    grid.figure.suptitle("Residual scaling: accuracy before vs after fitting β", y=1.03)
+    return grid.figure
+
+
 def early_exit(early: pd.DataFrame, mi: pd.DataFrame, look: Look = Look()) -> plt.Figure:
     """Early-exit accuracy per layer (ID, OOD) with the seed-mean I(Z_l; Y) on a twin axis."""
     means = mean_mi(_select(mi))
@@ -277,6 +307,7 @@ FIGURES: dict[str, FigureSpec] = {
     "kernel_ablation": FigureSpec(("mi",), kernel_ablation),
     "training": FigureSpec(("training",), training_curves),
     "residual_scaling": FigureSpec(("residual_scaling",), residual_scaling),
+    "residual_scaling_accuracy": FigureSpec(("residual_scaling_accuracy",), residual_scaling_accuracy),
     "early_exit": FigureSpec(("early_exit", "mi"), early_exit),
     "attention": FigureSpec(("attention",), attention),
 }

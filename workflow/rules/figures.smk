@@ -25,6 +25,12 @@ FIGURE_REPORT = {
         "residual scaling",
         lambda: bool(probe_outputs("residual_scaling_betas")),
     ),
+    "residual_scaling_accuracy": (
+        ["residual_scaling_accuracy"],
+        "Probes",
+        "residual scaling accuracy (before vs after)",
+        lambda: bool(probe_outputs("residual_scaling_accuracy")),
+    ),
     "early_exit": (["early_exit", "mi"], "Probes", "early exit", lambda: bool(probe_outputs("early_exit"))),
     "attention": (["attention"], "Probes", "attention mass", lambda: bool(probe_outputs("attention"))),
 }
