@@ -235,8 +235,7 @@ def residual_scaling_accuracy(accuracy: pd.DataFrame, look: Look = Look()) -> pl
                        aspect=1.1, margin_titles=True)
     for ax in grid.axes.flat:
         for bars in ax.containers:
-            ax.bar_label(bars, fmt="%.2f", label_type="center", fontsize="small")
-    grid.set(ylim=(0, 1.02))
+            ax.bar_label(bars, fmt="%.3f", label_type="center", fontsize="small")
     grid.set_axis_labels("evaluation split", "target accuracy (first token)")
     grid.set_titles(col_template="β fitted on {col_name} data", row_template="{row_name}")
     grid.legend.set_title("model")

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from matplotlib.colors import to_hex
 
-from inforidge import plots, results
+from inforidge import plots, results, sweepplots
 
 from .test_tables import write_synthetic_tables
 
@@ -105,4 +105,13 @@ def test_workflow_declares_every_figure_with_its_tables_and_caption(repo_root):
     text = (repo_root / "workflow/rules/figures.smk").read_text()
     for name, spec in plots.FIGURES.items():
         assert re.search(rf'"{name}": \(\s*{re.escape(json.dumps(list(spec.tables)))}', text), name
+        assert (repo_root / f"workflow/report/{name}.rst").read_text().strip(), name
+
+
+def test_workflow_reports_every_sweep_figure_with_a_caption(repo_root):
+    """capacity.smk and multitoken.smk give each of their figures a report label and a caption."""
+    for name, (table, _) in sweepplots.FIGURES.items():
+        text = (repo_root / f"workflow/rules/{table}.smk").read_text()
+        assert re.search(rf'"{name}": "[^"]+"', text), name
+        assert 'caption=f"../report/{_name}.rst"' in text, table
         assert (repo_root / f"workflow/report/{name}.rst").read_text().strip(), name

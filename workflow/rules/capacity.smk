@@ -2,7 +2,8 @@
 # Requested when capacity.enabled is true, or auto with >1 distinct scratch depth (docs/capacity.md).
 from inforidge.capacity import capacity_wanted
 
-CAPACITY_FIGURES = ["capacity_mi_by_depth", "capacity_ridge"]
+# Figure name: report label (captions: workflow/report/<name>.rst).
+CAPACITY_FIGURES = {"capacity_mi_by_depth": "MI vs relative depth", "capacity_ridge": "ridge position vs depth"}
 
 
 def capacity_outputs():
@@ -25,13 +26,19 @@ rule capacity_table:
         "../scripts/capacity_table.py"
 
 
-for _name in CAPACITY_FIGURES:
+for _name, _label in CAPACITY_FIGURES.items():
 
     rule:
         name:
             f"figure_{_name}"
         output:
-            figure_files(_name),
+            report(
+                figure_files(_name)[0],
+                caption=f"../report/{_name}.rst",
+                category="Model capacity",
+                labels={"figure": _label},
+            ),
+            figure_files(_name)[1:],
         input:
             table=table_path("capacity"),
             code=script_code("sweep_figure.py"),

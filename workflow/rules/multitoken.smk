@@ -3,7 +3,8 @@
 from inforidge.configschema import ConfigError
 from inforidge.multitoken_settings import check_multitoken, horizon_of, probe_task_name
 
-MULTITOKEN_FIGURES = ["multitoken_heatmap", "multitoken_curves"]
+# Figure name: report label (captions: workflow/report/<name>.rst).
+MULTITOKEN_FIGURES = {"multitoken_heatmap": "MI heatmap (layer x step t)", "multitoken_curves": "MI vs layer per step t"}
 
 if CFG.multitoken.enabled:
     try:
@@ -109,13 +110,19 @@ rule multitoken_table:
         "../scripts/multitoken_table.py"
 
 
-for _name in MULTITOKEN_FIGURES:
+for _name, _label in MULTITOKEN_FIGURES.items():
 
     rule:
         name:
             f"figure_{_name}"
         output:
-            figure_files(_name),
+            report(
+                figure_files(_name)[0],
+                caption=f"../report/{_name}.rst",
+                category="Multi-token generation",
+                labels={"figure": _label},
+            ),
+            figure_files(_name)[1:],
         input:
             table=table_path("multitoken"),
             code=script_code("sweep_figure.py"),
