@@ -18,6 +18,7 @@ from inforidge.multitoken import MULTITOKEN
 from inforidge.results import read_table
 
 from .conftest import snakemake
+from .test_report import png_size, report_figures
 
 pytestmark = pytest.mark.integration
 TEST_CONFIG = Path(__file__).resolve().parents[2] / "configs" / "test.yaml"
@@ -28,6 +29,8 @@ HORIZON = 3
 OUTPUTS = ["results/tables/capacity.parquet", "results/tables/multitoken.parquet",
            "results/figures/capacity_mi_by_depth.png", "results/figures/capacity_ridge.png",
            "results/figures/multitoken_heatmap.png", "results/figures/multitoken_curves.png"]
+REPORT_CATEGORIES = {"capacity_mi_by_depth": "Model capacity", "capacity_ridge": "Model capacity",
+                     "multitoken_heatmap": "Multi-token generation", "multitoken_curves": "Multi-token generation"}
 
 
 def sweep_config() -> dict:
@@ -92,3 +95,14 @@ def test_multitoken_table(workdir):
 def test_figures(workdir):
     for path in OUTPUTS[2:]:
         assert (workdir / path).stat().st_size > 10_000, path
+
+
+def test_report_files_the_sweep_figures(workdir, tmp_path):
+    """The HTML report of these outputs holds each figure under its category, with a label and caption."""
+    html = tmp_path / "report.html"
+    snakemake(workdir, "--report", str(html), *OUTPUTS, config=workdir / "config.yaml")
+    figures = report_figures(html)
+    assert {name: fig["category"] for name, fig in figures.items()} == REPORT_CATEGORIES
+    for name, fig in figures.items():
+        assert fig["label"] and len(fig["caption"]) > 100, name
+        assert min(png_size(fig["png"])) > 100, name

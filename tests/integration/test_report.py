@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import re
 import shutil
 import socket
 import struct
@@ -213,6 +214,49 @@ def wait_until(browser: DevTools, expression: str, timeout: float = 30) -> Any:
     raise TimeoutError(f"page never satisfied: {expression}")
 
 
+# What the report of configs/test.yaml files under each category (one kernel: no kernel ablation).
+REPORTED = {
+    "Mutual information": {"mi_by_layer", "mi_heatmap", "mi_gain", "mi_corrected", "ridge_layer", "final_sites"},
+    "Training": {"training"},
+    "Probes": {"residual_scaling", "residual_scaling_accuracy", "early_exit", "attention"},
+}
+
+
+def report_figures(html: Path) -> dict[str, dict[str, Any]]:
+    """{figure stem: category, label, caption, PNG bytes} read from the report's embedded data (no browser)."""
+    text = html.read_text()
+
+    def embedded(name: str) -> Any:
+        match = re.search(rf'<script id="{name}">\s*var {name} = (.*?);\s*</script>', text, re.S)
+        assert match, f"the report embeds no {name}"
+        return json.loads(match.group(1))
+
+    category = {path: name for name, groups in embedded("categories").items()
+                for paths in groups.values() for path in paths}
+    return {
+        Path(path).stem: {"category": category[path], "label": result["labels"]["figure"],
+                          "caption": result["caption"], "png": base64.b64decode(result["data_uri"].split("base64,")[1])}
+        for path, result in embedded("results").items()
+    }
+
+
+def png_size(data: bytes) -> tuple[int, int]:
+    """(width, height) from a PNG's IHDR chunk."""
+    assert data[:8] == b"\x89PNG\r\n\x1a\n", data[:8]
+    return struct.unpack(">II", data[16:24])
+
+
+def test_report_files_every_figure_with_category_label_and_caption(report: Path, finished_workflow: Path):
+    figures = report_figures(report)
+    assert set(figures) == {p.stem for p in (finished_workflow / "results/figures").glob("*.png")}
+    assert {name: fig["category"] for name, fig in figures.items()} == {
+        name: category for category, names in REPORTED.items() for name in names
+    }
+    for name, fig in figures.items():
+        assert fig["label"] and len(fig["caption"]) > 100, name
+        assert min(png_size(fig["png"])) > 100, name
+
+
 def test_report_is_self_contained(report: Path):
     text = report.read_text()
     assert "data:image/png" in text  # figures are embedded, not linked
@@ -234,11 +278,13 @@ def test_report_loads_without_console_errors_and_shows_figures(browser: DevTools
     assert sorted(sizes) == figures, sizes
     assert all(width > 100 and height > 100 for width, height in sizes.values()), sizes
 
-    # The figures are grouped by category; open the ridge curves and keep that view too.
-    for category in ("Mutual information", "Training", "Probes"):
+    # The figures are grouped by category; open two of them as a reader would and keep those views.
+    for category in REPORTED:
         assert browser.evaluate(f"document.body.innerText.includes({json.dumps(category)})"), category
-    show_figure(browser, "Mutual information", "MI vs layer (ridge curves)")
+    show_figure(browser, "Mutual information", "MI vs layer (ridge curves)", "mi_by_layer")
     browser.screenshot(ARTIFACTS / "report-figure.png")
+    show_figure(browser, "Probes", "residual scaling accuracy (before vs after)", "residual_scaling_accuracy")
+    browser.screenshot(ARTIFACTS / "report-residual-scaling-accuracy.png")
 
     assert browser.console_errors() == []
 
@@ -267,10 +313,17 @@ def click(browser: DevTools, selector: str, text: str) -> bool:
     )
 
 
-def show_figure(browser: DevTools, category: str, label: str) -> None:
-    """Open a result category, then the figure with ``label`` (its row's eye button), as a reader would."""
+def show_figure(browser: DevTools, category: str, label: str, name: str) -> None:
+    """Open a result category, then the figure with ``label`` (its row's eye button), as a reader would.
+
+    Waits until the page shows the image of figure ``name`` (its data URI names the file).
+    """
+    click(browser, "a", "Results")  # the breadcrumb back to the categories, once a figure is open
+    wait_until(browser, f"[...document.querySelectorAll('a')].some(a => a.textContent.includes({json.dumps(category)}))")
     assert click(browser, "a", category), category
     row = f"[...document.querySelectorAll('tr')].find(r => r.textContent.includes({json.dumps(label)}))"
     wait_until(browser, f"!!{row}")
     assert browser.evaluate(f"(() => {{ const b = {row}.querySelector('a[iconname=eye]'); b.click(); return !!b; }})()")
-    wait_until(browser, "[...document.querySelectorAll('img')].some(i => i.complete && i.naturalWidth > 100)")
+    src = json.dumps(f"filename={name}.png;")
+    wait_until(browser, f"[...document.querySelectorAll('img')].some(i => i.src.includes({src}) && i.complete "
+                        "&& i.naturalWidth > 100)")
