@@ -7,11 +7,13 @@ Every spectrum of the estimator goes through :func:`eigvalsh`; this is where the
   reduction, then the tridiagonal eigenvalues), yet measured in one run (benchmarks/README-mi.md)
   numpy's OpenBLAS ``dsyevd`` is 1.1–3× faster than torch's MKL below N ≈ 3000 and MKL is up to
   1.4× faster above it. So N < :data:`MKL_FROM_N` goes to numpy, larger N to torch.
-- CPU batches of small matrices (N <= :data:`POOL_MAX_N`): one matrix per core, each with
-  single-threaded BLAS, in a thread pool (LAPACK releases the GIL). The reduction is
-  memory-bound BLAS-2 that threads poorly on one small matrix; while the matrices fit in
-  cache, independent solves scale with the cores instead (≈1.5–1.9× on 2 cores). Larger
-  matrices compete for memory bandwidth and are solved one after another with threaded BLAS.
+- CPU, small matrices (N <= :data:`SMALL_N`): single-threaded BLAS, one matrix per core in a
+  thread pool (LAPACK releases the GIL). The reduction is memory-bound BLAS-2 that threads
+  poorly on one small matrix; while the matrices fit in cache, independent solves scale with
+  the cores instead (≈1.5–1.9× on 2 cores). One thread also avoids a hidden cost: OpenBLAS
+  worker threads spin after each call and slow the estimator's next torch op by ~10 ms, more
+  than a whole N = 256 solve. Larger matrices compete for memory bandwidth and are solved one
+  after another with threaded BLAS, where the threads pay.
 
 Results are exact LAPACK eigenvalues either way: the choice changes the speed, not the method.
 """
@@ -28,8 +30,8 @@ from threadpoolctl import ThreadpoolController
 MKL_FROM_N = 3072
 """CPU matrices this size or larger go to torch (MKL); smaller ones to numpy (OpenBLAS)."""
 
-POOL_MAX_N = 1024
-"""CPU batches of matrices up to this size are solved one matrix per core."""
+SMALL_N = 1024
+"""CPU matrices up to this size are solved with one BLAS thread each, a batch one matrix per core."""
 
 
 def eigvalsh(a: torch.Tensor) -> torch.Tensor:
@@ -41,18 +43,18 @@ def eigvalsh(a: torch.Tensor) -> torch.Tensor:
     if a.device.type != "cpu" or n >= MKL_FROM_N or a.numel() == 0:
         return torch.linalg.eigvalsh(a)
     mats = a.detach().reshape(-1, n, n).numpy()  # (B, N, N), a view where a is contiguous
-    workers = min(len(mats), torch.get_num_threads())
-    if workers > 1 and n <= POOL_MAX_N:
-        values = _solve_pooled(mats, workers)
-    else:
-        values = np.linalg.eigvalsh(mats)
+    values = _solve_single_threaded(mats) if n <= SMALL_N else np.linalg.eigvalsh(mats)
     return torch.from_numpy(values).reshape(a.shape[:-1])
 
 
-def _solve_pooled(mats: np.ndarray, workers: int) -> np.ndarray:
-    """Eigenvalues (B, N) of ``mats`` (B, N, N), ``workers`` matrices at a time, one BLAS thread each."""
-    with _blas().limit(limits=1, user_api="blas"), ThreadPoolExecutor(workers) as pool:
-        return np.stack(list(pool.map(np.linalg.eigvalsh, mats)))
+def _solve_single_threaded(mats: np.ndarray) -> np.ndarray:
+    """Eigenvalues (B, N) of ``mats`` (B, N, N), one BLAS thread per matrix, as many at a time as torch has threads."""
+    workers = min(len(mats), torch.get_num_threads())
+    with _blas().limit(limits=1, user_api="blas"):
+        if workers == 1:
+            return np.linalg.eigvalsh(mats)
+        with ThreadPoolExecutor(workers) as pool:
+            return np.stack(list(pool.map(np.linalg.eigvalsh, mats)))
 
 
 @functools.cache

@@ -34,8 +34,8 @@ def test_pooled_and_numpy_paths_match_torch(shape, two_threads):
     assert torch.allclose(eigensolver.eigvalsh(a), torch.linalg.eigvalsh(a), rtol=0, atol=1e-12)
 
 
-def test_sequential_numpy_batch_matches_torch(monkeypatch):
-    monkeypatch.setattr(eigensolver, "POOL_MAX_N", 0)
+def test_threaded_numpy_batch_matches_torch(monkeypatch):
+    monkeypatch.setattr(eigensolver, "SMALL_N", 0)
     a = symmetric(4, 33, 33)
     assert torch.allclose(eigensolver.eigvalsh(a), torch.linalg.eigvalsh(a), rtol=0, atol=1e-12)
 
@@ -55,9 +55,10 @@ def test_dtype_order_and_lower_triangle_are_kept(two_threads):
     assert torch.allclose(got, torch.linalg.eigvalsh(a), rtol=0, atol=1e-4)
 
 
-def test_pooling_restores_the_blas_thread_count(two_threads):
+@pytest.mark.parametrize("shape", [(4, 32, 32), (32, 32)])
+def test_single_threaded_solves_restore_the_blas_thread_count(shape, two_threads):
     before = blas_threads()
-    eigensolver.eigvalsh(symmetric(4, 32, 32))
+    eigensolver.eigvalsh(symmetric(*shape))
     assert blas_threads() == before
 
 
