@@ -137,7 +137,7 @@ def joint_spectrum(a: Side, b: Side, dtype: torch.dtype) -> torch.Tensor:
     assert a.gram is not None and b.gram is not None
     h = a.gram * b.gram  # (..., N, N)
     trace = h.diagonal(dim1=-2, dim2=-1).sum(dim=-1)  # (...,)
-    return spectra.spectrum(h / trace[..., None, None], dtype)
+    return spectra.spectrum(h.div_(trace[..., None, None]), dtype)
 
 
 def side_of(

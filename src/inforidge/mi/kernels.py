@@ -49,8 +49,9 @@ def squared_distances(x: torch.Tensor) -> torch.Tensor:
     """
     x = x - x.mean(dim=-2, keepdim=True)  # (..., N, d)
     sq = (x * x).sum(dim=-1)  # (..., N)
-    d2 = sq.unsqueeze(-1) + sq.unsqueeze(-2) - 2.0 * (x @ x.transpose(-1, -2))  # (..., N, N)
-    d2 = d2.clamp_min_(0.0)
+    # In place on the fresh Gram product: each N×N temporary costs as much as the matmul.
+    d2 = x @ x.transpose(-1, -2)  # (..., N, N)
+    d2.mul_(-2.0).add_(sq.unsqueeze(-1)).add_(sq.unsqueeze(-2)).clamp_min_(0.0)
     d2.diagonal(dim1=-2, dim2=-1).zero_()
     return d2
 
@@ -103,9 +104,9 @@ def gram(x: torch.Tensor, kernel: str, sigma: float = 1.0) -> torch.Tensor:
     """
     check_kernel(kernel)
     if kernel == "gaussian":
-        return torch.exp(squared_distances(x) / (-2.0 * sigma * sigma))
+        return squared_distances(x).div_(-2.0 * sigma * sigma).exp_()
     if kernel == "laplacian":
-        return torch.exp(squared_distances(x).sqrt() / (-sigma))
+        return squared_distances(x).sqrt_().div_(-sigma).exp_()
     if kernel == "polynomial":
         return (x @ x.transpose(-1, -2) + POLY_COEF0) ** POLY_DEGREE
     if kernel == "linear":
@@ -127,4 +128,4 @@ def unit_trace(k: torch.Tensor) -> torch.Tensor:
     if not bool((diag > 0).all()):
         raise ValueError("kernel matrix has a non-positive diagonal entry (a zero row with a linear/polynomial kernel?)")
     inv = diag.rsqrt()  # (..., N)
-    return k * inv.unsqueeze(-1) * inv.unsqueeze(-2) / n
+    return (k * inv.unsqueeze(-1)).mul_(inv.unsqueeze(-2)).div_(n)
