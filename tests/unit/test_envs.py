@@ -75,3 +75,13 @@ def test_env_python_matches_the_venv(path):
 
     conda, _ = env_pins(path)
     assert conda["python"] == f"{sys.version_info.major}.{sys.version_info.minor}", path.name
+
+
+@pytest.mark.parametrize("smk", sorted((REPO / "workflow" / "rules").glob("*.smk")), ids=lambda p: p.name)
+def test_every_script_rule_names_a_conda_env(smk):
+    """`--sdm conda` runs each stage in its pinned environment: no script rule may fall back to the host's."""
+    text = smk.read_text()
+    scripts = len(re.findall(r"^\s*script:", text, re.M))
+    envs = re.findall(r'^\s*conda:\s*\n\s*"\.\./\.\./envs/([a-z]+\.yaml)"', text, re.M)
+    assert len(envs) == scripts, f"{smk.name}: {scripts} script rules, {len(envs)} conda directives"
+    assert {REPO / "envs" / name for name in envs} <= set(ENVS), envs

@@ -22,6 +22,8 @@ rule capacity_table:
     log:
         "logs/tables/capacity.log",
     localrule: True
+    conda:
+        "../../envs/report.yaml"
     script:
         "../scripts/capacity_table.py"
 
@@ -49,5 +51,7 @@ for _name, _label in CAPACITY_FIGURES.items():
         log:
             f"logs/figures/{_name}.log",
         localrule: True
+        conda:
+            "../../envs/report.yaml"
         script:
             "../scripts/sweep_figure.py"

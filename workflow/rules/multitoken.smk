@@ -63,6 +63,8 @@ rule multitoken_activations:
     threads: stage_threads("activations")
     resources:
         **stage_resources("activations"),
+    conda:
+        "../../envs/analysis.yaml"
     script:
         "../scripts/multitoken_activations.py"
 
@@ -91,6 +93,8 @@ rule multitoken_mi:
     threads: stage_threads("mi")
     resources:
         **stage_resources("mi"),
+    conda:
+        "../../envs/analysis.yaml"
     script:
         "../scripts/multitoken_mi.py"
 
@@ -106,6 +110,8 @@ rule multitoken_table:
     log:
         "logs/tables/multitoken.log",
     localrule: True
+    conda:
+        "../../envs/report.yaml"
     script:
         "../scripts/multitoken_table.py"
 
@@ -133,5 +139,7 @@ for _name, _label in MULTITOKEN_FIGURES.items():
         log:
             f"logs/figures/{_name}.log",
         localrule: True
+        conda:
+            "../../envs/report.yaml"
         script:
             "../scripts/sweep_figure.py"
