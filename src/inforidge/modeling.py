@@ -24,7 +24,6 @@ from transformers import (
     Qwen2Config,
 )
 
-from inforidge.devices import resolve_device  # noqa: F401  (re-exported: stages import it from here)
 from inforidge.config import LoraSettings, ModelConfig, TrainingConfig
 from inforidge.tokenization import build_word_tokenizer
 

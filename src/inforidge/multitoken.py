@@ -25,10 +25,10 @@ import pandas as pd
 import torch
 
 from inforidge import activations
+from inforidge.devices import resolve_device
 from inforidge.mi import kernels as K
 from inforidge.mi import layerwise_mi, spectra
 from inforidge.mi.estimators import ArrayLike, Side, as_samples, joint_spectrum, null_summary, permuted, prepare
-from inforidge.devices import resolve_device
 from inforidge.mi.layerwise import subsample
 from inforidge.mi.stage import with_settings
 from inforidge.tables import TABLES, concat_parts, with_run_keys

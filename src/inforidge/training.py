@@ -31,6 +31,7 @@ from inforidge.atomic import atomic_directory
 from inforidge.batching import EncodedExample, encode_frame, iterate_batches
 from inforidge.config import RunConfig, TrainingConfig
 from inforidge.configschema import build
+from inforidge.devices import resolve_device
 from inforidge.evaluation import evaluate_split
 from inforidge.modeling import (
     add_lora,
@@ -40,7 +41,6 @@ from inforidge.modeling import (
     load_adapter_state,
     load_model,
     merge_adapters,
-    resolve_device,
     wants_gradient_checkpointing,
 )
 from inforidge.schedule import lr_factor

@@ -27,7 +27,8 @@ from inforidge.activations.writer import (
 from inforidge.atomic import atomic_directory
 from inforidge.batching import collate
 from inforidge.encoding import EncodedExample, encode_example
-from inforidge.modeling import load_model, resolve_device
+from inforidge.devices import resolve_device
+from inforidge.modeling import load_model
 
 log = logging.getLogger(__name__)
 

@@ -8,7 +8,8 @@ from typing import Any
 
 import pandas as pd
 
-from inforidge.modeling import load_model, resolve_device
+from inforidge.devices import resolve_device
+from inforidge.modeling import load_model
 from inforidge.probes.attention import attention_mass
 from inforidge.probes.early_exit import early_exit
 from inforidge.probes.residual_scaling import fit_residual_scaling
