@@ -75,30 +75,25 @@ def unavoidable_seconds(layers: list[np.ndarray], y: np.ndarray, device: str) ->
 
     b = gram(y)
     mats = [b] + [m for z in layers for m in (gram(z), (lambda a: a * b * len(y))(gram(z)))]
-    on_torch = timed(lambda: [torch.linalg.eigvalsh(m) for m in mats], device)
+    on_torch, _ = timed(lambda: [torch.linalg.eigvalsh(m) for m in mats], device)
     if device != "cpu":
         return on_torch
     arrays = [m.numpy() for m in mats]
-    return min(on_torch, timed(lambda: [np.linalg.eigvalsh(m) for m in arrays], device))
+    return min(on_torch, timed(lambda: [np.linalg.eigvalsh(m) for m in arrays])[0])
 
 
-def timed(work, device: str = "cpu") -> float:
-    """Seconds ``work()`` takes, including the GPU work it queued."""
+def timed(work, device: str = "cpu"):
+    """(seconds ``work()`` takes, including the GPU work it queued; its result)."""
     start = time.perf_counter()
-    work()
+    result = work()
     if device != "cpu":
         torch.cuda.synchronize()
-    return time.perf_counter() - start
+    return time.perf_counter() - start, result
 
 
 def best_of(repeats: int, work):
-    """(fewest seconds of ``repeats`` calls of ``work``, its result)."""
-    runs = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        result = work()
-        runs.append((time.perf_counter() - start, result))
-    return min(runs, key=lambda run: run[0])
+    """(fewest seconds of ``repeats`` calls of ``work``, that call's result)."""
+    return min((timed(work) for _ in range(repeats)), key=lambda run: run[0])
 
 
 def main() -> None:
