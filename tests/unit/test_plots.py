@@ -110,8 +110,10 @@ def test_workflow_declares_every_figure_with_its_tables_and_caption(repo_root):
 
 def test_workflow_reports_every_sweep_figure_with_a_caption(repo_root):
     """capacity.smk and multitoken.smk give each of their figures a report label and a caption."""
+    helper = (repo_root / "workflow/rules/figures.smk").read_text()
+    assert 'caption=f"../report/{name}.rst"' in helper  # figure_report, shared by every figure rule
     for name, (table, _) in sweepplots.FIGURES.items():
         text = (repo_root / f"workflow/rules/{table}.smk").read_text()
         assert re.search(rf'"{name}": "[^"]+"', text), name
-        assert 'caption=f"../report/{_name}.rst"' in text, table
+        assert "figure_report(_name, " in text, table
         assert (repo_root / f"workflow/report/{name}.rst").read_text().strip(), name

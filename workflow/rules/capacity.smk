@@ -34,12 +34,7 @@ for _name, _label in CAPACITY_FIGURES.items():
         name:
             f"figure_{_name}"
         output:
-            report(
-                figure_files(_name)[0],
-                caption=f"../report/{_name}.rst",
-                category="Model capacity",
-                labels={"figure": _label},
-            ),
+            figure_report(_name, "Model capacity", _label),
             figure_files(_name)[1:],
         input:
             table=table_path("capacity"),

@@ -42,6 +42,13 @@ def figure_files(name):
     return [f"{RESULTS}/figures/{name}.{fmt}" for fmt in formats]
 
 
+def figure_report(name, category, label):
+    """The figure's PNG registered in the HTML report, captioned by workflow/report/<name>.rst."""
+    return report(
+        figure_files(name)[0], caption=f"../report/{name}.rst", category=category, labels={"figure": label}
+    )
+
+
 def figure_outputs():
     """Every figure file this config produces (probe figures only with their tables)."""
     return [path for name, (*_, wanted) in FIGURE_REPORT.items() if wanted() for path in figure_files(name)]
@@ -53,12 +60,7 @@ for _name, (_tables, _category, _label, _) in FIGURE_REPORT.items():
         name:
             f"figure_{_name}"
         output:
-            report(
-                figure_files(_name)[0],
-                caption=f"../report/{_name}.rst",
-                category=_category,
-                labels={"figure": _label},
-            ),
+            figure_report(_name, _category, _label),
             figure_files(_name)[1:],
         input:
             tables=[table_path(t) for t in _tables],

@@ -122,12 +122,7 @@ for _name, _label in MULTITOKEN_FIGURES.items():
         name:
             f"figure_{_name}"
         output:
-            report(
-                figure_files(_name)[0],
-                caption=f"../report/{_name}.rst",
-                category="Multi-token generation",
-                labels={"figure": _label},
-            ),
+            figure_report(_name, "Multi-token generation", _label),
             figure_files(_name)[1:],
         input:
             table=table_path("multitoken"),
