@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 CORES ?= all
 
-.PHONY: install run cluster test dry-run report clean
+.PHONY: install run cluster test dry-run report clean fixtures
 
 $(STAMP): requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,11 @@ report: run
 
 test: $(STAMP)
 	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/pytest -q
+
+# Small real-architecture models with the real GPT-2/Llama 3/Qwen2 tokenizers (offline stand-ins).
+FIXTURES ?= .cache/inforidge-fixtures/models
+fixtures: $(STAMP)
+	$(BIN)/python -m inforidge.fixtures build $(FIXTURES)
 
 clean:
 	rm -rf results logs .snakemake benchmarks/results
