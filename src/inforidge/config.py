@@ -14,6 +14,7 @@ from typing import Any, Literal
 
 import yaml
 
+from inforidge.alphabets import Alphabet, alphabet_size
 from inforidge.configschema import ConfigError, build, doc
 
 __all__ = ["Config", "ConfigError", "load_config", "validate_config"]
@@ -60,11 +61,18 @@ class TaskConfig:
     )
     elements: int = doc("arithmetic: prompt length in elements (signal/noise alternate)", 10)
     noise_range: int = doc("arithmetic: noise values are drawn from [0, noise_range)", 100)
+    alphabet: Alphabet = doc(
+        "arithmetic: how values are written: decimal numbers (the paper) or letters A-Z, a-z, one token each "
+        "under every BPE tokenizer (for Qwen2-style digit splitting; docs/tasks.md)", "decimal",
+    )
     dataset: str | None = doc(
         "clutrr/ecqa/text: hub dataset id or local .jsonl/.json/.csv/.parquet file or directory "
         "(null: CLUTRR/v1 for clutrr, yangdong/ecqa for ecqa)", None,
     )
     dataset_config: str | None = doc("hub dataset configuration (null: clutrr uses gen_train234_test2to10)", None)
+    revision: str | None = doc(
+        "hub dataset revision: branch, tag or commit (null: the default; clutrr reads refs/convert/parquet)", None
+    )
     max_id_hops: int = doc("clutrr: chains of at most this many hops are in-distribution, longer ones OOD", 3)
     ood_fraction: float = doc("ecqa: fraction of question concepts (q_concept) held out as OOD", 0.2)
     columns: dict[str, str] = doc(
@@ -97,6 +105,10 @@ class TaskConfig:
             raise ValueError(f"ood_moduli must not contain the in-distribution modulus {self.modulus}")
         if self.elements < 2 or self.elements % 2:
             raise ValueError(f"elements must be an even number >= 2, got {self.elements}")
+        size, top = alphabet_size(self.alphabet), max(self.noise_range, self.modulus, *self.ood_moduli)
+        if self.kind == "arithmetic" and size is not None and top > size:
+            raise ValueError(f"alphabet {self.alphabet!r} writes {size} values but noise_range/modulus/ood_moduli "
+                             f"need {top}; lower noise_range to <= {size}")
 
 
 @dataclass(frozen=True)
@@ -110,6 +122,15 @@ class ModelConfig:
     n_embd: int = doc("scratch: hidden width", 64)
     n_head: int = doc("scratch: attention heads", 4)
     n_positions: int = doc("scratch: maximum context length", 32)
+    revision: str | None = doc("pretrained: hub revision (branch, tag or commit) of weights and tokenizer", None)
+    dtype: Literal["float32", "bfloat16", "float16", "auto"] = doc(
+        "pretrained: dtype the weights load in (auto: as stored; float32 keeps full fine-tuning exact under "
+        "bf16 autocast)", "float32",
+    )
+    trust_remote_code: bool = doc("pretrained: run modeling code shipped with the checkpoint (only for sources you trust)", False)
+    attn_implementation: Literal["eager", "sdpa", "flash_attention_2", "flex_attention"] | None = doc(
+        "attention kernel for training (null: the transformers default)", None
+    )
 
     def __post_init__(self) -> None:
         if self.source == "pretrained" and not self.name_or_path:
@@ -161,7 +182,8 @@ class TrainingConfig:
     batch_size: int = doc("examples per micro-batch", 64)
     grad_accum: int = doc("micro-batches per optimizer step", 1)
     lr: float = doc("peak learning rate (AdamW)", 3e-3)
-    weight_decay: float = doc("AdamW weight decay", 0.01)
+    weight_decay: float = doc("AdamW weight decay (never on biases, norm weights and embeddings)", 0.01)
+    max_grad_norm: float | None = doc("clip the global gradient norm to this (null: no clipping)", 1.0)
     warmup_steps: int = doc("linear warmup steps", 20)
     schedule: Literal["cosine", "linear", "constant"] = doc("decay after warmup", "cosine")
     precision: Literal["auto", "fp32", "bf16", "fp16"] = doc("auto: bf16 autocast on CUDA, fp32 on CPU", "auto")
@@ -176,6 +198,8 @@ class TrainingConfig:
     def __post_init__(self) -> None:
         if self.steps < 1:
             raise ValueError(f"training.steps must be >= 1, got {self.steps}")
+        if self.max_grad_norm is not None and self.max_grad_norm <= 0:
+            raise ValueError(f"training.max_grad_norm must be > 0 (null disables clipping), got {self.max_grad_norm}")
         if self.distributed == "fsdp" and self.lora is not None:
             raise ValueError("training.lora with training.distributed: fsdp is not supported (LoRA runs fit one GPU)")
         bad = [s for s in self.checkpoints or [] if not 0 <= s <= self.steps]

@@ -52,17 +52,35 @@ def initial_model(cfg: ModelConfig, vocabulary: list[str], seed: int) -> tuple[P
     if cfg.source == "scratch":
         tokenizer = build_word_tokenizer(vocabulary)
         return build_scratch_model(cfg, tokenizer, seed), tokenizer
-    return load_model(cfg.name_or_path)
+    return load_model(cfg.name_or_path, revision=cfg.revision, dtype=cfg.dtype, **checkpoint_options(cfg))
 
 
-def load_model(path: str, device: str | torch.device = "cpu") -> tuple[PreTrainedModel, PreTrainedTokenizerBase]:
-    """Load a causal LM and its tokenizer by hub id or local path (eval mode)."""
-    tokenizer = load_tokenizer(path)
+def checkpoint_options(cfg: ModelConfig) -> dict:
+    """Loading options that hold for every checkpoint of a run, not only the hub download.
+
+    revision and dtype matter only for the step-0 load: later checkpoints are local and
+    keep the dtype they were saved in.
+    """
+    return {"trust_remote_code": cfg.trust_remote_code, "attn_implementation": cfg.attn_implementation}
+
+
+def load_model(
+    path: str, device: str | torch.device = "cpu", *, revision: str | None = None, dtype: str = "auto",
+    trust_remote_code: bool = False, attn_implementation: str | None = None,
+) -> tuple[PreTrainedModel, PreTrainedTokenizerBase]:
+    """Load a causal LM and its tokenizer by hub id or local path (eval mode).
+
+    ``revision`` selects a hub branch, tag or commit (a local path has none);
+    ``dtype`` "auto" keeps the stored dtype.
+    """
+    tokenizer = load_tokenizer(path, revision=revision, trust_remote_code=trust_remote_code)
     if tokenizer.pad_token is None:
         # GPT-2 and Llama ship without a pad token; padding is masked out anyway.
         tokenizer.pad_token = tokenizer.eos_token
     tokenizer.padding_side = "right"
-    model = AutoModelForCausalLM.from_pretrained(path)
+    extra = {"attn_implementation": attn_implementation} if attn_implementation else {}
+    model = AutoModelForCausalLM.from_pretrained(path, revision=revision, dtype=dtype,
+                                                 trust_remote_code=trust_remote_code, **extra)
     return model.to(device).eval(), tokenizer
 
 
@@ -70,7 +88,7 @@ def load_model(path: str, device: str | torch.device = "cpu") -> tuple[PreTraine
 GENERIC_TOKENIZERS = ("PreTrainedTokenizerFast", "TokenizersBackend")
 
 
-def load_tokenizer(path: str) -> PreTrainedTokenizerBase:
+def load_tokenizer(path: str, revision: str | None = None, trust_remote_code: bool = False) -> PreTrainedTokenizerBase:
     """The tokenizer saved with a checkpoint, or a hub tokenizer.
 
     Our word-level tokenizers are saved as plain ``PreTrainedTokenizerFast``; AutoTokenizer
@@ -80,7 +98,7 @@ def load_tokenizer(path: str) -> PreTrainedTokenizerBase:
     config_file = Path(path) / "tokenizer_config.json"
     if config_file.is_file() and json.loads(config_file.read_text()).get("tokenizer_class") in GENERIC_TOKENIZERS:
         return PreTrainedTokenizerFast.from_pretrained(path)
-    return AutoTokenizer.from_pretrained(path)
+    return AutoTokenizer.from_pretrained(path, revision=revision, trust_remote_code=trust_remote_code)
 
 
 def wants_gradient_checkpointing(cfg: TrainingConfig, model_cfg: ModelConfig, device: torch.device) -> bool:

@@ -36,6 +36,7 @@ from inforidge.evaluation import evaluate_split
 from inforidge.modeling import (
     add_lora,
     adapter_state,
+    checkpoint_options,
     enable_gradient_checkpointing,
     initial_model,
     load_adapter_state,
@@ -72,12 +73,46 @@ def batch_order(seed: int, step: int, batch_size: int, n_examples: int) -> np.nd
     return perm[offset * batch_size : (offset + 1) * batch_size]
 
 
+def decay_groups(model: torch.nn.Module) -> tuple[list[torch.nn.Parameter], list[torch.nn.Parameter]]:
+    """Trainable parameters split into (decayed, not decayed).
+
+    Biases and norm weights (every parameter with fewer than two dimensions) and
+    embedding tables (token and position; a tied LM head is the same tensor) take no
+    weight decay: shrinking them toward zero only rescales what the next norm undoes, or
+    wipes rare tokens' rows. Weight matrices (an untied LM head included) decay, as in
+    ``transformers.Trainer``.
+    """
+    decay, no_decay, seen = [], [], set()
+    for module in model.modules():
+        for param in module.parameters(recurse=False):
+            if not param.requires_grad or id(param) in seen:
+                continue
+            seen.add(id(param))
+            (no_decay if param.ndim < 2 or isinstance(module, torch.nn.Embedding) else decay).append(param)
+    return decay, no_decay
+
+
 def make_optimizer(model: PreTrainedModel, cfg: TrainingConfig) -> tuple[torch.optim.Optimizer, torch.optim.lr_scheduler.LambdaLR]:
-    """AdamW over trainable parameters with warmup + decay."""
-    params = [p for p in model.parameters() if p.requires_grad]
-    optimizer = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
+    """AdamW over trainable parameters (two decay groups, see ``decay_groups``) with warmup + decay."""
+    decay, no_decay = decay_groups(model)
+    groups = [{"params": decay, "weight_decay": cfg.weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
+    optimizer = torch.optim.AdamW(groups, lr=cfg.lr)
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: lr_factor(s, cfg))
     return optimizer, scheduler
+
+
+def clip_gradients(model, optimizer, scaler: torch.amp.GradScaler, max_norm: float | None, accelerator=None) -> None:
+    """Clip the global gradient norm to ``max_norm`` (None: no clipping), as ``Trainer`` does.
+
+    fp16 gradients are unscaled first, so the bound applies to the true gradients.
+    """
+    if max_norm is None:
+        return
+    if accelerator is not None:
+        accelerator.clip_grad_norm_(model.parameters(), max_norm)
+        return
+    scaler.unscale_(optimizer)
+    torch.nn.utils.clip_grad_norm_([p for p in model.parameters() if p.grad is not None], max_norm)
 
 
 def autocast_dtype(precision: str, device: torch.device) -> torch.dtype | None:
@@ -115,6 +150,7 @@ def train_steps(
             else:
                 scaler.scale(loss / cfg.grad_accum).backward()
             losses.append(loss.item())
+        clip_gradients(model, optimizer, scaler, cfg.max_grad_norm, accelerator)
         scaler.step(optimizer)
         scaler.update()
         scheduler.step()
@@ -177,7 +213,7 @@ def prepare_model(run: RunConfig, prev_dir: Path, base_dir: Path | None, state: 
     lora = run.training.lora
     if lora is not None and base_dir is None:
         raise ValueError(f"runs: LoRA training from {prev_dir} needs the step-0 checkpoint (base weights)")
-    model, tokenizer = load_model(str(base_dir if lora else prev_dir), device)
+    model, tokenizer = load_model(str(base_dir if lora else prev_dir), device, **checkpoint_options(run.model))
     if wants_gradient_checkpointing(run.training, run.model, device):
         log.info("gradient checkpointing on")
         enable_gradient_checkpointing(model)
@@ -257,7 +293,7 @@ def train_segment_fsdp(run: RunConfig, data: SegmentData, prev_dir: Path, out_di
     accelerator = Accelerator()
     dev = accelerator.device
     state = torch.load(prev_dir / STATE_FILE, weights_only=False)
-    model, tokenizer = load_model(str(prev_dir))
+    model, tokenizer = load_model(str(prev_dir), **checkpoint_options(run.model))
     if wants_gradient_checkpointing(run.training, run.model, dev):
         enable_gradient_checkpointing(model)
     model = accelerator.prepare(model)

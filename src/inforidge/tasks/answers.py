@@ -49,7 +49,11 @@ def check_first_tokens(tokenizer: PreTrainedTokenizerBase, frames: list[pd.DataF
     """Raise a ValueError naming answers whose first target tokens collide."""
     collisions = first_token_collisions(tokenizer, frames)
     if collisions:
+        numeric = all(answer.isdigit() for group in collisions for answer in group)
+        fix = ("this tokenizer splits numbers into digits: write the values as letters with "
+               "tasks.<name>.alphabet: letters" if numeric else
+               "rename or merge them with tasks.<name>.answer_map")
         raise ValueError(
             f"answers share a first target token under this tokenizer: {collisions}; first-token accuracy "
-            "and MI would conflate them. Rename or merge them with tasks.<name>.answer_map (docs/tasks.md)"
+            f"and MI would conflate them. Fix: {fix} (docs/tasks.md)"
         )

@@ -3,9 +3,11 @@
 A prompt alternates signal and noise numbers: ``s0 n0 s1 n1 ... s4 n4`` with
 s_t = (start + t·step) mod K and random noise n_t. The target is the next signal value
 s_5. In-distribution uses K = ``modulus`` (13); out-of-distribution draws K from
-``ood_moduli`` (by default {5..25} minus 13). Numbers are bare words ("7"), so a
-word-level tokenizer gives one token per element and GPT-2's BPE encodes " 7" as one
-token: the first target token carries the answer.
+``ood_moduli`` (by default {5..25} minus 13). Values are bare words: decimal numbers
+("7", the paper's setting) or, with ``alphabet: letters``, letters ("H") for tokenizers
+that split numbers into digits (Qwen2; ``inforidge.alphabets``). Either way a
+word-level tokenizer gives one token per element and the first target token carries
+the answer.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from inforidge.alphabets import Alphabet, alphabet_size, render
 from inforidge.tasks.base import StandardSplits, check_split_frame
 
 
@@ -29,6 +32,7 @@ class ArithmeticTask(StandardSplits):
         noise_range: noise values are drawn from [0, noise_range).
         sizes: number of examples per split.
         seed: base seed; each split derives its own stream from it.
+        alphabet: how values are written (``decimal`` or ``letters``).
     """
 
     modulus: int
@@ -37,11 +41,21 @@ class ArithmeticTask(StandardSplits):
     noise_range: int
     sizes: dict[str, int]
     seed: int
+    alphabet: Alphabet = "decimal"
+
+    def __post_init__(self) -> None:
+        size, top = alphabet_size(self.alphabet), max(self.noise_range, self.modulus, *self.ood_moduli)
+        if size is not None and top > size:
+            raise ValueError(f"alphabet {self.alphabet!r} writes {size} values; noise_range and moduli need {top}")
+
+    def render(self, value: int) -> str:
+        """The word for ``value`` in this task's alphabet."""
+        return render(value, self.alphabet)
 
     def vocabulary(self) -> list[str]:
         """Every word the task can emit (for building a word-level tokenizer)."""
         top = max(self.noise_range, self.modulus, *self.ood_moduli)
-        return [str(v) for v in range(top)]
+        return [self.render(v) for v in range(top)]
 
     def build_split(self, split: str) -> pd.DataFrame:
         """Generate one split deterministically from (seed, split)."""
@@ -59,12 +73,12 @@ class ArithmeticTask(StandardSplits):
         n_signals = self.elements // 2
         signals = [(start + t * step) % k for t in range(n_signals + 1)]
         noise = rng.integers(0, self.noise_range, size=n_signals)
-        words = [str(v) for pair in zip(signals[:-1], noise) for v in pair]
+        words = [self.render(int(v)) for pair in zip(signals[:-1], noise) for v in pair]
         return {
             "example_id": example_id,
             "prompt": " ".join(words),
-            "target": f" {signals[-1]}",
-            "answer": str(signals[-1]),
+            "target": f" {self.render(signals[-1])}",
+            "answer": self.render(signals[-1]),
             "signal_positions": list(range(0, self.elements, 2)),
             "modulus": k,
             "start": start,

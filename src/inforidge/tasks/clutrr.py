@@ -40,6 +40,7 @@ class ClutrrTask(StandardSplits):
         answer_map: renames relations (e.g. merging in-law relations whose first token collides).
         sizes: examples per split.
         seed: seed of the split assignment.
+        revision: hub revision (branch, tag, commit, or refs/convert/parquet: the Parquet export).
     """
 
     dataset: str
@@ -48,10 +49,11 @@ class ClutrrTask(StandardSplits):
     answer_map: dict[str, str]
     sizes: dict[str, int]
     seed: int
+    revision: str | None = None
 
     def build_split(self, split: str) -> pd.DataFrame:
         """Load the dataset, render every example and draw ``split`` from its pool."""
-        table = load_table(self.dataset, self.dataset_config)
+        table = load_table(self.dataset, self.dataset_config, self.revision)
         require_columns(table, COLUMNS, self.dataset)
         examples = pd.DataFrame([self._example(i, row) for i, row in enumerate(table.itertuples(index=False))])
         return draw_split(examples, examples["hops"] > self.max_id_hops, split, self.sizes, self.seed, "clutrr")

@@ -68,11 +68,11 @@ class ArithmeticContinuationTask:
     def _words(self, row: tuple, first: int, rng: np.random.Generator) -> list[str]:
         modulus, start, step = row
         if self.targets == "signals":
-            return [str((start + (first + t) * step) % modulus) for t in range(self.horizon)]
+            return [self.base.render((start + (first + t) * step) % modulus) for t in range(self.horizon)]
         # interleaved: even steps continue the progression, odd steps are noise.
         noise = rng.integers(0, self.base.noise_range, size=(self.horizon + 1) // 2)
-        return [str((start + (first + t // 2) * step) % modulus) if t % 2 == 0 else str(noise[t // 2])
-                for t in range(self.horizon)]
+        values = [(start + (first + t // 2) * step) % modulus if t % 2 == 0 else noise[t // 2] for t in range(self.horizon)]
+        return [self.base.render(int(v)) for v in values]
 
 
 @dataclass(frozen=True)
@@ -90,6 +90,7 @@ class TextContinuationTask:
         max_target_words: keep the first this many reference words (None: all).
         sizes: examples per split.
         seed: seed of the split draw.
+        revision: hub revision (branch, tag, commit, or refs/convert/parquet: the Parquet export).
     """
 
     dataset: str
@@ -101,6 +102,7 @@ class TextContinuationTask:
     max_target_words: int | None
     sizes: dict[str, int]
     seed: int
+    revision: str | None = None
 
     train_split = "train"
 
@@ -127,7 +129,7 @@ class TextContinuationTask:
         """Load, truncate, drop short references, then draw ``split`` from the ID or OOD pool."""
         if split not in self.split_names():
             raise ValueError(f"unknown split {split!r} for this text continuation task; known: {self.split_names()}")
-        table = load_table(self.dataset, self.dataset_config)
+        table = load_table(self.dataset, self.dataset_config, self.revision)
         require_columns(table, list(self.columns.values()), self.dataset)
         references = [str(t).split() for t in table[self.columns["target"]]]
         keep = np.array([len(words) >= self.horizon for words in references])

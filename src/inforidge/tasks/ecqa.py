@@ -39,6 +39,7 @@ class EcqaTask(StandardSplits):
         ood_fraction: fraction of distinct ``q_concept`` values held out as OOD.
         sizes: examples per split.
         seed: seed of the concept hold-out and of the split assignment.
+        revision: hub revision (branch, tag, commit, or refs/convert/parquet: the Parquet export).
     """
 
     dataset: str
@@ -46,10 +47,11 @@ class EcqaTask(StandardSplits):
     ood_fraction: float
     sizes: dict[str, int]
     seed: int
+    revision: str | None = None
 
     def build_split(self, split: str) -> pd.DataFrame:
         """Load the dataset, render every question and draw ``split`` from its pool."""
-        table = load_table(self.dataset, self.dataset_config)
+        table = load_table(self.dataset, self.dataset_config, self.revision)
         require_columns(table, COLUMNS, self.dataset)
         examples = pd.DataFrame([self._example(i, row) for i, row in enumerate(table.to_dict("records"))])
         return draw_split(examples, examples["concept"].isin(self.ood_concepts(examples["concept"])),

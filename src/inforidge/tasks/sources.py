@@ -2,7 +2,10 @@
 
 A local path (file or directory) is read with the matching generic builder
 (``load_dataset("json" | "csv" | "parquet", data_files=...)``); anything else is a hub
-id. All source splits are pooled: tasks define their own ID/OOD splits, so the
+id, loaded at ``revision`` (branch, tag or commit). Script datasets (CLUTRR/v1), which
+the pinned ``datasets`` refuses to run, load from the hub's automatic Parquet export:
+the ``refs/convert/parquet`` branch, where each configuration is a folder
+``<config>/<split>/NNNN.parquet``, so the configuration becomes ``data_dir``. All source splits are pooled: tasks define their own ID/OOD splits, so the
 dataset's train/test division is kept only as the ``source_split`` metadata column.
 """
 
@@ -12,6 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
+PARQUET_EXPORT = "refs/convert/parquet"
 LOCAL_FORMATS = {".jsonl": "json", ".json": "json", ".csv": "csv", ".parquet": "parquet"}
 
 
@@ -34,13 +38,20 @@ def local_files(dataset: str) -> list[Path] | None:
     return None
 
 
-def load_table(dataset: str, config: str | None = None) -> pd.DataFrame:
+def hub_arguments(dataset: str, config: str | None, revision: str | None) -> dict:
+    """``load_dataset`` keyword arguments for hub dataset ``dataset``."""
+    if revision == PARQUET_EXPORT:
+        return {"path": dataset, "data_dir": config, "revision": revision}
+    return {"path": dataset, "name": config, "revision": revision}
+
+
+def load_table(dataset: str, config: str | None = None, revision: str | None = None) -> pd.DataFrame:
     """Every row of ``dataset`` (all splits, in split-name order) with a ``source_split`` column."""
     from datasets import load_dataset  # heavy import, only when data is actually built
 
     files = local_files(dataset)
     if files is None:
-        loaded = load_dataset(dataset, config)
+        loaded = load_dataset(**hub_arguments(dataset, config, revision))
     else:
         formats = {LOCAL_FORMATS[f.suffix] for f in files}
         if len(formats) > 1:

@@ -31,6 +31,7 @@ class TextTask(StandardSplits):
         answer_map: renames answers before the target is built.
         sizes: examples per split.
         seed: seed of the split assignment / subsampling.
+        revision: hub revision (branch, tag, commit, or refs/convert/parquet: the Parquet export).
     """
 
     dataset: str
@@ -39,12 +40,13 @@ class TextTask(StandardSplits):
     answer_map: dict[str, str]
     sizes: dict[str, int]
     seed: int
+    revision: str | None = None
 
     def build_split(self, split: str) -> pd.DataFrame:
         """Load the table, map its columns and select ``split``."""
         if split not in SPLITS:
             raise ValueError(f"unknown split {split!r} for task text; known: {SPLITS}")
-        table = load_table(self.dataset, self.dataset_config)
+        table = load_table(self.dataset, self.dataset_config, self.revision)
         require_columns(table, list(self.columns.values()), self.dataset)
         examples = self._examples(table)
         if "split" in self.columns:
