@@ -193,3 +193,87 @@ def test_hub_tasks_build_without_loading_data():
         task = build_task(TaskConfig(kind=kind))
         assert task.eval_splits == {"id": "eval_id", "ood": "eval_ood"} and "probe_ood" in task.split_names()
     assert build_task(TaskConfig(kind="clutrr")).dataset_config == "gen_train234_test2to10"
+
+
+# --- Hub layout: CLUTRR's Parquet export, revisions ------------------------------------------
+
+
+def write_parquet_export(repo, config, rows):
+    """The layout of a hub dataset's refs/convert/parquet branch: <config>/<split>/0000.parquet."""
+    for split in ("train", "test"):
+        folder = repo / config / split
+        folder.mkdir(parents=True)
+        pd.DataFrame([r for r in rows if r["task_split"] == split]).to_parquet(folder / "0000.parquet")
+
+
+def test_clutrr_hub_default_reads_the_parquet_export(tmp_path, monkeypatch):
+    """CLUTRR/v1 is a script dataset: the default path asks `datasets` for the Parquet export's config folder."""
+    import datasets
+
+    repo = tmp_path / "CLUTRR--v1"
+    write_parquet_export(repo, "gen_train234_test2to10", clutrr_rows())
+    write_parquet_export(repo, "gen_train23_test2to10", clutrr_rows(10))  # another config: must not be read
+    real, calls = datasets.load_dataset, []
+
+    def hub(**kwargs):  # the hub, offline: the same call answered from the export's layout on disk
+        calls.append(kwargs)
+        return real(str(repo), data_dir=kwargs["data_dir"])
+
+    monkeypatch.setattr(datasets, "load_dataset", hub)
+    splits = all_splits(build_task(TaskConfig(kind="clutrr", sizes=SIZES, answer_map=IN_LAWS)))
+    assert calls[0] == {"path": "CLUTRR/v1", "data_dir": "gen_train234_test2to10", "revision": "refs/convert/parquet"}
+    assert set(splits["train"]["source_split"]) == {"train"} and (splits["eval_ood"]["hops"] > 3).all()
+    assert sum(len(f) for f in splits.values()) == sum(SIZES.values())
+
+
+def test_dataset_revision_reaches_load_dataset(monkeypatch):
+    import datasets
+
+    calls = []
+    monkeypatch.setattr(datasets, "load_dataset", lambda **kw: calls.append(kw) or {"train": datasets.Dataset.from_list(ecqa_rows())})
+    build_task(TaskConfig(kind="ecqa", revision="0123abc", sizes=SIZES)).build_split("train")
+    build_task(TaskConfig(kind="clutrr", dataset="me/clutrr-copy", revision="v2")).dataset_config is None
+    assert calls == [{"path": "yangdong/ecqa", "name": None, "revision": "0123abc"}]
+
+
+# --- Every run of configs/paper.yaml passes step 0 under its real tokenizer ------------------
+
+# CLUTRR's 20 relations (gen_train234_test2to10).
+ALL_RELATIONS = ["son", "daughter", "father", "mother", "brother", "sister", "husband", "wife", "grandson",
+                 "granddaughter", "grandfather", "grandmother", "nephew", "niece", "uncle", "aunt",
+                 "son-in-law", "daughter-in-law", "father-in-law", "mother-in-law"]
+PAPER_TOKENIZERS = {"gpt2": "gpt2", "gpt2-medium": "gpt2", "Qwen/Qwen2.5-0.5B": "qwen2",
+                    "meta-llama/Llama-3.1-8B": "llama3"}
+PAPER_SIZES = {"arithmetic": {"train": 256, "eval_id": 128, "eval_ood": 512, "probe_ood": 512},
+               "clutrr": {"train": 60, "eval_id": 20, "eval_ood": 60, "probe_ood": 60}, "ecqa": SIZES}
+
+
+def every_relation_rows():
+    """Every relation at every hop count 2..6 (twice): the ID pool (k <= 3) holds all 20 relations."""
+    rows = clutrr_rows(200)
+    for i, row in enumerate(rows):
+        k = 2 + (i // len(ALL_RELATIONS)) % 5
+        row.update(target_text=ALL_RELATIONS[i % len(ALL_RELATIONS)], task_name=f"task_1.{k}")
+    return rows
+
+
+def test_every_paper_run_passes_step_0_with_its_real_tokenizer(repo_root, tmp_path, real_tokenizer):
+    from dataclasses import replace
+
+    from inforidge.config import load_config
+
+    pd.DataFrame(every_relation_rows()).to_csv(tmp_path / "clutrr.csv", index=False)
+    with open(tmp_path / "ecqa.jsonl", "w") as fh:
+        fh.writelines(json.dumps(r) + "\n" for r in ecqa_rows())
+    local = {"clutrr": str(tmp_path / "clutrr.csv"), "ecqa": str(tmp_path / "ecqa.jsonl")}
+    cfg = load_config(repo_root / "configs" / "paper.yaml")
+    checked = set()
+    for name, run in cfg.runs.items():
+        task_cfg = cfg.tasks[run.task]
+        task = build_task(replace(task_cfg, sizes=PAPER_SIZES[task_cfg.kind], dataset=local.get(task_cfg.kind)))
+        frames = [task.build_split(split) for split in task.split_names()]  # step 0 checks train and evals
+        answers = set(pd.concat(frames)["answer"])
+        assert len(answers) == {"arithmetic": 25, "clutrr": 17, "ecqa": 5}[task_cfg.kind], name  # every class
+        check_first_tokens(real_tokenizer(PAPER_TOKENIZERS[run.model.name_or_path]), frames)  # what step 0 runs
+        checked.add((run.model.name_or_path, task_cfg.kind))
+    assert len(checked) == 12
