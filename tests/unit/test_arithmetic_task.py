@@ -102,3 +102,22 @@ def test_decimal_under_qwen2_names_the_alphabet_option(real_tokenizer):
     frame = letters_and_decimal()[1].build_split("eval_id")
     with pytest.raises(ValueError, match=r"\[\['1', '1\d'.*alphabet: letters"):
         check_first_tokens(real_tokenizer("qwen2"), [frame])
+
+
+@pytest.mark.parametrize("family", ["gpt2", "llama3"])
+def test_decimal_under_real_tokenizers(real_tokenizer, family):
+    """The paper's numbers: GPT-2 one token per value; Llama 3 folds the target's bare space into the prompt."""
+    from inforidge.encoding import encode_example, word_to_token_positions
+    from inforidge.tasks.answers import check_first_tokens
+
+    tok = real_tokenizer(family)
+    frame = letters_and_decimal()[1].build_split("eval_ood")
+    check_first_tokens(tok, [frame])
+    for row in frame.head(8).itertuples():
+        words = row.prompt.split(" ")
+        positions = word_to_token_positions(tok, row.prompt, list(row.signal_positions))
+        ids = tok(row.prompt, add_special_tokens=False)["input_ids"]
+        assert [tok.decode([ids[p]]).strip() for p in positions] == [words[w] for w in row.signal_positions]
+        encoded = encode_example(tok, row.prompt, row.target)
+        assert tok.decode(encoded.target_ids[:1]).strip() == row.answer
+        assert len(encoded.prompt_ids) == len(ids) + (family == "llama3")  # the folded " "
