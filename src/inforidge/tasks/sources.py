@@ -5,8 +5,9 @@ A local path (file or directory) is read with the matching generic builder
 id, loaded at ``revision`` (branch, tag or commit). Script datasets (CLUTRR/v1), which
 the pinned ``datasets`` refuses to run, load from the hub's automatic Parquet export:
 the ``refs/convert/parquet`` branch, where each configuration is a folder
-``<config>/<split>/NNNN.parquet``, so the configuration becomes ``data_dir``. All source splits are pooled: tasks define their own ID/OOD splits, so the
-dataset's train/test division is kept only as the ``source_split`` metadata column.
+``<config>/<split>/NNNN.parquet``, so the configuration becomes ``data_dir``. All source
+splits are pooled: tasks define their own ID/OOD splits, so the dataset's train/test
+division is kept only as the ``source_split`` metadata column.
 """
 
 from __future__ import annotations
