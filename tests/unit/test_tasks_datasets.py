@@ -232,7 +232,8 @@ def test_dataset_revision_reaches_load_dataset(monkeypatch):
     calls = []
     monkeypatch.setattr(datasets, "load_dataset", lambda **kw: calls.append(kw) or {"train": datasets.Dataset.from_list(ecqa_rows())})
     build_task(TaskConfig(kind="ecqa", revision="0123abc", sizes=SIZES)).build_split("train")
-    build_task(TaskConfig(kind="clutrr", dataset="me/clutrr-copy", revision="v2")).dataset_config is None
+    copy = build_task(TaskConfig(kind="clutrr", dataset="me/clutrr-copy", revision="v2"))
+    assert (copy.dataset_config, copy.revision) == (None, "v2")  # the export default is CLUTRR/v1's only
     assert calls == [{"path": "yangdong/ecqa", "name": None, "revision": "0123abc"}]
 
 
