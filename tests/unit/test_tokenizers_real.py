@@ -54,7 +54,8 @@ def test_saved_tokenizer_reloads_identically(tmp_path, real_tokenizer, family, k
     assert len(loaded) == len(tok) and loaded.all_special_ids == tok.all_special_ids
 
 
-def test_rank_file_is_verified_and_restored(tmp_path, fixture_cache):
+def test_rank_file_is_verified_and_restored(tmp_path, fixture_cache, real_tokenizer):
+    real_tokenizer("gpt2")  # fetches the verified archive into the shared cache
     cache = tmp_path / "cache"
     (cache / "packages").mkdir(parents=True)
     spec = RANK_FILES["gpt2"]
