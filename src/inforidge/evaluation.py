@@ -6,7 +6,8 @@ import pandas as pd
 import torch
 from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
-from inforidge.batching import encode_frame, gather_positions, iterate_batches
+from inforidge.batching import encode_frame, iterate_batches
+from inforidge.lmhead import last_prompt_logits
 
 
 @torch.no_grad()
@@ -20,8 +21,7 @@ def evaluate_split(
     correct, loss_sum, count = 0, 0.0, 0
     for batch in iterate_batches(examples, batch_size, tokenizer.pad_token_id, target_tokens=1):
         batch = batch.to(device)
-        logits = model(input_ids=batch.input_ids, attention_mask=batch.attention_mask).logits
-        last = gather_positions(logits, batch.last_prompt).float()  # [B, V]
+        last = last_prompt_logits(model, batch).float()  # [B, V]; the head runs on these positions only
         loss_sum += torch.nn.functional.cross_entropy(last, batch.target_first, reduction="sum").item()
         correct += (last.argmax(-1) == batch.target_first).sum().item()
         count += len(batch.rows)

@@ -33,6 +33,7 @@ from inforidge.config import RunConfig, TrainingConfig
 from inforidge.configschema import build
 from inforidge.devices import resolve_device
 from inforidge.evaluation import evaluate_split
+from inforidge.lmhead import target_token_loss
 from inforidge.modeling import (
     add_lora,
     adapter_state,
@@ -144,7 +145,7 @@ def train_steps(
             order = batch_order(seed, step * cfg.grad_accum + micro, cfg.batch_size, len(examples))[rank::world]
             batch = next(iterate_batches(examples, cfg.batch_size, tokenizer.pad_token_id, order=order)).to(device)
             with torch.autocast(device.type, dtype=amp or torch.float32, enabled=amp is not None):
-                loss = model(input_ids=batch.input_ids, attention_mask=batch.attention_mask, labels=batch.labels).loss
+                loss = target_token_loss(model, batch)  # the head runs on target-predicting positions only
             if accelerator:
                 accelerator.backward(loss / cfg.grad_accum)
             else:

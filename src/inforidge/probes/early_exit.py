@@ -19,6 +19,7 @@ from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
 from inforidge.architecture import block_output_hidden, find_blocks, find_final_norm, find_lm_head
 from inforidge.batching import gather_positions
+from inforidge.lmhead import last_prompt_logits
 from inforidge.probes._batches import first_target_batches
 
 
@@ -69,7 +70,7 @@ def early_exit(
         for role, frame in frames.items():
             correct, loss_sum, count = [0] * n_layers, [0.0] * n_layers, 0
             for batch in first_target_batches(tokenizer, frame, batch_size, device):
-                model(input_ids=batch.input_ids, attention_mask=batch.attention_mask, use_cache=False)
+                last_prompt_logits(model, batch)  # fills the stream; the model's own head runs on [B, d] only
                 for layer, hidden in enumerate(stream):
                     logits = head(norm(gather_positions(hidden, batch.last_prompt))).float()  # [B, V]
                     loss = torch.nn.functional.cross_entropy(logits, batch.target_first, reduction="sum")

@@ -22,9 +22,10 @@ from torch import nn
 from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
 from inforidge.architecture import block_output_hidden, find_blocks
-from inforidge.batching import PromptBatch, encode_frame, gather_positions, iterate_batches
+from inforidge.batching import PromptBatch, encode_frame, iterate_batches
 from inforidge.encoding import EncodedExample
 from inforidge.evaluation import evaluate_split
+from inforidge.lmhead import last_prompt_logits
 
 
 class ResidualScales(nn.Module):
@@ -153,8 +154,7 @@ def fit_residual_scaling(
         betas, losses = _beta_rows(0, scales), []
         for step in range(1, steps + 1):
             batch = next(batches).to(device)
-            logits = model(input_ids=batch.input_ids, attention_mask=batch.attention_mask, use_cache=False).logits
-            last = gather_positions(logits, batch.last_prompt).float()  # [B, V]
+            last = last_prompt_logits(model, batch).float()  # [B, V]; the head runs on these positions only
             loss = torch.nn.functional.cross_entropy(last, batch.target_first)
             optimizer.zero_grad()
             loss.backward()
