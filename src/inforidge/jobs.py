@@ -3,7 +3,9 @@
 Every ``workflow/scripts/*.py`` runs its body inside ``job(snakemake)``: logging,
 warnings and tqdm progress go to the rule's ``log:`` file, and a user error (bad
 config, missing or corrupted file, NaN activations) ends the job with one line naming
-the problem instead of a traceback.
+the problem instead of a traceback. The job's threads follow ``inforidge.threads``: one
+for small models, never more than the rule declares. This module imports no torch, so
+table and figure jobs that need none start fast (docs/performance.md).
 """
 
 from __future__ import annotations
@@ -14,9 +16,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-import torch
-
 from inforidge.configschema import ConfigError
+from inforidge.threads import apply_threads, choose_threads, job_width
 
 USER_ERRORS = (ConfigError, ValueError, FileNotFoundError)
 
@@ -30,9 +31,11 @@ def job(smk: Any) -> Iterator[logging.Logger]:
         logging.basicConfig(
             stream=log_file, level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s", force=True
         )
-        torch.set_num_threads(max(1, smk.threads))
         logger = logging.getLogger(f"inforidge.{smk.rule}")
         logger.info("rule %s wildcards %s", smk.rule, dict(smk.wildcards))
+        threads = choose_threads(max(1, smk.threads), job_width(smk.input, smk.params))
+        apply_threads(threads)
+        logger.info("threads: %d (declared %d)", threads, smk.threads)
         try:
             yield logger
         except USER_ERRORS as err:

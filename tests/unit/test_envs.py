@@ -65,8 +65,9 @@ def test_env_parses_and_matches_the_lock(path):
             continue
         assert name in pins, f"{path.name}: {name} is not in requirements.lock"
         assert version == pins[name], f"{path.name}: {name}=={version} but requirements.lock pins {pins[name]}"
-    # Every stage imports inforidge.jobs, hence torch; and the config reader needs PyYAML.
-    assert {"torch", "pyyaml", "pandas"} <= set(pip), f"{path.name}: misses the packages every stage imports"
+    # Every stage imports inforidge.jobs, hence threadpoolctl (inforidge.threads); model stages need torch;
+    # the config reader needs PyYAML.
+    assert {"torch", "pyyaml", "pandas", "threadpoolctl"} <= set(pip), f"{path.name}: misses the packages every stage imports"
 
 
 @pytest.mark.parametrize("path", ENVS, ids=lambda p: p.name)
