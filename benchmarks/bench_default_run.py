@@ -23,7 +23,8 @@ import tempfile
 import threading
 import time
 from collections import defaultdict
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
+from datetime import datetime
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -85,6 +86,17 @@ def job_times(workdir: Path) -> dict[str, list[float]]:
     return dict(times)
 
 
+def log_work_times(workdir: Path) -> dict[str, list[float]]:
+    """Seconds from each job's first to last log line by rule: its work after imports and start-up."""
+    times: dict[str, list[float]] = defaultdict(list)
+    for log in (workdir / "logs").rglob("*.log"):
+        lines = [line for line in log.read_text().splitlines() if line[:4].isdigit() and " inforidge." in line]
+        if len(lines) >= 2:
+            first, last = (datetime.strptime(line[:23], "%Y-%m-%d %H:%M:%S,%f") for line in (lines[0], lines[-1]))
+            times[lines[0].split()[2].removeprefix("inforidge.")].append((last - first).total_seconds())
+    return dict(times)
+
+
 def run_once(config: str, cores: int, busy: bool, timeout: float) -> dict:
     """One clean default run in a fresh copy of the repository."""
     with tempfile.TemporaryDirectory(prefix="inforidge-bench-") as tmp:
@@ -95,7 +107,7 @@ def run_once(config: str, cores: int, busy: bool, timeout: float) -> dict:
         command = [str(Path(sys.executable).parent / "snakemake"), "--cores", str(cores), "--configfile", config,
                    "--rerun-incomplete", "--quiet", "all"]
         before = loadavg()
-        with busy_process(timeout) if busy else _nothing(), load_sampler() as samples:
+        with busy_process(timeout) if busy else nullcontext(), load_sampler() as samples:
             start = time.perf_counter()
             proc = subprocess.run(command, cwd=workdir, env=env, capture_output=True, text=True, timeout=timeout)
             wall = time.perf_counter() - start
@@ -103,12 +115,7 @@ def run_once(config: str, cores: int, busy: bool, timeout: float) -> dict:
             raise RuntimeError(f"snakemake failed ({proc.returncode}):\n{proc.stderr[-3000:]}")
         return {"mode": "busy" if busy else "idle", "wall_s": wall, "load_before": before,
                 "load_during_mean": sum(samples) / max(len(samples), 1), "load_during_max": max(samples, default=before),
-                "jobs": job_times(workdir)}
-
-
-@contextmanager
-def _nothing():
-    yield None
+                "jobs": job_times(workdir), "work": log_work_times(workdir)}
 
 
 def report(results: list[dict]) -> None:
@@ -122,6 +129,9 @@ def report(results: list[dict]) -> None:
         print(f"\nper-rule job wall times ({r['mode']}): rule | jobs | mean s | total s")
         for rule, secs in sorted(r["jobs"].items(), key=lambda kv: -sum(kv[1])):
             print(f"{rule} | {len(secs)} | {sum(secs) / len(secs):.1f} | {sum(secs):.0f}")
+        print(f"\nper-rule work after start-up, first to last log line ({r['mode']}): rule | jobs | mean s | total s")
+        for rule, secs in sorted(r["work"].items(), key=lambda kv: -sum(kv[1])):
+            print(f"{rule} | {len(secs)} | {sum(secs) / len(secs):.2f} | {sum(secs):.1f}")
 
 
 def main() -> None:

@@ -50,15 +50,23 @@ def checkpoint_width(checkpoint: str | Path) -> int | None:
     return cfg.get("hidden_size", cfg.get("n_embd"))
 
 
+def scratch_width(model: Any) -> int | None:
+    """Width of a run's model settings (a ModelConfig or its mapping) when built from scratch; else None.
+
+    Known at plan time, so a rule's ``threads:`` can follow the policy too
+    (``choose_threads(declared, scratch_width(run.model))``) and Snakemake then packs
+    single-threaded jobs side by side (docs/performance.md).
+    """
+    get = model.get if isinstance(model, Mapping) else lambda key, default=None: getattr(model, key, default)
+    return get("n_embd") if get("source", "scratch") == "scratch" else None
+
+
 def job_width(inputs: Mapping[str, Any], params: Mapping[str, Any]) -> int | None:
     """Width of the model a Snakemake job runs: its checkpoint input, else its run's scratch model."""
     for key in ("checkpoint", "previous"):
         if key in inputs.keys():
             return checkpoint_width(inputs[key])
-    model = params["run"]["model"] if "run" in params.keys() else None
-    if model and model.get("source", "scratch") == "scratch":
-        return model.get("n_embd")
-    return None
+    return scratch_width(params["run"]["model"]) if "run" in params.keys() else None
 
 
 def apply_threads(threads: int) -> None:

@@ -8,7 +8,8 @@ import sys
 
 import pytest
 
-from inforidge.threads import PARALLEL_FROM_WIDTH, choose_threads, job_width
+from inforidge.config import ModelConfig
+from inforidge.threads import PARALLEL_FROM_WIDTH, choose_threads, job_width, scratch_width
 
 
 @pytest.mark.parametrize("declared", [1, 2, 8])
@@ -61,3 +62,16 @@ def test_apply_threads_caps_torch_and_blas() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          env={"PATH": "", "PYTHONPATH": ":".join(sys.path)}).stdout.split()
     assert out == ["1", "1", "1"]
+
+
+def test_scratch_width_at_plan_time() -> None:
+    assert scratch_width(ModelConfig(n_embd=64)) == 64
+    assert scratch_width(ModelConfig(source="pretrained", name_or_path="gpt2")) is None
+    assert scratch_width({"n_embd": 512}) == 512
+
+
+def test_policy_module_imports_no_torch() -> None:
+    """Rules may call it at plan time, and every job imports it: it must stay light."""
+    code = "import sys, inforidge.threads, inforidge.jobs; print('torch' in sys.modules, 'threadpoolctl' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    assert out == ["False", "False"]
