@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import re
+import resource
 import statistics
 import subprocess
 import sys
@@ -27,16 +28,25 @@ def script_imports(path: Path) -> str:
     return "\n".join(line for line in path.read_text().splitlines() if re.match(r"(from|import) \S", line))
 
 
-def time_imports(code: str, repeats: int) -> tuple[float, list[str]]:
-    """Median wall seconds of a fresh interpreter running ``code``, and the heavy libraries it loaded."""
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def time_imports(code: str, repeats: int) -> tuple[float, float, list[str]]:
+    """Median wall and CPU seconds of a fresh interpreter running ``code``, and the heavy libraries it loaded.
+
+    CPU seconds (user + system) barely depend on other load on the machine; wall seconds do.
+    """
     probe = f"{code}\nimport sys\nprint(' '.join(m for m in {HEAVY!r} if m in sys.modules))"
-    times, loaded = [], []
+    walls, cpus, loaded = [], [], []
     for _ in range(repeats):
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), _children_cpu()
         out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
-        times.append(time.perf_counter() - start)
+        walls.append(time.perf_counter() - start)
+        cpus.append(_children_cpu() - cpu)
         loaded = out.split()
-    return statistics.median(times), loaded
+    return statistics.median(walls), statistics.median(cpus), loaded
 
 
 def top_imports(code: str, n: int = 5) -> list[tuple[str, float]]:
@@ -54,16 +64,20 @@ def top_imports(code: str, n: int = 5) -> list[tuple[str, float]]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--scripts", nargs="+", help="only these script names (default: all)")
     parser.add_argument("--importtime", action="store_true", help="also list the slowest top-level imports")
     args = parser.parse_args()
     print(f"loadavg at start: {Path('/proc/loadavg').read_text().strip()}")
-    bare, _ = time_imports("pass", args.repeats)
-    print(f"bare interpreter start: {bare:.2f} s\n\nscript | imports s (fresh interpreter, median) | heavy libraries loaded")
+    wall, cpu, _ = time_imports("pass", args.repeats)
+    print(f"bare interpreter start: {wall:.2f} s wall, {cpu:.2f} s CPU\n")
+    print("script | imports wall s | imports CPU s (fresh interpreter, median) | heavy libraries loaded")
     for script in sorted((REPO / "workflow" / "scripts").glob("*.py")):
+        if args.scripts and script.name not in args.scripts:
+            continue
         code = script_imports(script)
-        seconds, loaded = time_imports(code, args.repeats)
+        wall, cpu, loaded = time_imports(code, args.repeats)
         extra = f" | top: {', '.join(f'{k} {v:.1f}s' for k, v in top_imports(code))}" if args.importtime else ""
-        print(f"{script.name} | {seconds:.2f} | {' '.join(loaded) or '-'}{extra}", flush=True)
+        print(f"{script.name} | {wall:.2f} | {cpu:.2f} | {' '.join(loaded) or '-'}{extra}", flush=True)
     print(f"loadavg at end: {Path('/proc/loadavg').read_text().strip()}")
 
 

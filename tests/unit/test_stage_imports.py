@@ -20,6 +20,7 @@ LIGHT_SCRIPTS = {
     "table_runs.py": HEAVY + DRAWING,
     "table_training.py": HEAVY + DRAWING,
     "capacity_table.py": HEAVY + DRAWING,
+    "mi.py": ("transformers", "peft") + DRAWING,  # the MI estimator needs torch, not the model libraries
     "figure_draw.py": HEAVY,
     "sweep_figure.py": HEAVY,
 }

@@ -6,7 +6,15 @@ writes ``manifest.json``, ``meta.parquet`` and NPY shards per site, layer and st
 docs/activations.md for the layout and the Y semantics.
 """
 
-from inforidge.activations.dump import dump_split
 from inforidge.activations.reader import ActivationStore, open
 
 __all__ = ["ActivationStore", "dump_split", "open"]
+
+
+def __getattr__(name: str):
+    # dump_split loads transformers; readers of the store (MI jobs) should not pay for it.
+    if name == "dump_split":
+        from inforidge.activations.dump import dump_split
+
+        return dump_split
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
