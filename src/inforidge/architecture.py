@@ -4,7 +4,7 @@ Hugging Face models name their pieces differently (GPT-2: ``transformer.h`` and
 ``transformer.ln_f``; Llama/Qwen2: ``model.layers`` and ``model.norm``). Every stage
 that hooks into a model goes through these helpers instead of hard-coding paths.
 
-Vocabulary (as in METHOD.md): ``resid_post[l]`` is the residual stream after block l
+Vocabulary (as in docs/method.md): ``resid_post[l]`` is the residual stream after block l
 (l = 0 is the embedding output); ``final_norm`` is the final norm applied to
 ``resid_post[L]``.
 """

@@ -260,7 +260,7 @@ class ActivationsConfig:
 
 @dataclass(frozen=True)
 class MIConfig:
-    """Matrix-based Rényi mutual information settings (METHOD.md)."""
+    """Matrix-based Rényi mutual information settings (docs/method.md)."""
 
     kernels: list[Literal["gaussian", "laplacian", "polynomial", "linear"]] = doc(
         "kernel sweep (the paper's ablation); one MI table row set per kernel", factory=lambda: ["gaussian"]
@@ -309,7 +309,7 @@ class ReadoutProbeConfig:
 
 @dataclass(frozen=True)
 class ProbesConfig:
-    """Functional probes (METHOD.md, Probes)."""
+    """Functional probes (docs/method.md, Probes)."""
 
     residual_scaling: ResidualScalingConfig = doc("residual scaling under distribution shift", factory=ResidualScalingConfig)
     early_exit: ReadoutProbeConfig = doc("logit lens per layer (the paper's Table 1)", factory=ReadoutProbeConfig)

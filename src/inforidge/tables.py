@@ -21,6 +21,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from inforidge.atomic import temp_sibling
+from inforidge.checkpoint_files import read_metrics
 
 #: Bump when a column is added, removed, renamed or changes type or meaning.
 SCHEMA_VERSION = "2"
@@ -277,9 +278,6 @@ def probe_table(name: str, parts: Sequence[str | Path], runs: Mapping[str, Mappi
 def training_table(checkpoints: Sequence[str | Path], run_names: Sequence[str],
                    runs: Mapping[str, Mapping[str, Any]]) -> pd.DataFrame:
     """Per-checkpoint training metrics, long in the eval split (id / ood)."""
-    # Imported here: inforidge.training pulls in torch, which the loading API and CLI do not need.
-    from inforidge.training import read_metrics
-
     rows = []
     for run, path in zip(run_names, checkpoints, strict=True):
         metrics = read_metrics(Path(path))

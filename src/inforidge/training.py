@@ -28,6 +28,7 @@ from tqdm import tqdm
 from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
 from inforidge.atomic import atomic_directory
+from inforidge.checkpoint_files import METRICS_FILE
 from inforidge.batching import EncodedExample, encode_frame, iterate_batches
 from inforidge.config import RunConfig, TrainingConfig
 from inforidge.configschema import build
@@ -51,7 +52,6 @@ from inforidge.tasks.answers import check_first_tokens
 log = logging.getLogger(__name__)
 
 STATE_FILE = "trainer_state.pt"
-METRICS_FILE = "metrics.json"
 FSDP_STATE_DIR = "fsdp_state"  # accelerate's sharded model + optimizer state of FSDP runs
 
 
@@ -255,11 +255,6 @@ def train_segment(
         model = merge_adapters(model)
     save_checkpoint(out_dir, model.cpu(), tokenizer, new_state, metrics)
     return metrics
-
-
-def read_metrics(checkpoint_dir: Path) -> dict:
-    """The metrics.json of a checkpoint."""
-    return json.loads((checkpoint_dir / METRICS_FILE).read_text())
 
 
 # --- Sharded multi-GPU training (FSDP through accelerate) -------------------------------------

@@ -7,7 +7,8 @@ from transformers import AutoModelForCausalLM, AutoTokenizer, GPT2Config, LlamaC
 
 from inforidge.config import ModelConfig, RunConfig, TrainingConfig
 from inforidge.modeling import initial_model, load_model, wants_gradient_checkpointing
-from inforidge.training import SegmentData, initialize_run, read_metrics, train_segment
+from inforidge.checkpoint_files import read_metrics
+from inforidge.training import SegmentData, initialize_run, train_segment
 
 FAMILIES = {
     "gpt2": lambda v: GPT2Config(vocab_size=v, n_layer=2, n_embd=32, n_head=2, n_positions=64),

@@ -6,7 +6,8 @@ from transformers import AutoModelForCausalLM
 
 from inforidge import training
 from inforidge.config import ModelConfig, RunConfig, TrainingConfig
-from inforidge.training import SegmentData, batch_order, initialize_run, read_metrics, train_segment
+from inforidge.checkpoint_files import read_metrics
+from inforidge.training import SegmentData, batch_order, initialize_run, train_segment
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,4 @@
-"""Matrix-based Rényi entropy, mutual information and its permutation null (METHOD.md).
+"""Matrix-based Rényi entropy, mutual information and its permutation null (docs/method.md).
 
 I(Z; Y) = S(A) + S(B) − S(A∘B / tr(A∘B)), with A, B the unit-diagonal trace-normalized Gram
 matrices of Z and Y. Inputs are N×d numpy arrays or torch tensors (a 1-D input is one

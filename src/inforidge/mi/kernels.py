@@ -1,4 +1,4 @@
-"""Kernels, bandwidth rules and the trace-normalized Gram matrix of METHOD.md (steps 1-3).
+"""Kernels, bandwidth rules and the trace-normalized Gram matrix of docs/method.md (steps 1-3).
 
 All functions work on a single sample matrix ``(N, d)`` or a batch ``(B, N, d)``; the
 leading batch dimension is carried through unchanged. Everything stays on the input's

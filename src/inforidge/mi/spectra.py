@@ -1,4 +1,4 @@
-"""Spectra of trace-normalized Gram matrices and the matrix-based Rényi α-entropy (METHOD.md 4-5).
+"""Spectra of trace-normalized Gram matrices and the matrix-based Rényi α-entropy (docs/method.md, steps 4-5).
 
 The three ways to get a spectrum, cheapest first:
 

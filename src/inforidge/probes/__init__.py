@@ -1,4 +1,4 @@
-"""Functional probes of a trained model (METHOD.md, "Probes").
+"""Functional probes of a trained model (docs/method.md, "Probes").
 
 - ``residual_scaling``: fit one non-negative scale per block on the residual update,
   weights frozen, to see which layers ID and OOD data want to amplify or damp;

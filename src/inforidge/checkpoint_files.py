@@ -1,0 +1,18 @@
+"""File names inside a checkpoint directory, readable without torch.
+
+``training`` writes these files; ``tables`` (and anyone loading results) reads them.
+Kept apart from ``training`` so that reading a JSON file never imports torch.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+#: Per-checkpoint metrics (step, train loss, eval loss/accuracy per split role).
+METRICS_FILE = "metrics.json"
+
+
+def read_metrics(checkpoint_dir: Path) -> dict:
+    """The metrics.json of a checkpoint."""
+    return json.loads((Path(checkpoint_dir) / METRICS_FILE).read_text())
