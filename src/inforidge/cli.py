@@ -1,19 +1,23 @@
 """The ``inforidge`` command line: inspect and export result tables, print the config schema.
 
     inforidge tables list [--results-dir DIR]
-    inforidge tables export NAME --csv OUT [--results-dir DIR]
-    inforidge config schema
+    inforidge tables export NAME --csv OUT|- [--results-dir DIR]
+    inforidge config schema [--json]
+    inforidge --version
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import sys
 from collections.abc import Sequence
+from importlib.metadata import PackageNotFoundError, version
 
 from inforidge import results
 from inforidge.config import Config
-from inforidge.configschema import describe
+from inforidge.configschema import describe, json_schema
 from inforidge.tables import TABLES
 
 SCHEMA_HEADER = (
@@ -48,19 +52,32 @@ def _tables_list(args: argparse.Namespace) -> int:
 
 def _tables_export(args: argparse.Namespace) -> int:
     frame = results.load(args.name, args.results_dir)
+    if args.csv == "-":  # the Unix convention: CSV on stdout, the summary line stays off it
+        frame.to_csv(sys.stdout, index=False)
+        print(f"wrote {len(frame)} rows of table {args.name} to stdout", file=sys.stderr)
+        return 0
     frame.to_csv(args.csv, index=False)
     print(f"wrote {len(frame)} rows of table {args.name} to {args.csv}")
     return 0
 
 
 def _config_schema(args: argparse.Namespace) -> int:
-    sys.stdout.write(schema_markdown())
+    sys.stdout.write(json.dumps(json_schema(Config), indent=2) + "\n" if args.json else schema_markdown())
     return 0
+
+
+def package_version() -> str:
+    """The installed distribution's version (the source tree's when run uninstalled)."""
+    try:
+        return version("inforidge")
+    except PackageNotFoundError:  # pragma: no cover - only when run from an uninstalled tree
+        return "unknown"
 
 
 def parser() -> argparse.ArgumentParser:
     """The argument parser of the ``inforidge`` command."""
     top = argparse.ArgumentParser(prog="inforidge", description=__doc__.split("\n")[0])
+    top.add_argument("--version", action="version", version=f"%(prog)s {package_version()}")
     groups = top.add_subparsers(dest="group", required=True)
 
     tables = groups.add_parser("tables", help="list and export the tidy result tables")
@@ -76,7 +93,8 @@ def parser() -> argparse.ArgumentParser:
 
     config = groups.add_parser("config", help="config documentation")
     config_actions = config.add_subparsers(dest="action", required=True)
-    schema = config_actions.add_parser("schema", help="print every config key as a Markdown table")
+    schema = config_actions.add_parser("schema", help="print every config key as a Markdown table (or JSON Schema)")
+    schema.add_argument("--json", action="store_true", help="print the JSON Schema of the config instead")
     schema.set_defaults(handler=_config_schema)
     return top
 
@@ -86,6 +104,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
         return args.handler(args)
+    except BrokenPipeError:
+        # The reader went away (`inforidge tables list | head`): not an error. Point stdout
+        # at devnull so the interpreter's final flush does not raise a second time.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except (FileNotFoundError, ValueError) as err:
         print(f"inforidge: error: {err}", file=sys.stderr)
         return 1

@@ -134,3 +134,75 @@ def _default_repr(field: dataclasses.Field) -> str:
 
 def _type_name(tp: Any) -> str:
     return str(tp).replace("typing.", "") if typing.get_origin(tp) else getattr(tp, "__name__", str(tp))
+
+
+# --- JSON Schema (draft 2020-12) of a dataclass tree, for tools outside Python -----------------
+
+JSON_SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
+
+
+def json_schema(cls: type) -> dict[str, Any]:
+    """The JSON Schema of dataclass ``cls``: the same keys, types, defaults and docs ``build`` checks.
+
+    Nested dataclasses become ``$defs`` entries (one per class). Cross-field checks of
+    ``__post_init__`` cannot be expressed here; ``build`` remains the full validator.
+    """
+    defs: dict[str, Any] = {}
+    root = _object_schema(cls, defs)
+    return {"$schema": JSON_SCHEMA_DIALECT, "title": cls.__name__, **root, "$defs": dict(sorted(defs.items()))}
+
+
+def _object_schema(cls: type, defs: dict[str, Any]) -> dict[str, Any]:
+    hints = typing.get_type_hints(cls)
+    properties, required = {}, []
+    for field in dataclasses.fields(cls):
+        if not field.init:
+            continue
+        prop = _type_schema(hints[field.name], defs)
+        if field.metadata.get("doc"):
+            prop["description"] = field.metadata["doc"]
+        default = _json_default(field)
+        if default is not dataclasses.MISSING:
+            prop["default"] = default
+        elif field.default_factory is dataclasses.MISSING:
+            required.append(field.name)
+        properties[field.name] = prop
+    schema: dict[str, Any] = {"type": "object", "description": (cls.__doc__ or "").strip().split("\n")[0],
+                              "properties": properties, "additionalProperties": False}
+    if required:
+        schema["required"] = required
+    return schema
+
+
+def _type_schema(tp: Any, defs: dict[str, Any]) -> dict[str, Any]:
+    origin, args = typing.get_origin(tp), typing.get_args(tp)
+    if tp is Any:
+        return {}
+    if origin in (Union, types.UnionType):
+        return {"anyOf": [_type_schema(a, defs) for a in args]}
+    if origin is Literal:
+        return {"enum": list(args)}
+    if dataclasses.is_dataclass(tp):
+        if tp.__name__ not in defs:
+            defs[tp.__name__] = {}  # placeholder first: a recursive tree terminates
+            defs[tp.__name__] = _object_schema(tp, defs)
+        return {"$ref": f"#/$defs/{tp.__name__}"}
+    if origin in (list, tuple):
+        return {"type": "array", "items": _type_schema(args[0], defs)}
+    if origin is dict:
+        return {"type": "object", "additionalProperties": _type_schema(args[1], defs)}
+    return {"type": _JSON_SCALARS[tp]}
+
+
+# int accepts integers only (``build`` rejects booleans); float accepts any number.
+_JSON_SCALARS = {int: "integer", float: "number", str: "string", bool: "boolean", type(None): "null"}
+
+
+def _json_default(field: dataclasses.Field) -> Any:
+    """A field's default as JSON, or MISSING for required fields and nested-section factories."""
+    if field.default is not dataclasses.MISSING:
+        return field.default
+    if field.default_factory is not dataclasses.MISSING:
+        value = field.default_factory()
+        return dataclasses.MISSING if dataclasses.is_dataclass(value) else value
+    return dataclasses.MISSING
