@@ -12,7 +12,12 @@ SRC = str(Path(workflow.basedir) / "src")
 sys.path.insert(0, SRC)
 os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [SRC, os.environ.get("PYTHONPATH")]))
 
+from snakemake.utils import min_version
+
 from inforidge.config import ConfigError, validate_config
+
+# Rule syntax used here (localrule, name:, group: templates) and the report API need 8.20.
+min_version("8.20")
 
 
 # config.yaml is the default; `--configfile other.yaml` replaces it rather than being

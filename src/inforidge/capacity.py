@@ -8,8 +8,6 @@ block (no ridge), values below 1 mean it peaks earlier and falls in the final la
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
 
 import pandas as pd
 
@@ -43,15 +41,3 @@ def capacity_table(mi: pd.DataFrame) -> pd.DataFrame:
     stats = stats.merge(best.rename(columns={"layer": "ridge_layer"}), on=_GROUP, validate="many_to_one")
     stats["ridge_position"] = stats["ridge_layer"] / stats["n_layer"]
     return stats[CAPACITY.names]
-
-
-def capacity_wanted(enabled: bool | str, runs: Mapping[str, Mapping[str, Any]]) -> bool:
-    """Whether the capacity outputs are built: ``enabled`` true, or ``auto`` with >1 distinct scratch depth.
-
-    ``runs`` are run settings as dicts (``model.source``, ``model.n_layer``). Pretrained
-    models ignore ``model.n_layer``, so ``auto`` only counts scratch runs.
-    """
-    if enabled != "auto":
-        return bool(enabled)
-    depths = {run["model"]["n_layer"] for run in runs.values() if run["model"]["source"] == "scratch"}
-    return len(depths) > 1

@@ -12,13 +12,18 @@ from pathlib import Path
 
 PACKAGE = "inforidge"
 
-NOT_CODE_INPUTS = frozenset({"inforidge.config", "inforidge.configschema", "inforidge.jobs"})
+NOT_CODE_INPUTS = frozenset({
+    "inforidge.config", "inforidge.configschema", "inforidge.jobs",
+    "inforidge.registry", "inforidge.probes.registry", "inforidge.figures", "inforidge.tasks.registry",
+})
 """Modules whose edits must not rerun stages (and whose imports are not followed).
 
 Settings reach every job as rule params, which Snakemake already tracks: a changed default
 reruns exactly the stages whose params change, while a new field or a doc edit in the config
 schema reruns nothing (it would otherwise retrain every model). ``jobs`` is logging and
-error-reporting glue that never touches a result.
+error-reporting glue that never touches a result. The registries are declarations like
+the config: a job's code inputs are the module its spec names (:func:`reference_files`), so
+registering a new probe or figure reruns nothing that exists.
 """
 
 
@@ -65,3 +70,11 @@ def code_files(script: Path, src: Path) -> list[Path]:
                     seen.add(path)
                     pending.append(path)
     return sorted(seen)
+
+
+def reference_files(ref: str, src: Path) -> list[Path]:
+    """Package files a registry reference ``"package.module:function"`` runs: the module and its imports."""
+    module = module_file(ref.partition(":")[0], src)
+    if module is None:
+        raise ValueError(f"{ref}: no module file under {src}")
+    return sorted({module, *code_files(module, src)})

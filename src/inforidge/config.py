@@ -15,9 +15,13 @@ from typing import Any, Literal
 import yaml
 
 from inforidge.alphabets import Alphabet, alphabet_size
-from inforidge.configschema import ConfigError, build, doc
+from inforidge.configschema import ConfigError, build, convert, doc
+from inforidge.probes.registry import ProbeSteps, ReadoutProbeConfig, ResidualScalingConfig, probes_config_class
 
-__all__ = ["Config", "ConfigError", "load_config", "validate_config"]
+__all__ = [
+    "Config", "ConfigError", "ProbesConfig", "ReadoutProbeConfig", "ResidualScalingConfig", "load_config",
+    "validate_config",
+]
 
 Device = Literal["auto", "cpu", "cuda"]
 
@@ -237,7 +241,9 @@ class RunConfig:
     seed: int = doc("training seed (init, data order)", 0)
     resources: RunResources = doc("cluster resources per stage", factory=RunResources)
 
-    def __post_init__(self) -> None:
+    def check_resources(self) -> None:
+        """Resources must fit the run. Checked on the whole config (``Config``), not here: jobs
+        rebuild a run from its params, which leave resources out so they never trigger reruns."""
         fsdp = self.training.fsdp
         if self.training.distributed == "fsdp" and self.resources.train.gpu < fsdp.num_processes:
             raise ValueError(f"resources.train.gpu ({self.resources.train.gpu}) must be >= "
@@ -281,39 +287,8 @@ class MIConfig:
             raise ValueError("mi.seeds must name at least one seed")
 
 
-ProbeSteps = Literal["all", "final"]
-
-
-@dataclass(frozen=True)
-class ResidualScalingConfig:
-    """Trainable per-block residual scales β fitted on ID and on OOD data (weights frozen)."""
-
-    enabled: bool = doc("run this probe", True)
-    checkpoints: ProbeSteps = doc("probe every checkpoint or only the final one", "final")
-    steps: int = doc("optimizer steps per fit", 150)
-    lr: float = doc("Adam learning rate for β", 0.05)
-    batch_size: int = doc("examples per step", 64)
-    seeds: list[int] = doc("fit seeds (data order); bands in figures", factory=lambda: [0, 1, 2])
-    record_every: int = doc("record β every this many steps", 10)
-
-
-@dataclass(frozen=True)
-class ReadoutProbeConfig:
-    """A probe that reads the frozen model (early exit, attention)."""
-
-    enabled: bool = doc("run this probe", True)
-    checkpoints: ProbeSteps = doc("probe every checkpoint or only the final one", "all")
-    batch_size: int = doc("examples per forward pass", 64)
-    max_examples: int | None = doc("cap on examples per eval split (null: all)", None)
-
-
-@dataclass(frozen=True)
-class ProbesConfig:
-    """Functional probes (docs/method.md, Probes)."""
-
-    residual_scaling: ResidualScalingConfig = doc("residual scaling under distribution shift", factory=ResidualScalingConfig)
-    early_exit: ReadoutProbeConfig = doc("logit lens per layer (the paper's Table 1)", factory=ReadoutProbeConfig)
-    attention: ReadoutProbeConfig = doc("attention mass on signal vs last token (Table 2)", factory=ReadoutProbeConfig)
+# The probes section is derived from the probe registry: one field per registered probe.
+ProbesConfig = probes_config_class()
 
 
 @dataclass(frozen=True)
@@ -377,6 +352,10 @@ class Config:
         for name, run in self.runs.items():
             if run.task not in self.tasks:
                 raise ValueError(f"runs.{name}.task: unknown task {run.task!r} (tasks: {sorted(self.tasks)})")
+            try:
+                run.check_resources()
+            except ValueError as err:
+                raise ValueError(f"runs.{name}: {err}") from None
 
 
 def validate_config(data: dict[str, Any]) -> Config:
@@ -397,3 +376,8 @@ def load_config(path: str | Path) -> Config:
 def as_dict(section: Any) -> dict[str, Any]:
     """Plain-dict form of a config section (what rules pass through ``params:``)."""
     return asdict(section)
+
+
+def runs_from_params(data: dict[str, Any]) -> dict[str, RunConfig]:
+    """The typed runs from a rule's ``runs`` param (run settings as dicts, resources left out)."""
+    return convert(dict[str, RunConfig], data, "runs")

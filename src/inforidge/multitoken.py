@@ -25,6 +25,7 @@ import pandas as pd
 import torch
 
 from inforidge import activations
+from inforidge.config import MIConfig, RunConfig
 from inforidge.devices import resolve_device
 from inforidge.mi import kernels as K
 from inforidge.mi import layerwise_mi, spectra
@@ -130,11 +131,11 @@ def sequence_mi(
     return pd.DataFrame.from_records(records)
 
 
-def estimate_multitoken_dump(manifest: str | Path, settings: Mapping[str, Any], *, horizon: int, permutations: int,
+def estimate_multitoken_dump(manifest: str | Path, settings: MIConfig, *, horizon: int, permutations: int,
                              sequence_kernel: bool, device: str = "auto") -> pd.DataFrame:
     """Tidy rows (columns :data:`COLUMNS` + estimator settings) for one multi-token dump.
 
-    ``settings`` is the ``mi`` config section as a dict (kernels, sigma, alpha, normalize,
+    ``settings`` is the typed ``mi`` config section (kernels, sigma, alpha, normalize,
     base, n_samples, seeds); ``permutations`` replaces its own. Steps 1..``horizon`` are
     used; the dump must hold at least that many.
     """
@@ -143,11 +144,11 @@ def estimate_multitoken_dump(manifest: str | Path, settings: Mapping[str, Any], 
         raise ValueError(f"{manifest}: dump has {store.decode_steps} decoding steps, multitoken.horizon is {horizon}")
     steps = range(1, horizon + 1)
     targets = [store.target(step=t) for t in steps]  # T × [N, d_y]
-    estimator = dict(n_samples=settings["n_samples"], seeds=settings["seeds"], permutations=permutations,
-                     sigma=settings["sigma"], alpha=settings["alpha"], normalize=settings["normalize"],
-                     base=settings["base"], device=device)
+    estimator = dict(n_samples=settings.n_samples, seeds=settings.seeds, permutations=permutations,
+                     sigma=settings.sigma, alpha=settings.alpha, normalize=settings.normalize,
+                     base=settings.base, device=device)
     frames = []
-    for kernel in settings["kernels"]:
+    for kernel in settings.kernels:
         for site in store.sites:
             layer_ids = store.layers(site)
             parts = []
@@ -165,7 +166,7 @@ def estimate_multitoken_dump(manifest: str | Path, settings: Mapping[str, Any], 
     return pd.concat(frames, ignore_index=True)
 
 
-def multitoken_table(parts: Sequence[str | Path], runs: Mapping[str, Mapping[str, Any]]) -> pd.DataFrame:
+def multitoken_table(parts: Sequence[str | Path], runs: Mapping[str, RunConfig]) -> pd.DataFrame:
     """Concatenate per-job multi-token frames into the ``multitoken`` table (:data:`MULTITOKEN`).
 
     As in the ``mi`` table, ``split`` becomes the eval role, ``data_split`` the dataset split

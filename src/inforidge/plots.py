@@ -1,8 +1,9 @@
 """Figures built from the tidy tables only (never from intermediate files).
 
 Each figure function takes tables (as returned by ``inforidge.results.load``) and
-returns a matplotlib Figure; ``FIGURES`` maps figure names to the tables they read and
-the function drawing them; ``save_figure`` writes it in every configured format. Agg
+returns a matplotlib Figure; the figure registry (:mod:`inforidge.figures`) names the
+tables each one reads; ``render`` draws one in the configured look and ``save_figure``
+writes it in every configured format. Agg
 backend: no display is needed. Colours come from the configured seaborn palette
 (categorical) and colormap (checkpoints, heatmap); both default to colorblind-safe ones.
 """
@@ -13,6 +14,7 @@ import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import matplotlib
 
@@ -22,6 +24,9 @@ import pandas as pd  # noqa: E402
 import seaborn as sns  # noqa: E402
 
 from inforidge.atomic import temp_sibling  # noqa: E402
+from inforidge.config import FiguresConfig  # noqa: E402
+from inforidge.figures import FIGURES  # noqa: E402
+from inforidge.registry import resolve  # noqa: E402
 from inforidge.results import mean_mi, ridge_layers  # noqa: E402
 
 SPLIT_TITLES = {"id": "in-distribution", "ood": "out-of-distribution"}
@@ -288,38 +293,22 @@ def attention(attn: pd.DataFrame, look: Look = Look()) -> plt.Figure:
     return grid.figure
 
 
-@dataclass(frozen=True)
-class FigureSpec:
-    """A figure: the tables it reads (in argument order) and the function drawing it."""
-
-    tables: tuple[str, ...]
-    draw: Callable[..., plt.Figure]
-
-
-FIGURES: dict[str, FigureSpec] = {
-    "mi_by_layer": FigureSpec(("mi",), mi_by_layer),
-    "mi_heatmap": FigureSpec(("mi",), mi_heatmap),
-    "mi_gain": FigureSpec(("mi",), mi_gain),
-    "mi_corrected": FigureSpec(("mi",), mi_corrected),
-    "ridge_layer": FigureSpec(("mi",), ridge_layer),
-    "final_sites": FigureSpec(("mi",), final_sites),
-    "kernel_ablation": FigureSpec(("mi",), kernel_ablation),
-    "training": FigureSpec(("training",), training_curves),
-    "residual_scaling": FigureSpec(("residual_scaling",), residual_scaling),
-    "residual_scaling_accuracy": FigureSpec(("residual_scaling_accuracy",), residual_scaling_accuracy),
-    "early_exit": FigureSpec(("early_exit", "mi"), early_exit),
-    "attention": FigureSpec(("attention",), attention),
-}
+def render(draw_fn: Callable[..., plt.Figure], tables: Sequence[pd.DataFrame], settings: FiguresConfig,
+           options: Mapping[str, Any]) -> plt.Figure:
+    """Draw a registered figure (:mod:`inforidge.figures`) in the configured look."""
+    look = Look(palette=settings.palette, cmap=settings.cmap)
+    style(look)
+    return draw_fn(*tables, look=look, **options)
 
 
-def draw(name: str, tables: Mapping[str, pd.DataFrame], look: Look = Look()) -> plt.Figure:
-    """Draw figure ``name`` from its tables, given by table name (extra tables are ignored)."""
+def draw(name: str, tables: Mapping[str, pd.DataFrame], look: Look = Look(), **options: Any) -> plt.Figure:
+    """Draw registered figure ``name`` from tables given by name (extra tables are ignored)."""
     spec = FIGURES[name]
     missing = [t for t in spec.tables if t not in tables]
     if missing:
         raise ValueError(f"figure {name} reads tables {list(spec.tables)}; missing {missing}")
     style(look)
-    return spec.draw(*(tables[t] for t in spec.tables), look=look)
+    return resolve(spec.draw)(*(tables[t] for t in spec.tables), look=look, **options)
 
 
 def save_figure(fig: plt.Figure, outputs: Sequence[str | Path], dpi: int) -> None:

@@ -1,13 +1,11 @@
 """Figures of the capacity and multi-token tables (built from those tables only).
 
-Same conventions as :mod:`inforidge.plots` (its style, colours and ``save_figure``); kept
-apart because these tables are declared in :mod:`inforidge.capacity` and
-:mod:`inforidge.multitoken`. Each run is shown at its last checkpoint.
+Same conventions as :mod:`inforidge.plots` (its style, colours and ``save_figure``) and the
+same registry (:mod:`inforidge.figures`), which passes ``site`` as an option; kept apart
+only to keep each module short. Each run is shown at its last checkpoint.
 """
 
 from __future__ import annotations
-
-from collections.abc import Callable
 
 import matplotlib.pyplot as plt
 import pandas as pd
@@ -110,12 +108,3 @@ def multitoken_curves(multitoken: pd.DataFrame, look: Look = Look(), site: str =
     grid.figure.suptitle(f"Multi-token MI by layer per decoding step t ({site}, last checkpoint; "
                          "dashed: sequence kernel)", y=1.03)
     return grid.figure
-
-
-#: Figure name → (table it reads, drawing function).
-FIGURES: dict[str, tuple[str, Callable[..., plt.Figure]]] = {
-    "capacity_mi_by_depth": ("capacity", capacity_mi_by_depth),
-    "capacity_ridge": ("capacity", capacity_ridge),
-    "multitoken_heatmap": ("multitoken", multitoken_heatmap),
-    "multitoken_curves": ("multitoken", multitoken_curves),
-}

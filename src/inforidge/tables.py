@@ -12,7 +12,6 @@ checks both on read. docs/results.md documents every column (a test keeps it in 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -22,53 +21,17 @@ import pyarrow.parquet as pq
 
 from inforidge.atomic import temp_sibling
 from inforidge.checkpoint_files import read_metrics
+from inforidge.config import ModelConfig, RunConfig, TaskConfig, as_dict
+from inforidge.probes.registry import PROBES
+from inforidge.tableschema import (  # noqa: F401  (re-exported: the table vocabulary)
+    FLOAT, INT, RUN_COLUMNS, RUN_KEYS, SPLIT, STEP, STR, Column, TableSchema, run_schema,
+)
 
 #: Bump when a column is added, removed, renamed or changes type or meaning.
 SCHEMA_VERSION = "2"
 #: Parquet metadata keys recording which table a file holds and its schema version.
 META_TABLE = b"inforidge.table"
 META_VERSION = b"inforidge.schema_version"
-
-STR, INT, FLOAT = pa.string(), pa.int64(), pa.float64()
-
-
-@dataclass(frozen=True)
-class Column:
-    """One declared column: name, Arrow type, whether nulls are allowed, description."""
-
-    name: str
-    type: pa.DataType
-    doc: str
-    nullable: bool = False
-
-
-@dataclass(frozen=True)
-class TableSchema:
-    """A table's declared columns, its sort order and whether extra columns are allowed."""
-
-    name: str
-    doc: str
-    columns: tuple[Column, ...]
-    sort: tuple[str, ...]
-    #: ``runs`` carries the flattened config, whose keys follow the config model.
-    extra_columns: bool = False
-
-    @property
-    def names(self) -> list[str]:
-        """Declared column names in table order."""
-        return [c.name for c in self.columns]
-
-
-RUN_COLUMNS = (
-    Column("run", STR, "run name (a key of `runs` in the config)"),
-    Column("model", STR, "model label: hub id / path, or `{architecture}-L{n_layer}-d{n_embd}` for scratch models"),
-    Column("task", STR, "task name (a key of `tasks` in the config)"),
-    Column("seed", INT, "training seed of the run (init, data order)"),
-    Column("n_layer", INT, "number of transformer blocks L"),
-)
-RUN_KEYS = tuple(c.name for c in RUN_COLUMNS)
-STEP = Column("step", INT, "training step of the checkpoint (0 = the starting model)")
-SPLIT = Column("split", STR, "evaluation split role: `id` (in-distribution) or `ood` (out-of-distribution)")
 
 #: Estimator settings recorded beside every MI value (mi and multitoken tables).
 ESTIMATOR_SETTINGS = (
@@ -92,23 +55,18 @@ ESTIMATES = (
 )
 
 
-def _schema(name: str, doc: str, columns: Sequence[Column], sort: Sequence[str], *, extra: bool = False) -> TableSchema:
-    return TableSchema(name, doc, (*RUN_COLUMNS, *columns), tuple(sort), extra)
-
-
 TABLES: dict[str, TableSchema] = {
     schema.name: schema
     for schema in (
-        _schema("runs", "One row per configured run, with its flattened settings.", [],
-                ["run"], extra=True),
-        _schema("training", "Per checkpoint and eval split: first-target-token loss and accuracy.", [
+        run_schema("runs", "One row per configured run, with its flattened settings.", [], ["run"], extra=True),
+        run_schema("training", "Per checkpoint and eval split: first-target-token loss and accuracy.", [
             STEP, SPLIT,
             Column("train_loss", FLOAT, "mean training loss of the segment that ended at this step (null at step 0)",
                    nullable=True),
             Column("loss", FLOAT, "mean cross-entropy of the first target token on the eval split [nats]"),
             Column("accuracy", FLOAT, "top-1 accuracy of the first target token on the eval split"),
         ], ["run", "step", "split"]),
-        _schema("mi", "Matrix-based Rényi MI per checkpoint, split, site, layer, kernel and subsample seed.", [
+        run_schema("mi", "Matrix-based Rényi MI per checkpoint, split, site, layer, kernel and subsample seed.", [
             STEP, SPLIT,
             Column("data_split", STR, "dataset split the activations came from (e.g. `eval_id`)"),
             Column("site", STR, "hook site: `resid_post` (residual stream) or `final_norm` (after the final norm)"),
@@ -118,41 +76,10 @@ TABLES: dict[str, TableSchema] = {
             Column("sample_seed", INT, "seed of the subsample of examples this estimate used"),
             *ESTIMATES,
         ], ["run", "step", "split", "kernel", "site", "quantity", "layer", "sample_seed"]),
-        _schema("residual_scaling", "Residual-scaling coefficients β_l over the probe's optimisation.", [
-            STEP,
-            Column("fit_split", STR, "data β was fitted on: `id` or `ood`"),
-            Column("fit_seed", INT, "seed of the β fit (data order)"),
-            Column("opt_step", INT, "optimizer step of the β fit (0 = initial, all β = 1)"),
-            Column("layer", INT, "block l = 1..L that β_l scales"),
-            Column("beta", FLOAT, "residual-scaling coefficient β_l ≥ 0"),
-        ], ["run", "step", "fit_split", "fit_seed", "opt_step", "layer"]),
-        _schema("residual_scaling_accuracy", "Accuracy of the model before / after fitting β, per eval split.", [
-            STEP,
-            Column("fit_split", STR, "data β was fitted on: `id` or `ood`"),
-            Column("fit_seed", INT, "seed of the β fit (data order)"),
-            SPLIT,
-            Column("phase", STR, "`before` (all β = 1, the unmodified model) or `after` fitting"),
-            Column("accuracy", FLOAT, "top-1 accuracy of the first target token"),
-            Column("loss", FLOAT, "mean cross-entropy of the first target token [nats]"),
-            Column("n", INT, "examples evaluated"),
-        ], ["run", "step", "fit_split", "fit_seed", "split", "phase"]),
-        _schema("early_exit", "Logit-lens readout of every layer: final norm + LM head applied to resid_post[l].", [
-            STEP, SPLIT,
-            Column("layer", INT, "layer l = 0..L read out (L: the model's own prediction)"),
-            Column("accuracy", FLOAT, "top-1 accuracy of the first target token"),
-            Column("loss", FLOAT, "mean cross-entropy of the first target token [nats]"),
-            Column("n", INT, "examples evaluated"),
-        ], ["run", "step", "split", "layer"]),
-        _schema("attention", "Attention of the last prompt position per layer, averaged over heads and examples.", [
-            STEP, SPLIT,
-            Column("layer", INT, "block l = 1..L"),
-            Column("signal_mass", FLOAT, "attention mass on the task's signal tokens"),
-            Column("last_mass", FLOAT, "attention mass on the last token itself"),
-            Column("other_mass", FLOAT, "attention mass on all other tokens"),
-            Column("n", INT, "examples averaged"),
-        ], ["run", "step", "split", "layer"]),
     )
 }
+# Probe tables come from the probe registry: each probe declares the tables it writes.
+TABLES.update({schema.name: schema for probe in PROBES for schema in probe.tables.values()})
 
 
 # Sweep tables (built by inforidge.capacity and inforidge.multitoken); L for capacity is measured.
@@ -208,20 +135,20 @@ def table_schema(name: str) -> TableSchema:
         raise ValueError(f"unknown table {name!r} (known tables: {', '.join(TABLES)})") from None
 
 
-def model_label(model: Mapping[str, Any]) -> str:
+def model_label(model: ModelConfig) -> str:
     """Short model name: the hub id / path, or family + size for scratch models."""
-    if model["source"] == "pretrained":
-        return str(model["name_or_path"])
-    return f"{model['architecture']}-L{model['n_layer']}-d{model['n_embd']}"
+    if model.source == "pretrained":
+        return str(model.name_or_path)
+    return f"{model.architecture}-L{model.n_layer}-d{model.n_embd}"
 
 
-def run_keys(name: str, run: Mapping[str, Any]) -> dict[str, Any]:
+def run_keys(name: str, run: RunConfig) -> dict[str, Any]:
     """The key columns identifying a run in every table."""
-    return {"run": name, "model": model_label(run["model"]), "task": run["task"], "seed": run["seed"],
-            "n_layer": run["model"]["n_layer"]}
+    return {"run": name, "model": model_label(run.model), "task": run.task, "seed": run.seed,
+            "n_layer": run.model.n_layer}
 
 
-def with_run_keys(frame: pd.DataFrame, runs: Mapping[str, Mapping[str, Any]]) -> pd.DataFrame:
+def with_run_keys(frame: pd.DataFrame, runs: Mapping[str, RunConfig]) -> pd.DataFrame:
     """Add model/task/seed/n_layer columns to a frame that has a ``run`` column.
 
     A run in ``frame`` that is not in ``runs`` is an error: its rows would otherwise
@@ -252,7 +179,7 @@ def concat_parts(parts: Sequence[str | Path]) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)
 
 
-def mi_table(parts: Sequence[str | Path], runs: Mapping[str, Mapping[str, Any]]) -> pd.DataFrame:
+def mi_table(parts: Sequence[str | Path], runs: Mapping[str, RunConfig]) -> pd.DataFrame:
     """Concatenate per-job MI frames into the ``mi`` table.
 
     Per-job frames key the eval split by dataset name (``split``) and role
@@ -263,20 +190,17 @@ def mi_table(parts: Sequence[str | Path], runs: Mapping[str, Mapping[str, Any]])
     return conform(with_run_keys(frame, runs), "mi")
 
 
-def probe_table(name: str, parts: Sequence[str | Path], runs: Mapping[str, Mapping[str, Any]]) -> pd.DataFrame:
+def probe_table(name: str, parts: Sequence[str | Path], runs: Mapping[str, RunConfig]) -> pd.DataFrame:
     """Concatenate per-job probe frames (``results/runs/*/probes/step-*/…``) into table ``name``.
 
-    Residual-scaling frames name their fit seed ``seed``; the table calls it
-    ``fit_seed`` so that ``seed`` stays the run's training seed in every table.
+    Per-job frames never carry a ``seed`` column of their own (a probe's seed is e.g.
+    ``fit_seed``): ``seed`` is the run's training seed in every table.
     """
-    frame = concat_parts(parts)
-    if name in ("residual_scaling", "residual_scaling_accuracy"):
-        frame = frame.rename(columns={"seed": "fit_seed"})
-    return conform(with_run_keys(frame, runs), name)
+    return conform(with_run_keys(concat_parts(parts), runs), name)
 
 
 def training_table(checkpoints: Sequence[str | Path], run_names: Sequence[str],
-                   runs: Mapping[str, Mapping[str, Any]]) -> pd.DataFrame:
+                   runs: Mapping[str, RunConfig]) -> pd.DataFrame:
     """Per-checkpoint training metrics, long in the eval split (id / ood)."""
     rows = []
     for run, path in zip(run_names, checkpoints, strict=True):
@@ -288,7 +212,7 @@ def training_table(checkpoints: Sequence[str | Path], run_names: Sequence[str],
     return conform(with_run_keys(pd.DataFrame(rows), runs), "training")
 
 
-def runs_table(runs: Mapping[str, Mapping[str, Any]], tasks: Mapping[str, Mapping[str, Any]]) -> pd.DataFrame:
+def runs_table(runs: Mapping[str, RunConfig], tasks: Mapping[str, TaskConfig]) -> pd.DataFrame:
     """One row per run with its flattened model, training and task settings.
 
     Lists and mappings become their ``str`` form so each column has one scalar type.
@@ -296,9 +220,9 @@ def runs_table(runs: Mapping[str, Mapping[str, Any]], tasks: Mapping[str, Mappin
     rows = []
     for name, run in runs.items():
         flat = {**run_keys(name, run)}
-        flat.update({f"model.{k}": v for k, v in run["model"].items()})
-        flat.update({f"training.{k}": v for k, v in run["training"].items()})
-        flat.update({f"task.{k}": v for k, v in tasks[run["task"]].items()})
+        flat.update({f"model.{k}": v for k, v in as_dict(run.model).items()})
+        flat.update({f"training.{k}": v for k, v in as_dict(run.training).items()})
+        flat.update({f"task.{k}": v for k, v in as_dict(tasks[run.task]).items()})
         rows.append({k: (str(v) if isinstance(v, (list, dict)) else v) for k, v in flat.items()})
     return conform(pd.DataFrame(rows), "runs")
 

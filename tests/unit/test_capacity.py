@@ -4,7 +4,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from inforidge.capacity import CAPACITY, capacity_table, capacity_wanted
+from inforidge.capacity import CAPACITY, capacity_table
+from inforidge.config import validate_config
+from inforidge.planning import capacity_wanted
 from inforidge.results import read_table
 from inforidge.tables import write_table
 
@@ -60,9 +62,13 @@ def test_empty_mi_is_an_error(mi):
 
 
 def test_capacity_wanted():
-    scratch = lambda n: {"model": {"source": "scratch", "n_layer": n}}
-    pretrained = {"model": {"source": "pretrained", "n_layer": 4}}
-    assert capacity_wanted("auto", {"a": scratch(2), "b": scratch(4)})
-    assert not capacity_wanted("auto", {"a": scratch(2), "b": scratch(2), "c": pretrained})
-    assert not capacity_wanted("auto", {"a": scratch(2)})
-    assert capacity_wanted(True, {"a": scratch(2)}) and not capacity_wanted(False, {"a": scratch(2), "b": scratch(4)})
+    def config(enabled, *models):
+        runs = {f"r{i}": {"task": "t", "model": model} for i, model in enumerate(models)}
+        return validate_config({"tasks": {"t": {"kind": "arithmetic"}}, "runs": runs, "capacity": {"enabled": enabled}})
+
+    scratch = lambda n: {"source": "scratch", "n_layer": n}
+    pretrained = {"source": "pretrained", "name_or_path": "gpt2", "n_layer": 4}
+    assert capacity_wanted(config("auto", scratch(2), scratch(4)))
+    assert not capacity_wanted(config("auto", scratch(2), scratch(2), pretrained))
+    assert not capacity_wanted(config("auto", scratch(2)))
+    assert capacity_wanted(config(True, scratch(2))) and not capacity_wanted(config(False, scratch(2), scratch(4)))

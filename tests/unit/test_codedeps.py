@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from inforidge.codedeps import code_files
+from inforidge.codedeps import code_files, reference_files
+from inforidge.probes.registry import PROBES
 
 REPO = Path(__file__).resolve().parents[2]
 SRC, SCRIPTS = REPO / "src", REPO / "workflow" / "scripts"
@@ -45,10 +46,14 @@ def test_mi_stage_code_includes_the_eigensolver_and_device_choice():
     assert not {"inforidge/training.py", "inforidge/probes/stage.py", "inforidge/config.py"} & got
 
 
-def test_probe_stages_include_model_loading():
-    for script in ("probe_readout.py", "probe_residual_scaling.py"):
-        got = names(code_files(SCRIPTS / script, SRC), SRC)
-        assert {"inforidge/modeling.py", "inforidge/devices.py", "inforidge/probes/attention.py"} <= got, script
+def test_probe_stages_include_their_registered_job_module():
+    """A probe rule's code is the generic script plus the module its registry entry names."""
+    for spec in PROBES:
+        files = set(code_files(SCRIPTS / "probe.py", SRC)) | set(reference_files(spec.job, SRC))
+        got = names(sorted(files), SRC)
+        assert {"inforidge/modeling.py", "inforidge/devices.py", "inforidge/probes/stage.py"} <= got, spec.name
+        # The registries are declarations, like the config: editing them reruns no job.
+        assert not {"inforidge/probes/registry.py", "inforidge/figures.py", "inforidge/config.py"} & got, spec.name
 
 
 def test_every_rule_script_runs_some_package_code():

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from inforidge.activations import dump_split
-from inforidge.config import validate_config
+from inforidge.config import MIConfig, validate_config
 from inforidge.configschema import ConfigError
 from inforidge.mi import kernels as K
 from inforidge.mi import layerwise_mi
@@ -15,8 +15,7 @@ from inforidge.multitoken import COLUMNS, MULTITOKEN, estimate_multitoken_dump, 
 from inforidge.multitoken_settings import check_multitoken, horizon_of
 from inforidge.tables import conform
 
-SETTINGS = {"kernels": ["gaussian"], "sigma": 1.0, "alpha": 1.0, "normalize": "l2", "base": 2.0,
-            "n_samples": 24, "seeds": [0, 1]}
+SETTINGS = MIConfig(kernels=["gaussian"], sigma=1.0, alpha=1.0, normalize="l2", base=2.0, n_samples=24, seeds=[0, 1])
 
 
 def test_sequence_gram_is_the_mean_of_unit_diagonal_step_kernels():

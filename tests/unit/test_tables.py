@@ -16,7 +16,9 @@ import pytest
 
 from inforidge import tables
 from inforidge.capacity import capacity_table
+from inforidge.config import RunConfig, TaskConfig, runs_from_params
 from inforidge.multitoken import multitoken_table
+from inforidge.probes.registry import PROBES
 from inforidge.tables import TABLES, conform, mi_table, probe_table, runs_table, write_table
 
 N_LAYER = 3
@@ -24,12 +26,12 @@ STEPS = (0, 4, 12)
 SPLITS = {"id": "eval_id", "ood": "eval_ood"}
 
 
-def synthetic_runs() -> dict[str, dict]:
-    """Run params as the rules pass them (config sections as dicts)."""
+def synthetic_runs() -> dict[str, RunConfig]:
+    """Typed runs, as the table scripts build them from the rules' params."""
     model = {"source": "scratch", "name_or_path": None, "architecture": "gpt2", "n_layer": N_LAYER, "n_embd": 32,
              "n_head": 2, "n_positions": 32}
     training = {"steps": 12, "checkpoints": list(STEPS), "batch_size": 32, "lr": 3e-3, "lora": None}
-    return {"tiny": {"task": "arithmetic", "seed": 7, "model": model, "training": training}}
+    return runs_from_params({"tiny": {"task": "arithmetic", "seed": 7, "model": model, "training": training}})
 
 
 def synthetic_mi_part(step: int, role: str, *, kernels=("gaussian",)) -> pd.DataFrame:
@@ -55,10 +57,10 @@ def synthetic_mi_part(step: int, role: str, *, kernels=("gaussian",)) -> pd.Data
 def synthetic_probe_parts(step: int) -> dict[str, pd.DataFrame]:
     """One probe job's frames per probe kind, with the columns the probe rules write."""
     layers = range(1, N_LAYER + 1)
-    betas = pd.DataFrame([{"fit_split": fit, "seed": seed, "opt_step": opt, "layer": layer,
+    betas = pd.DataFrame([{"fit_split": fit, "fit_seed": seed, "opt_step": opt, "layer": layer,
                            "beta": 1.0 if opt == 0 else 1.0 + (0.2 if fit == "ood" else 0.05) * (2 - layer) + 0.01 * seed}
                           for fit in ("id", "ood") for seed in (0, 1) for opt in (0, 5) for layer in layers])
-    accuracy = pd.DataFrame([{"fit_split": fit, "seed": seed, "split": split, "phase": phase,
+    accuracy = pd.DataFrame([{"fit_split": fit, "fit_seed": seed, "split": split, "phase": phase,
                               "accuracy": 0.5 + 0.1 * (phase == "after"), "loss": 1.2, "n": 96}
                              for fit in ("id", "ood") for seed in (0, 1) for split in ("id", "ood")
                              for phase in ("before", "after")])
@@ -74,8 +76,8 @@ def synthetic_probe_parts(step: int) -> dict[str, pd.DataFrame]:
     return parts
 
 
-PROBE_FILES = {"residual_scaling": "residual_scaling_betas", "residual_scaling_accuracy": "residual_scaling_accuracy",
-               "early_exit": "early_exit", "attention": "attention"}
+# Table name -> per-job file stem, from the probe registry (what the rules do).
+PROBE_FILES = {schema.name: stem for probe in PROBES for stem, schema in probe.tables.items()}
 
 
 def write_synthetic_tables(results_dir: Path, *, kernels=("gaussian",)) -> Path:
@@ -99,7 +101,7 @@ def write_synthetic_tables(results_dir: Path, *, kernels=("gaussian",)) -> Path:
                               "split": split, "loss": 2.0 - step / 10, "accuracy": step / 13}
                              for step in STEPS for split in ("id", "ood")])
     write_table(tables.with_run_keys(training, runs), results_dir / "tables/training.parquet", "training")
-    write_table(runs_table(runs, {"arithmetic": {"kind": "arithmetic", "sizes": {"train": 8}}}),
+    write_table(runs_table(runs, {"arithmetic": TaskConfig(kind="arithmetic", sizes={"train": 8})}),
                 results_dir / "tables/runs.parquet", "runs")
     write_table(capacity_table(pd.read_parquet(results_dir / "tables/mi.parquet")),
                 results_dir / "tables/capacity.parquet", "capacity")
@@ -140,7 +142,7 @@ def test_mi_table_renames_split_and_seed_columns(results_dir):
     assert mi["step"].is_monotonic_increasing
 
 
-def test_residual_scaling_seed_becomes_fit_seed(results_dir):
+def test_residual_scaling_fit_seed_is_apart_from_the_run_seed(results_dir):
     betas = pd.read_parquet(results_dir / "tables/residual_scaling.parquet")
     assert set(betas["fit_seed"]) == {0, 1} and set(betas["seed"]) == {7}
 
@@ -158,7 +160,7 @@ def test_runs_table_keeps_flattened_settings_with_one_type_per_column(results_di
     (lambda f: f.assign(fit_split=None), "'fit_split' has null values"),
 ])
 def test_conform_rejects_schema_violations(change, message):
-    frame = tables.with_run_keys(synthetic_probe_parts(4)["residual_scaling_betas"].rename(columns={"seed": "fit_seed"}),
+    frame = tables.with_run_keys(synthetic_probe_parts(4)["residual_scaling_betas"],
                                  synthetic_runs())
     conform(frame, "residual_scaling")  # the unchanged frame is valid
     with pytest.raises(ValueError, match=message):

@@ -5,8 +5,8 @@ import torch
 from transformers import AutoModelForCausalLM
 
 from inforidge import training
-from inforidge.config import ModelConfig, RunConfig, TrainingConfig
 from inforidge.checkpoint_files import read_metrics
+from inforidge.config import ModelConfig, RunConfig, TrainingConfig
 from inforidge.training import SegmentData, batch_order, initialize_run, train_segment
 
 
@@ -70,7 +70,7 @@ def test_batch_order_covers_each_epoch_once():
 def test_fsdp_config_is_validated_and_launch_command_parses(tmp_path):
     from accelerate.commands.launch import launch_command_parser
 
-    from inforidge.config import FsdpSettings, LoraSettings, RunResources, StageResources
+    from inforidge.config import FsdpSettings, LoraSettings, RunResources, StageResources, validate_config
     from inforidge.configschema import ConfigError, build
     from inforidge.training import fsdp_launch_command
 
@@ -82,7 +82,8 @@ def test_fsdp_config_is_validated_and_launch_command_parses(tmp_path):
     model = {"source": "pretrained", "name_or_path": "gpt2"}
     fsdp_run = {"task": "arith", "model": model, "training": {"distributed": "fsdp", "fsdp": {"num_processes": 4}}}
     with pytest.raises(ConfigError, match=r"runs.r: resources.train.gpu \(0\) must be >= training.fsdp.num_processes \(4\)"):
-        build(RunConfig, fsdp_run, "runs.r")
+        validate_config({"tasks": {"arith": {"kind": "arithmetic"}}, "runs": {"r": fsdp_run}})
+    build(RunConfig, fsdp_run, "runs.r")  # a job rebuilds its run from params, which leave resources out
     run = RunConfig(task="arith", model=ModelConfig(**model), training=training,
                     resources=RunResources(train=StageResources(gpu=4)))
     command = fsdp_launch_command(run, tmp_path / "args.json")

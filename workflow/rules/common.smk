@@ -1,7 +1,9 @@
 # Helpers shared by the rules: path templates, checkpoint schedules, config slices.
+# Path templates are defined once: a rule's output here or in its .smk, and consumers use
+# rules.<name>.output or these helpers.
 from pathlib import Path
 
-from inforidge.codedeps import code_files
+from inforidge.codedeps import code_files, reference_files
 from inforidge.config import as_dict
 from inforidge.schedule import checkpoint_steps, previous_step
 from inforidge.tasks import build_task
@@ -18,9 +20,12 @@ wildcard_constraints:
     step=r"\d+",
 
 
-def script_code(script):
-    """Package files a rule's script runs (its imports, followed): inputs, so code edits rerun it."""
-    return [str(path) for path in code_files(SCRIPTS / script, SRC)]
+def script_code(script, *refs):
+    """Package files a rule's script runs (its imports, followed, and the registry references
+    ``refs`` it calls): inputs, so code edits rerun it."""
+    files = set(code_files(SCRIPTS / script, SRC))
+    files.update(path for ref in refs for path in reference_files(ref, SRC))
+    return sorted(map(str, files))
 
 
 def run_cfg(run):
@@ -70,6 +75,11 @@ def split_role(run, split):
     return {v: k for k, v in task_of(run).eval_splits.items()}[split]
 
 
+def analysed_steps(run, checkpoints):
+    """Checkpoints a per-checkpoint stage analyses: every one (``all``) or the last (``final``)."""
+    return steps_of(run) if checkpoints == "all" else steps_of(run)[-1:]
+
+
 def checkpoint_dir(run, step):
     return f"{RESULTS}/runs/{run}/checkpoints/step-{step}"
 
@@ -78,39 +88,10 @@ def data_path(task, split):
     return f"{RESULTS}/data/{task}/{split}.parquet"
 
 
-def mi_outputs():
-    return [
-        f"{RESULTS}/runs/{run}/mi/step-{step}/{split}.parquet"
-        for run in CFG.runs
-        for step in steps_of(run)
-        for split in eval_splits(run)
-    ]
-
-
-PROBE_FILES = {
-    "residual_scaling_betas": "residual_scaling",
-    "residual_scaling_accuracy": "residual_scaling",
-    "early_exit": "early_exit",
-    "attention": "attention",
-}
-
-
-def probe_outputs(probe):
-    """Per-job outputs of one probe file kind (empty when the probe is disabled)."""
-    settings = getattr(CFG.probes, PROBE_FILES[probe])
-    if not settings.enabled:
-        return []
-    return [
-        f"{RESULTS}/runs/{run}/probes/step-{step}/{probe}.parquet"
-        for run in CFG.runs
-        for step in (steps_of(run) if settings.checkpoints == "all" else steps_of(run)[-1:])
-    ]
-
-
 def checkpoint_outputs():
     return [checkpoint_dir(run, step) for run in CFG.runs for step in steps_of(run)]
 
 
 def all_outputs():
     """Every table and figure (tables, figures, capacity, multitoken .smk); called by rule all after all includes."""
-    return table_outputs() + figure_outputs() + capacity_outputs() + multitoken_outputs()
+    return table_outputs() + capacity_outputs() + multitoken_outputs() + figure_outputs()

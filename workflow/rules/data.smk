@@ -13,7 +13,7 @@ def data_inputs(w):
 
 rule data:
     output:
-        f"{RESULTS}/data/{{task}}/{{split}}.parquet",
+        data_path("{task}", "{split}"),
     input:
         unpack(data_inputs),
     params:

@@ -5,7 +5,7 @@ rule mi:
     output:
         f"{RESULTS}/runs/{{run}}/mi/step-{{step}}/{{split}}.parquet",
     input:
-        manifest=f"{RESULTS}/runs/{{run}}/activations/step-{{step}}/{{split}}/manifest.json",
+        manifest=rules.activations.output[0],
         code=script_code("mi.py"),
     params:
         mi=as_dict(CFG.mi),
@@ -24,3 +24,13 @@ rule mi:
         "../../envs/analysis.yaml"
     script:
         "../scripts/mi.py"
+
+
+def mi_outputs():
+    """Every per-job MI file: each run × checkpoint × eval split."""
+    return [
+        rules.mi.output[0].format(run=run, step=step, split=split)
+        for run in CFG.runs
+        for step in steps_of(run)
+        for split in eval_splits(run)
+    ]

@@ -3,8 +3,7 @@
 from inforidge.configschema import ConfigError
 from inforidge.multitoken_settings import check_multitoken, horizon_of, probe_task_name
 
-# Figure name: report label (captions: workflow/report/<name>.rst).
-MULTITOKEN_FIGURES = {"multitoken_heatmap": "MI heatmap (layer x step t)", "multitoken_curves": "MI vs layer per step t"}
+# Its figures are registered in inforidge.figures (built by figures.smk).
 
 if CFG.multitoken.enabled:
     try:
@@ -26,20 +25,17 @@ def multitoken_role(run, split):
 
 def multitoken_parts():
     """Per-job multi-token frames: every run × analysed checkpoint × split."""
-    steps = lambda run: steps_of(run) if CFG.multitoken.checkpoints == "all" else steps_of(run)[-1:]
     return [
-        f"{RESULTS}/runs/{run}/multitoken/step-{step}/{split}.parquet"
+        rules.multitoken_mi.output[0].format(run=run, step=step, split=split)
         for run in CFG.runs
-        for step in steps(run)
+        for step in analysed_steps(run, CFG.multitoken.checkpoints)
         for split in multitoken_splits(run)
     ]
 
 
 def multitoken_outputs():
-    """The multi-token table and figures, or nothing when the stage is off."""
-    if not CFG.multitoken.enabled:
-        return []
-    return [table_path("multitoken")] + [f for name in MULTITOKEN_FIGURES for f in figure_files(name)]
+    """The multi-token table, or nothing when the stage is off."""
+    return [table_path("multitoken")] if CFG.multitoken.enabled else []
 
 
 rule multitoken_activations:
@@ -73,7 +69,7 @@ rule multitoken_mi:
     output:
         f"{RESULTS}/runs/{{run}}/multitoken/step-{{step}}/{{split}}.parquet",
     input:
-        manifest=f"{RESULTS}/runs/{{run}}/activations_mt/step-{{step}}/{{split}}/manifest.json",
+        manifest=rules.multitoken_activations.output[0],
         code=script_code("multitoken_mi.py"),
     params:
         mi=as_dict(CFG.mi),
@@ -114,27 +110,3 @@ rule multitoken_table:
         "../../envs/report.yaml"
     script:
         "../scripts/multitoken_table.py"
-
-
-for _name, _label in MULTITOKEN_FIGURES.items():
-
-    rule:
-        name:
-            f"figure_{_name}"
-        output:
-            figure_report(_name, "Multi-token generation", _label),
-            figure_files(_name)[1:],
-        input:
-            table=table_path("multitoken"),
-            code=script_code("sweep_figure.py"),
-        params:
-            figure=_name,
-            site="resid_post",
-            figures=as_dict(CFG.figures),
-        log:
-            f"logs/figures/{_name}.log",
-        localrule: True
-        conda:
-            "../../envs/report.yaml"
-        script:
-            "../scripts/sweep_figure.py"

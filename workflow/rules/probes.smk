@@ -1,4 +1,11 @@
-# Functional probes per (run, checkpoint): residual scaling, early exit, attention.
+# Functional probes per (run, checkpoint): one rule per registered probe (probe_<name>),
+# derived from inforidge.probes.registry.PROBES (docs/extending.md).
+from inforidge.probes.registry import PROBES
+
+
+def probe_file(stem):
+    """Per-job output template of a probe file (stem: a key of ProbeSpec.tables)."""
+    return f"{RESULTS}/runs/{{run}}/probes/step-{{step}}/{stem}.parquet"
 
 
 def probe_frames(w, kind):
@@ -8,54 +15,48 @@ def probe_frames(w, kind):
     return {f"{kind}_{role}": data_path(run_cfg(w.run).task, split) for role, split in splits.items()}
 
 
-rule probe_residual_scaling:
-    output:
-        betas=f"{RESULTS}/runs/{{run}}/probes/step-{{step}}/residual_scaling_betas.parquet",
-        accuracy=f"{RESULTS}/runs/{{run}}/probes/step-{{step}}/residual_scaling_accuracy.parquet",
-    input:
-        unpack(lambda w: {**probe_frames(w, "eval"), **probe_frames(w, "fit")}),
-        checkpoint=lambda w: checkpoint_dir(w.run, w.step),
-        code=script_code("probe_residual_scaling.py"),
-    params:
-        settings=as_dict(CFG.probes.residual_scaling),
-        device=CFG.device,
-    log:
-        f"logs/probes/{{run}}/step-{{step}}/residual_scaling.log",
-    benchmark:
-        f"benchmarks/results/probes/{{run}}/step-{{step}}/residual_scaling.tsv"
-    group:
-        "analysis_{run}_{step}"
-    threads: stage_threads("probes")
-    resources:
-        **stage_resources("probes"),
-    conda:
-        "../../envs/analysis.yaml"
-    script:
-        "../scripts/probe_residual_scaling.py"
+def probe_inputs(spec):
+    """Input function of a probe rule: eval splits, plus the fitting splits when the probe fits."""
+    return lambda w: {**probe_frames(w, "eval"), **(probe_frames(w, "fit") if spec.fit_splits else {})}
 
 
-rule probe_readout:
-    output:
-        f"{RESULTS}/runs/{{run}}/probes/step-{{step}}/{{probe}}.parquet",
-    input:
-        unpack(lambda w: probe_frames(w, "eval")),
-        checkpoint=lambda w: checkpoint_dir(w.run, w.step),
-        code=script_code("probe_readout.py"),
-    params:
-        settings=lambda w: as_dict(getattr(CFG.probes, w.probe)),
-        device=CFG.device,
-    wildcard_constraints:
-        probe="early_exit|attention",
-    log:
-        f"logs/probes/{{run}}/step-{{step}}/{{probe}}.log",
-    benchmark:
-        f"benchmarks/results/probes/{{run}}/step-{{step}}/{{probe}}.tsv"
-    group:
-        "analysis_{run}_{step}"
-    threads: stage_threads("probes")
-    resources:
-        **stage_resources("probes"),
-    conda:
-        "../../envs/analysis.yaml"
-    script:
-        "../scripts/probe_readout.py"
+def probe_outputs(spec, stem):
+    """Per-job files ``stem`` of probe ``spec`` for every analysed checkpoint (none when disabled)."""
+    settings = getattr(CFG.probes, spec.name)
+    if not settings.enabled:
+        return []
+    return [
+        probe_file(stem).format(run=run, step=step)
+        for run in CFG.runs
+        for step in analysed_steps(run, settings.checkpoints)
+    ]
+
+
+for _spec in PROBES:
+
+    rule:
+        name:
+            f"probe_{_spec.name}"
+        output:
+            **{stem: probe_file(stem) for stem in _spec.tables},
+        input:
+            unpack(probe_inputs(_spec)),
+            checkpoint=lambda w: checkpoint_dir(w.run, w.step),
+            code=script_code("probe.py", _spec.job),
+        params:
+            probe=_spec.name,
+            settings=as_dict(getattr(CFG.probes, _spec.name)),
+            device=CFG.device,
+        log:
+            f"logs/probes/{{run}}/step-{{step}}/{_spec.name}.log",
+        benchmark:
+            f"benchmarks/results/probes/{{run}}/step-{{step}}/{_spec.name}.tsv"
+        group:
+            "analysis_{run}_{step}"
+        threads: stage_threads("probes")
+        resources:
+            **stage_resources("probes"),
+        conda:
+            "../../envs/analysis.yaml"
+        script:
+            "../scripts/probe.py"

@@ -1,22 +1,20 @@
 # Tidy long-format tables, one per observational unit (results/tables/*.parquet).
-# Schemas and column docs: src/inforidge/tables.py, docs/results.md.
-
-# Probe tables and the per-job probe files (probe_outputs, common.smk) they aggregate.
-PROBE_TABLES = {
-    "residual_scaling": "residual_scaling_betas",
-    "residual_scaling_accuracy": "residual_scaling_accuracy",
-    "early_exit": "early_exit",
-    "attention": "attention",
-}
+# Schemas and column docs: src/inforidge/tables.py and each probe's ProbeSpec.tables;
+# docs/results.md. Probe tables are derived from the probe registry (probes.smk).
 
 
 def table_path(name):
     return f"{RESULTS}/tables/{name}.parquet"
 
 
+def probe_tables():
+    """(probe spec, per-job file stem, table name) of every registered probe table."""
+    return [(spec, stem, schema.name) for spec in PROBES for stem, schema in spec.tables.items()]
+
+
 def table_outputs():
     """Every table this config produces: probe tables only for the enabled probes."""
-    names = ["mi", "training", "runs"] + [t for t, probe in PROBE_TABLES.items() if probe_outputs(probe)]
+    names = ["mi", "training", "runs"] + [t for spec, stem, t in probe_tables() if probe_outputs(spec, stem)]
     return [table_path(name) for name in names]
 
 
@@ -71,8 +69,8 @@ rule table_runs:
         "../scripts/table_runs.py"
 
 
-# One rule per probe table (table_residual_scaling, table_early_exit, ...).
-for _table, _probe in PROBE_TABLES.items():
+# One rule per registered probe table (table_residual_scaling, table_early_exit, ...).
+for _spec, _stem, _table in probe_tables():
 
     rule:
         name:
@@ -80,7 +78,7 @@ for _table, _probe in PROBE_TABLES.items():
         output:
             table_path(_table),
         input:
-            parts=probe_outputs(_probe),
+            parts=probe_outputs(_spec, _stem),
             code=script_code("table_probe.py"),
         params:
             table=_table,

@@ -16,7 +16,7 @@ def train_inputs(w):
 
 rule train:
     output:
-        directory(f"{RESULTS}/runs/{{run}}/checkpoints/step-{{step}}"),
+        directory(checkpoint_dir("{run}", "{step}")),
     input:
         unpack(train_inputs),
         code=script_code("train.py"),

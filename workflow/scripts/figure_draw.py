@@ -1,12 +1,17 @@
-"""Draw one figure (params.figure) from its tables and save it in every configured format."""
+"""Draw one registered figure (params.figure) from its tables, in every configured format."""
 
 from inforidge import plots, results
+from inforidge.config import FiguresConfig
+from inforidge.figures import FIGURES
 from inforidge.jobs import job
+from inforidge.registry import resolve
+from inforidge.configschema import build
 
 with job(snakemake) as log:
-    name = snakemake.params.figure
-    frames = {table: results.read_table(path, table) for path, table in zip(snakemake.input.tables, snakemake.params.tables)}
-    settings = snakemake.params.figures
-    fig = plots.draw(name, frames, plots.Look(palette=settings["palette"], cmap=settings["cmap"]))
-    plots.save_figure(fig, snakemake.output, settings["dpi"])
-    log.info("figure %s: %s", name, ", ".join(snakemake.output))
+    params = snakemake.params
+    spec = FIGURES[params.figure]
+    frames = [results.read_table(path, table) for path, table in zip(snakemake.input.tables, spec.tables, strict=True)]
+    look = build(FiguresConfig, params.figures, "figures")
+    fig = plots.render(resolve(spec.draw), frames, look, params.options)
+    plots.save_figure(fig, snakemake.output, look.dpi)
+    log.info("figure %s: %s", params.figure, ", ".join(snakemake.output))

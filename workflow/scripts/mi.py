@@ -1,11 +1,14 @@
 """Estimate I(Z_l; Y) for every site and layer of one activation dump."""
 
 from inforidge.atomic import write_parquet
+from inforidge.config import MIConfig
+from inforidge.configschema import build
 from inforidge.jobs import job
 from inforidge.mi.stage import estimate_dump
 
 with job(snakemake) as log:
-    frame = estimate_dump(snakemake.input.manifest, snakemake.params.mi, device=snakemake.params.device)
+    settings = build(MIConfig, snakemake.params.mi, "mi")
+    frame = estimate_dump(snakemake.input.manifest, settings, device=snakemake.params.device)
     for key, value in snakemake.params.table_keys.items():
         frame.insert(0, key, value)
     write_parquet(frame, snakemake.output[0])

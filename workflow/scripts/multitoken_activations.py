@@ -5,16 +5,18 @@ from pathlib import Path
 import pandas as pd
 
 from inforidge.activations import dump_split
+from inforidge.config import ActivationsConfig
+from inforidge.configschema import build
 from inforidge.jobs import job
 
 with job(snakemake) as log:
     params, w = snakemake.params, snakemake.wildcards
-    acts = params.activations
+    acts = build(ActivationsConfig, params.activations, "activations")
     out_dir = Path(snakemake.output[0]).parent
     dump_split(
         Path(snakemake.input.checkpoint), pd.read_parquet(snakemake.input.examples), out_dir,
-        sites=acts["sites"], target_mode=acts["target"], dtype=acts["dtype"], batch_size=acts["batch_size"],
-        shard_mb=acts["shard_mb"], max_examples=params.max_examples, decode_steps=params.horizon,
+        sites=acts.sites, target_mode=acts.target, dtype=acts.dtype, batch_size=acts.batch_size,
+        shard_mb=acts.shard_mb, max_examples=params.max_examples, decode_steps=params.horizon,
         device=params.device, provenance={"run": w.run, "step": int(w.step), "split": w.split, "stage": "multitoken"},
     )
     log.info("wrote %s (T=%d)", out_dir, params.horizon)

@@ -1,0 +1,96 @@
+"""The figure registry: every figure of the workflow, declared once.
+
+A :class:`FigureSpec` says which tables a figure reads (in the drawing function's
+argument order), where its drawing function lives (``"module:function"``, imported only
+in the figure job, so planning never imports matplotlib), its report category and label,
+when the config asks for it, and which config values it takes as keyword options. The
+figure rules (``workflow/rules/figures.smk``), the report entries and the figure files
+of ``rule all`` are all derived from :data:`FIGURES`; the caption is
+``workflow/report/<name>.rst``. Probe figures are registered with their probe
+(:mod:`inforidge.probes.registry`).
+
+Drawing functions take ``(*tables, look=Look, **options)`` and return a matplotlib Figure.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from inforidge.registry import Registry
+
+if TYPE_CHECKING:  # the config imports the probe registry, which imports this module
+    from inforidge.config import Config
+
+
+def _always(cfg: Config) -> bool:
+    return True
+
+
+def _no_options(cfg: Config) -> dict[str, Any]:
+    return {}
+
+
+@dataclass(frozen=True)
+class FigureSpec:
+    """One figure: its tables, drawing function, report entry, and when it is built."""
+
+    name: str
+    tables: tuple[str, ...]
+    draw: str  # "module:function", called as function(*tables, look=..., **options(cfg))
+    category: str
+    label: str
+    wanted: Callable[[Config], bool] = field(default=_always, compare=False)
+    options: Callable[[Config], dict[str, Any]] = field(default=_no_options, compare=False)
+
+
+FIGURES: Registry[FigureSpec] = Registry("figure")
+
+
+def figure(name: str, tables: tuple[str, ...], draw: str, category: str, label: str, **kwargs: Any) -> FigureSpec:
+    """Register a figure (see :class:`FigureSpec`)."""
+    return FIGURES.register(FigureSpec(name, tables, draw, category, label, **kwargs))
+
+
+def wanted_figures(cfg: Config) -> list[FigureSpec]:
+    """The figures this config produces, in registration order."""
+    return [spec for spec in FIGURES if spec.wanted(cfg)]
+
+
+# --- built-in figures ----------------------------------------------------------------------
+
+_MI = "Mutual information"
+figure("mi_by_layer", ("mi",), "inforidge.plots:mi_by_layer", _MI, "MI vs layer (ridge curves)")
+figure("mi_heatmap", ("mi",), "inforidge.plots:mi_heatmap", _MI, "MI heatmap (layer x step)")
+figure("mi_gain", ("mi",), "inforidge.plots:mi_gain", _MI, "incremental gain", wanted=lambda cfg: cfg.mi.increments)
+figure("mi_corrected", ("mi",), "inforidge.plots:mi_corrected", _MI, "raw vs corrected MI",
+       wanted=lambda cfg: cfg.mi.permutations > 0)
+figure("ridge_layer", ("mi",), "inforidge.plots:ridge_layer", _MI, "ridge layer over training")
+figure("final_sites", ("mi",), "inforidge.plots:final_sites", _MI, "resid_post vs final_norm",
+       wanted=lambda cfg: {"resid_post", "final_norm"} <= set(cfg.activations.sites))
+figure("kernel_ablation", ("mi",), "inforidge.plots:kernel_ablation", _MI, "kernel ablation",
+       wanted=lambda cfg: len(cfg.mi.kernels) > 1)
+figure("training", ("training",), "inforidge.plots:training_curves", "Training", "training curves")
+
+# The probes register their figures with themselves; importing the registry here keeps the
+# report order (MI, training, probes, sweeps) whichever module is imported first.
+import inforidge.probes.registry  # noqa: E402,F401
+
+
+def _capacity_wanted(cfg: Config) -> bool:
+    from inforidge.planning import capacity_wanted
+
+    return capacity_wanted(cfg)
+
+
+_CAPACITY = dict(wanted=_capacity_wanted, options=lambda cfg: {"site": cfg.capacity.site})
+figure("capacity_mi_by_depth", ("capacity",), "inforidge.sweepplots:capacity_mi_by_depth", "Model capacity",
+       "MI vs relative depth", **_CAPACITY)
+figure("capacity_ridge", ("capacity",), "inforidge.sweepplots:capacity_ridge", "Model capacity",
+       "ridge position vs depth", **_CAPACITY)
+_MULTITOKEN = dict(wanted=lambda cfg: cfg.multitoken.enabled, options=lambda cfg: {"site": "resid_post"})
+figure("multitoken_heatmap", ("multitoken",), "inforidge.sweepplots:multitoken_heatmap", "Multi-token generation",
+       "MI heatmap (layer x step t)", **_MULTITOKEN)
+figure("multitoken_curves", ("multitoken",), "inforidge.sweepplots:multitoken_curves", "Multi-token generation",
+       "MI vs layer per step t", **_MULTITOKEN)
