@@ -10,7 +10,9 @@ from pathlib import Path
 # the code that runs.
 SRC = str(Path(workflow.basedir) / "src")
 sys.path.insert(0, SRC)
-os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [SRC, os.environ.get("PYTHONPATH")]))
+os.environ.update(
+    PYTHONPATH=os.pathsep.join(filter(None, [SRC, os.environ.get("PYTHONPATH")]))
+)
 
 from snakemake.utils import min_version
 
@@ -25,7 +27,6 @@ min_version("8.20")
 if not workflow.overwrite_configfiles:
 
     configfile: "config.yaml"
-
 
 
 # Validate once, before any job is scheduled: one message naming the key, no traceback.
@@ -49,6 +50,6 @@ include: "workflow/rules/multitoken.smk"
 
 
 rule all:
+    default_target: True
     input:
         all_outputs(),
-    default_target: True

@@ -2,25 +2,25 @@
 
 
 rule activations:
-    output:
-        f"{RESULTS}/runs/{{run}}/activations/step-{{step}}/{{split}}/manifest.json",
     input:
         checkpoint=lambda w: checkpoint_dir(w.run, w.step),
         examples=lambda w: data_path(run_cfg(w.run).task, w.split),
         code=script_code("activations.py"),
-    params:
-        activations=as_dict(CFG.activations),
-        device=CFG.device,
+    output:
+        f"{RESULTS}/runs/{{run}}/activations/step-{{step}}/{{split}}/manifest.json",
     log:
         f"logs/activations/{{run}}/step-{{step}}/{{split}}.log",
     benchmark:
         f"benchmarks/results/activations/{{run}}/step-{{step}}/{{split}}.tsv"
     group:
         "analysis_{run}_{step}"
+    conda:
+        "../../envs/analysis.yaml"
     threads: stage_threads("activations")
     resources:
         **stage_resources("activations"),
-    conda:
-        "../../envs/analysis.yaml"
+    params:
+        activations=as_dict(CFG.activations),
+        device=CFG.device,
     script:
         "../scripts/activations.py"

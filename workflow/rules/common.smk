@@ -1,12 +1,18 @@
-# Helpers shared by the rules: path templates, checkpoint schedules, config slices.
-# Path templates are defined once: a rule's output here or in its .smk, and consumers use
-# rules.<name>.output or these helpers.
+# Helpers shared by the rules: path templates, checkpoint schedules, config slices, and the
+# output lists each stage's .smk contributes to the final target (all functions live here: the other
+# .smk files hold rules only). Path templates are defined once: a rule's output or a helper
+# here, and consumers use rules.<name>.output or the helper.
 from pathlib import Path
 
 from inforidge.codedeps import code_files, reference_files
 from inforidge.config import as_dict
+from inforidge.figures import wanted_figures
+from inforidge.multitoken_settings import probe_task_name
+from inforidge.planning import capacity_wanted
+from inforidge.probes.registry import PROBES
 from inforidge.schedule import checkpoint_steps, previous_step
 from inforidge.tasks import build_task
+from inforidge.tasks.sources import local_files
 
 RESULTS = "results"
 SRC = Path(workflow.basedir) / "src"
@@ -94,4 +100,169 @@ def checkpoint_outputs():
 
 def all_outputs():
     """Every table and figure (tables, figures, capacity, multitoken .smk); called by rule all after all includes."""
-    return table_outputs() + capacity_outputs() + multitoken_outputs() + figure_outputs()
+    return (
+        table_outputs() + capacity_outputs() + multitoken_outputs() + figure_outputs()
+    )
+
+
+# --- data.smk ----------------------------------------------------------------
+
+
+def data_inputs(w):
+    """Task code, plus the task's local dataset files (edits to them rebuild the splits).
+
+    Hub datasets are not inputs: nothing here touches the network while the DAG is built.
+    """
+    files = (
+        local_files(CFG.tasks[w.task].dataset) if CFG.tasks[w.task].dataset else None
+    )
+    return {"code": script_code("data.py"), "dataset": [str(f) for f in files or []]}
+
+
+# --- train.smk ---------------------------------------------------------------
+
+
+def train_inputs(w):
+    """The previous checkpoint (none for step 0), step 0 for LoRA runs, and the task splits."""
+    run = run_cfg(w.run)
+    inputs = {
+        split: data_path(run.task, split) for split in task_of(w.run).split_names()
+    }
+    prev = previous_step(steps_of(w.run), int(w.step))
+    if prev is not None:
+        inputs["previous"] = checkpoint_dir(w.run, prev)
+        if run.training.lora is not None:
+            # LoRA resumes from the unmerged base weights, which only step 0 holds.
+            inputs["base"] = checkpoint_dir(w.run, 0)
+    return inputs
+
+
+# --- mi.smk ------------------------------------------------------------------
+
+
+def mi_outputs():
+    """Every per-job MI file: each run × checkpoint × eval split."""
+    return [
+        rules.mi.output[0].format(run=run, step=step, split=split)
+        for run in CFG.runs
+        for step in steps_of(run)
+        for split in eval_splits(run)
+    ]
+
+
+# --- probes.smk --------------------------------------------------------------
+
+
+def probe_file(stem):
+    """Per-job output template of a probe file (stem: a key of ProbeSpec.tables)."""
+    return f"{RESULTS}/runs/{{run}}/probes/step-{{step}}/{stem}.parquet"
+
+
+def probe_frames(w, kind):
+    """Split parquet paths keyed by role (id, ood) for eval or probe-fitting splits."""
+    task = task_of(w.run)
+    splits = task.eval_splits if kind == "eval" else task.probe_splits
+    return {
+        f"{kind}_{role}": data_path(run_cfg(w.run).task, split)
+        for role, split in splits.items()
+    }
+
+
+def probe_inputs(spec):
+    """Input function of a probe rule: eval splits, plus the fitting splits when the probe fits."""
+    return lambda w: {
+        **probe_frames(w, "eval"),
+        **(probe_frames(w, "fit") if spec.fit_splits else {}),
+    }
+
+
+def probe_outputs(spec, stem):
+    """Per-job files ``stem`` of probe ``spec`` for every analysed checkpoint (none when disabled)."""
+    settings = getattr(CFG.probes, spec.name)
+    if not settings.enabled:
+        return []
+    return [
+        probe_file(stem).format(run=run, step=step)
+        for run in CFG.runs
+        for step in analysed_steps(run, settings.checkpoints)
+    ]
+
+
+# --- tables.smk --------------------------------------------------------------
+
+
+def table_path(name):
+    return f"{RESULTS}/tables/{name}.parquet"
+
+
+def probe_tables():
+    """(probe spec, per-job file stem, table name) of every registered probe table."""
+    return [
+        (spec, stem, schema.name)
+        for spec in PROBES
+        for stem, schema in spec.tables.items()
+    ]
+
+
+def table_outputs():
+    """Every table this config produces: probe tables only for the enabled probes."""
+    names = ["mi", "training", "runs"] + [
+        t for spec, stem, t in probe_tables() if probe_outputs(spec, stem)
+    ]
+    return [table_path(name) for name in names]
+
+
+# --- figures.smk -------------------------------------------------------------
+
+
+def figure_files(name):
+    """The figure's files: PNG first (the report's copy), then the other configured formats."""
+    formats = ["png"] + [f for f in CFG.figures.formats if f != "png"]
+    return [f"{RESULTS}/figures/{name}.{fmt}" for fmt in formats]
+
+
+def figure_outputs():
+    """Every figure file this config produces (probe and sweep figures only with their tables)."""
+    return [path for spec in wanted_figures(CFG) for path in figure_files(spec.name)]
+
+
+# --- capacity.smk ------------------------------------------------------------
+
+
+def capacity_outputs():
+    """The capacity table, or nothing when the config does not ask for it."""
+    return [table_path("capacity")] if capacity_wanted(CFG) else []
+
+
+# --- multitoken.smk ----------------------------------------------------------
+
+
+def multitoken_splits(run):
+    """Dataset splits of the probe task that are dumped (multitoken.splits or its eval splits)."""
+    return CFG.multitoken.splits or list(
+        build_task(CFG.tasks[probe_task_name(CFG, run)]).eval_splits.values()
+    )
+
+
+def multitoken_role(run, split):
+    """The eval role ('id' / 'ood') of a probe-task split; other splits keep their own name."""
+    roles = {
+        v: k
+        for k, v in build_task(CFG.tasks[probe_task_name(CFG, run)]).eval_splits.items()
+    }
+    return roles.get(split, split)
+
+
+def multitoken_parts():
+    """Per-job multi-token frames: every run × analysed checkpoint × split."""
+    return [
+        rules.multitoken_mi.output[0].format(run=run, step=step, split=split)
+        for run in CFG.runs
+        for step in analysed_steps(run, CFG.multitoken.checkpoints)
+        for split in multitoken_splits(run)
+    ]
+
+
+def multitoken_outputs():
+    """The multi-token table, or nothing when the stage is off."""
+    return [table_path("multitoken")] if CFG.multitoken.enabled else []

@@ -1,7 +1,7 @@
 # Multi-token generation (docs/multitoken.md): dumps with decode_steps = T into activations_mt/,
 # then I(Z_l^(t); Y^(t)) per step t and the sequence-kernel MI. Off unless multitoken.enabled.
 from inforidge.configschema import ConfigError
-from inforidge.multitoken_settings import check_multitoken, horizon_of, probe_task_name
+from inforidge.multitoken_settings import check_multitoken, horizon_of
 
 # Its figures are registered in inforidge.figures (built by figures.smk).
 
@@ -12,101 +12,84 @@ if CFG.multitoken.enabled:
         raise WorkflowError(f"invalid config: {err}") from None
 
 
-def multitoken_splits(run):
-    """Dataset splits of the probe task that are dumped (multitoken.splits or its eval splits)."""
-    return CFG.multitoken.splits or list(build_task(CFG.tasks[probe_task_name(CFG, run)]).eval_splits.values())
-
-
-def multitoken_role(run, split):
-    """The eval role ('id' / 'ood') of a probe-task split; other splits keep their own name."""
-    roles = {v: k for k, v in build_task(CFG.tasks[probe_task_name(CFG, run)]).eval_splits.items()}
-    return roles.get(split, split)
-
-
-def multitoken_parts():
-    """Per-job multi-token frames: every run × analysed checkpoint × split."""
-    return [
-        rules.multitoken_mi.output[0].format(run=run, step=step, split=split)
-        for run in CFG.runs
-        for step in analysed_steps(run, CFG.multitoken.checkpoints)
-        for split in multitoken_splits(run)
-    ]
-
-
-def multitoken_outputs():
-    """The multi-token table, or nothing when the stage is off."""
-    return [table_path("multitoken")] if CFG.multitoken.enabled else []
-
-
 rule multitoken_activations:
-    output:
-        f"{RESULTS}/runs/{{run}}/activations_mt/step-{{step}}/{{split}}/manifest.json",
     input:
         checkpoint=lambda w: checkpoint_dir(w.run, w.step),
         examples=lambda w: data_path(probe_task_name(CFG, w.run), w.split),
         code=script_code("multitoken_activations.py"),
-    params:
-        activations=as_dict(CFG.activations),
-        horizon=lambda w: horizon_of(CFG, w.run),
-        max_examples=CFG.multitoken.max_examples,
-        device=CFG.device,
+    output:
+        f"{RESULTS}/runs/{{run}}/activations_mt/step-{{step}}/{{split}}/manifest.json",
     log:
         f"logs/multitoken/activations/{{run}}/step-{{step}}/{{split}}.log",
     benchmark:
         f"benchmarks/results/multitoken/activations/{{run}}/step-{{step}}/{{split}}.tsv"
     group:
         "analysis_{run}_{step}"
+    conda:
+        "../../envs/analysis.yaml"
     threads: stage_threads("activations")
     resources:
         **stage_resources("activations"),
-    conda:
-        "../../envs/analysis.yaml"
+    params:
+        activations=as_dict(CFG.activations),
+        horizon=lambda w: horizon_of(CFG, w.run),
+        max_examples=CFG.multitoken.max_examples,
+        device=CFG.device,
     script:
         "../scripts/multitoken_activations.py"
 
 
 rule multitoken_mi:
-    output:
-        f"{RESULTS}/runs/{{run}}/multitoken/step-{{step}}/{{split}}.parquet",
     input:
         manifest=rules.multitoken_activations.output[0],
         code=script_code("multitoken_mi.py"),
-    params:
-        mi=as_dict(CFG.mi),
-        horizon=lambda w: horizon_of(CFG, w.run),
-        permutations=CFG.multitoken.permutations if CFG.multitoken.permutations is not None else CFG.mi.permutations,
-        sequence_kernel=CFG.multitoken.sequence_kernel,
-        device=CFG.device,
-        table_keys=lambda w: {"run": w.run, "step": int(w.step), "split": w.split,
-                              "split_role": multitoken_role(w.run, w.split),
-                              "probe_task": probe_task_name(CFG, w.run), "horizon": horizon_of(CFG, w.run)},
+    output:
+        f"{RESULTS}/runs/{{run}}/multitoken/step-{{step}}/{{split}}.parquet",
     log:
         f"logs/multitoken/mi/{{run}}/step-{{step}}/{{split}}.log",
     benchmark:
         f"benchmarks/results/multitoken/mi/{{run}}/step-{{step}}/{{split}}.tsv"
     group:
         "analysis_{run}_{step}"
+    conda:
+        "../../envs/analysis.yaml"
     threads: stage_threads("mi")
     resources:
         **stage_resources("mi"),
-    conda:
-        "../../envs/analysis.yaml"
+    params:
+        mi=as_dict(CFG.mi),
+        horizon=lambda w: horizon_of(CFG, w.run),
+        permutations=(
+            CFG.multitoken.permutations
+            if CFG.multitoken.permutations is not None
+            else CFG.mi.permutations
+        ),
+        sequence_kernel=CFG.multitoken.sequence_kernel,
+        device=CFG.device,
+        table_keys=lambda w: {
+            "run": w.run,
+            "step": int(w.step),
+            "split": w.split,
+            "split_role": multitoken_role(w.run, w.split),
+            "probe_task": probe_task_name(CFG, w.run),
+            "horizon": horizon_of(CFG, w.run),
+        },
     script:
         "../scripts/multitoken_mi.py"
 
 
 rule multitoken_table:
-    output:
-        table_path("multitoken"),
     input:
         parts=multitoken_parts() if CFG.multitoken.enabled else [],
         code=script_code("multitoken_table.py"),
-    params:
-        runs=all_run_params(),
+    output:
+        table_path("multitoken"),
     log:
         "logs/tables/multitoken.log",
     localrule: True
     conda:
         "../../envs/report.yaml"
+    params:
+        runs=all_run_params(),
     script:
         "../scripts/multitoken_table.py"
