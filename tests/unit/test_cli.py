@@ -2,8 +2,18 @@
 
 from __future__ import annotations
 
+import io
+import json
+import os
+import subprocess
+import sys
+from importlib.metadata import version
+from pathlib import Path
+
+import jsonschema
 import pandas as pd
 import pytest
+import yaml
 
 from inforidge import cli
 
@@ -53,3 +63,51 @@ def test_committed_config_schema_is_up_to_date(repo_root):
     assert committed == cli.schema_markdown(), (
         "workflow/schemas/config.md is stale: run `inforidge config schema > workflow/schemas/config.md`"
     )
+
+
+def test_export_to_dash_writes_csv_on_stdout(results_dir, capsys):
+    assert cli.main(["tables", "export", "attention", "--csv", "-", "--results-dir", str(results_dir)]) == 0
+    captured = capsys.readouterr()
+    frame = pd.read_csv(io.StringIO(captured.out))
+    assert list(frame.columns[:5]) == ["run", "model", "task", "seed", "n_layer"] and len(frame) > 0
+    assert "rows of table attention" in captured.err  # the summary stays off the data stream
+    assert not Path("-").exists()
+
+
+def test_closed_pipe_ends_quietly(results_dir):
+    """`inforidge tables list | head`: the reader has gone; exit 0 without a BrokenPipe traceback."""
+    code = f"import sys; from inforidge import cli; sys.exit(cli.main(['tables', 'list', '--results-dir', {str(results_dir)!r}]))"
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # the reader is gone before the first write: every write fails with EPIPE
+    try:
+        writer = subprocess.run([sys.executable, "-c", code], stdout=write_end, stderr=subprocess.PIPE, timeout=120)
+    finally:
+        os.close(write_end)
+    assert writer.returncode == 0, writer.stderr.decode()
+    assert b"Traceback" not in writer.stderr and b"BrokenPipeError" not in writer.stderr
+
+
+def test_version(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(["--version"])
+    assert exit_info.value.code == 0
+    assert capsys.readouterr().out.strip() == f"inforidge {version('inforidge')}"
+
+
+def test_committed_json_schema_is_up_to_date_and_validates_the_shipped_configs(repo_root, capsys):
+    assert cli.main(["config", "schema", "--json"]) == 0
+    generated = json.loads(capsys.readouterr().out)
+    committed = json.loads((repo_root / "workflow/schemas/config.schema.json").read_text())
+    assert committed == generated, (
+        "workflow/schemas/config.schema.json is stale: run "
+        "`inforidge config schema --json > workflow/schemas/config.schema.json`"
+    )
+    jsonschema.Draft202012Validator.check_schema(committed)
+    validator = jsonschema.Draft202012Validator(committed)
+    for path in [repo_root / "config.yaml", *sorted((repo_root / "configs").glob("*.yaml"))]:
+        errors = [e.message for e in validator.iter_errors(yaml.safe_load(path.read_text()))]
+        assert not errors, (path.name, errors)
+    # The schema rejects what the typed model rejects: an unknown key and a wrong type.
+    bad = {"tasks": {"t": {"kind": "arithmetic", "modulos": 3}}, "runs": {"r": {"task": "t", "seed": "zero"}}}
+    messages = " ".join(e.message for e in validator.iter_errors(bad))
+    assert "modulos" in messages and "'zero' is not of type 'integer'" in messages
