@@ -24,12 +24,12 @@ from collections.abc import Sequence
 from types import TracebackType
 
 import torch
-from torch import nn
 from transformers import PreTrainedModel
 
 from inforidge.activations.layout import SITES, TARGET_MODES
-from inforidge.architecture import block_output_hidden, find_blocks, find_final_norm, find_input_embeddings
+from inforidge.architecture import find_blocks, find_final_norm, find_input_embeddings
 from inforidge.batching import PromptBatch
+from inforidge.hooks import block_hooks
 
 SiteLayer = tuple[str, int]
 
@@ -66,37 +66,31 @@ class ActivationCapture:
             self.keys += [("resid_post", layer) for layer in range(L + 1)]
         if self.final_norm is not None:
             self.keys.append(("final_norm", L))
-        self._handles: list[torch.utils.hooks.RemovableHandle] = []
         self._z_pos: torch.Tensor | None = None  # [B, T] positions predicting target tokens
         self._y_pos: torch.Tensor | None = None  # [B, T] positions of the target tokens
         self._resid: dict[int, torch.Tensor] = {}  # layer → [B, T, d]
         self._y0: torch.Tensor | None = None  # [B, T, d] layer-0 state at the target positions
 
     def __enter__(self) -> "ActivationCapture":
-        self._handles.append(self.blocks[0].register_forward_pre_hook(self._block0_input, with_kwargs=True))
-        # Blocks 1..L-1 are only needed when every layer is kept; the last one always
-        # (it feeds final_norm).
-        first = 0 if self.keep_all_layers else self.num_layers - 1
-        for index in range(first, self.num_layers):
-            self._handles.append(self.blocks[index].register_forward_hook(self._block_output(index + 1)))
+        # Blocks 1..L-2 are only needed when every layer is kept; block 0 for resid_post[0]
+        # and the second-pass target, the last one always (it feeds final_norm).
+        L = self.num_layers
+        blocks = range(L) if self.keep_all_layers else {0, L - 1} if self.target_mode == "second_pass" else {L - 1}
+        self._hooks = block_hooks(self.model, self._record, blocks)
+        self._hooks.__enter__()
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
-        for handle in self._handles:
-            handle.remove()
-        self._handles.clear()
+        self._hooks.__exit__(exc_type, exc, tb)
 
-    def _block0_input(self, module: nn.Module, args: tuple, kwargs: dict) -> None:
-        hidden = args[0] if args else kwargs["hidden_states"]  # [B, S, d]
-        if self.keep_all_layers:
-            self._resid[0] = _gather(hidden, self._z_pos)
-        if self.target_mode == "second_pass":
-            self._y0 = _gather(hidden, self._y_pos)
-
-    def _block_output(self, layer: int):
-        def hook(module: nn.Module, args: tuple, output: torch.Tensor | tuple) -> None:
-            self._resid[layer] = _gather(block_output_hidden(output), self._z_pos)
-        return hook
+    def _record(self, index: int, resid_in: torch.Tensor, resid_out: torch.Tensor) -> None:
+        """Keep only the gathered rows of block ``index``'s input and output ([B, S, d] → [B, T, d])."""
+        if index == 0 and self.keep_all_layers:
+            self._resid[0] = _gather(resid_in, self._z_pos)
+        if index == 0 and self.target_mode == "second_pass":
+            self._y0 = _gather(resid_in, self._y_pos)
+        if self.keep_all_layers or index == self.num_layers - 1:
+            self._resid[index + 1] = _gather(resid_out, self._z_pos)
 
     @torch.inference_mode()
     def run(self, batch: PromptBatch, steps: int) -> tuple[torch.Tensor, torch.Tensor]:

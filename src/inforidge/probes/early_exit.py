@@ -14,11 +14,11 @@ from contextlib import contextmanager
 
 import pandas as pd
 import torch
-from torch import nn
 from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
-from inforidge.architecture import block_output_hidden, find_blocks, find_final_norm, find_lm_head
+from inforidge.architecture import find_blocks, find_final_norm, find_lm_head
 from inforidge.batching import gather_positions
+from inforidge.hooks import block_hooks
 from inforidge.lmhead import last_prompt_logits
 from inforidge.probes._batches import first_target_batches
 
@@ -32,23 +32,16 @@ def residual_stream(model: PreTrainedModel) -> Iterator[list[torch.Tensor]]:
     hooks rather than ``output_hidden_states``, whose last entry some models (GPT-2,
     Llama) return after the final norm.
     """
-    blocks = find_blocks(model)
     stream: list[torch.Tensor] = []
 
-    def record_input(module: nn.Module, args: tuple, kwargs: dict) -> None:
-        stream.clear()
-        stream.append(args[0] if args else kwargs["hidden_states"])
+    def record(index: int, resid_in: torch.Tensor, resid_out: torch.Tensor) -> None:
+        if index == 0:  # a new forward pass starts at block 0
+            stream.clear()
+            stream.append(resid_in)
+        stream.append(resid_out)
 
-    def record_output(module: nn.Module, args: tuple, output: torch.Tensor | tuple) -> None:
-        stream.append(block_output_hidden(output))
-
-    handles = [blocks[0].register_forward_pre_hook(record_input, with_kwargs=True)]
-    handles += [block.register_forward_hook(record_output) for block in blocks]
-    try:
+    with block_hooks(model, record):
         yield stream
-    finally:
-        for handle in handles:
-            handle.remove()
 
 
 @torch.no_grad()

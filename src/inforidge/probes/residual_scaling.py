@@ -5,9 +5,9 @@ scalar β_l ≥ 0 per block; all model weights stay frozen and only β is fitted
 on OOD data. β_l < 1 damps a block, β_l > 1 amplifies it. The paper finds OOD-fitted β
 lower on the final layers and higher on the middle (ridge) layers.
 
-The rewiring is a forward hook on each block from ``find_blocks``, so it works for any
-architecture whose blocks map the residual stream to the residual stream (GPT-2, Llama,
-Qwen2, ...), and leaves no trace once the context manager exits.
+The rewiring goes through ``inforidge.hooks.block_hooks`` (the one residual-stream hook
+primitive), so it works for any architecture whose blocks map the residual stream to the
+residual stream (GPT-2, Llama, Qwen2, ...), and leaves no trace once the context exits.
 """
 
 from __future__ import annotations
@@ -21,10 +21,11 @@ import torch
 from torch import nn
 from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
-from inforidge.architecture import block_output_hidden, find_blocks
+from inforidge.architecture import find_blocks
 from inforidge.batching import PromptBatch, encode_frame, iterate_batches
 from inforidge.encoding import EncodedExample
 from inforidge.evaluation import evaluate_split
+from inforidge.hooks import block_hooks
 from inforidge.lmhead import last_prompt_logits
 
 
@@ -51,19 +52,14 @@ class ResidualScales(nn.Module):
         self.theta.copy_(betas.sqrt())
 
 
-def _rescale_hook(scales: ResidualScales, index: int) -> Callable:
-    def hook(module: nn.Module, args: tuple, kwargs: dict, output: torch.Tensor | tuple) -> torch.Tensor | tuple:
-        h_in = args[0] if args else kwargs["hidden_states"]  # [B, T, d]
-        h_out = block_output_hidden(output)  # [B, T, d]
+def _rescaler(scales: ResidualScales) -> Callable[[int, torch.Tensor, torch.Tensor], torch.Tensor]:
+    def rescale(index: int, h_in: torch.Tensor, h_out: torch.Tensor) -> torch.Tensor:  # [B, T, d] each
         # Equal to h_in + β(h_out − h_in), but written so that β = 1 returns h_out
         # bit for bit (h_in + (h_out − h_in) can differ from h_out by rounding).
         beta_minus_one = (scales.betas()[index] - 1).to(h_out.dtype)
-        scaled = h_out + beta_minus_one * (h_out - h_in)
-        if isinstance(output, (tuple, list)):
-            return type(output)([scaled, *output[1:]])
-        return scaled
+        return h_out + beta_minus_one * (h_out - h_in)
 
-    return hook
+    return rescale
 
 
 @contextmanager
@@ -74,19 +70,14 @@ def scaled_residuals(model: PreTrainedModel) -> Iterator[ResidualScales]:
     the yielded scales receive gradients; on exit the hooks are removed and the
     original ``requires_grad`` flags restored, so the model is exactly as before.
     """
-    blocks = find_blocks(model)
     device = next(model.parameters()).device
-    scales = ResidualScales(len(blocks)).to(device)
+    scales = ResidualScales(len(find_blocks(model))).to(device)
     flags = {name: p.requires_grad for name, p in model.named_parameters()}
-    handles = []
     try:
         model.requires_grad_(False)
-        for index, block in enumerate(blocks):
-            handles.append(block.register_forward_hook(_rescale_hook(scales, index), with_kwargs=True))
-        yield scales
+        with block_hooks(model, _rescaler(scales)):
+            yield scales
     finally:
-        for handle in handles:
-            handle.remove()
         for name, p in model.named_parameters():
             p.requires_grad_(flags[name])
 
