@@ -14,9 +14,9 @@ from typing import Any, Literal
 
 import yaml
 
-from inforidge.alphabets import Alphabet, alphabet_size
 from inforidge.configschema import ConfigError, build, convert, doc
 from inforidge.probes.registry import ProbeSteps, ReadoutProbeConfig, ResidualScalingConfig, probes_config_class
+from inforidge.tasks.registry import task_config_class
 
 __all__ = [
     "Config", "ConfigError", "ProbesConfig", "ReadoutProbeConfig", "ResidualScalingConfig", "load_config",
@@ -48,71 +48,9 @@ class ContinuationConfig:
             raise ValueError(f"continuation.max_prompt_words must be >= 1, got {self.max_prompt_words}")
 
 
-@dataclass(frozen=True)
-class TaskConfig:
-    """One task: where its examples come from and how many per split."""
-
-    kind: Literal["arithmetic", "clutrr", "ecqa", "text"] = doc("task implementation (see inforidge.tasks, docs/tasks.md)")
-    seed: int = doc("seed of the split generator / subsampler", 0)
-    sizes: dict[str, int] = doc(
-        "examples per split (train, eval_id, eval_ood, probe_ood)",
-        factory=lambda: {"train": 4096, "eval_id": 512, "eval_ood": 512, "probe_ood": 512},
-    )
-    modulus: int = doc("arithmetic: in-distribution modulus K", 13)
-    ood_moduli: list[int] = doc(
-        "arithmetic: out-of-distribution moduli, drawn uniformly",
-        factory=lambda: [k for k in range(5, 26) if k != 13],
-    )
-    elements: int = doc("arithmetic: prompt length in elements (signal/noise alternate)", 10)
-    noise_range: int = doc("arithmetic: noise values are drawn from [0, noise_range)", 100)
-    alphabet: Alphabet = doc(
-        "arithmetic: how values are written: decimal numbers (the paper) or letters A-Z, a-z, one token each "
-        "under every BPE tokenizer (for Qwen2-style digit splitting; docs/tasks.md)", "decimal",
-    )
-    dataset: str | None = doc(
-        "clutrr/ecqa/text: hub dataset id or local .jsonl/.json/.csv/.parquet file or directory "
-        "(null: CLUTRR/v1 for clutrr, yangdong/ecqa for ecqa)", None,
-    )
-    dataset_config: str | None = doc("hub dataset configuration (null: clutrr uses gen_train234_test2to10)", None)
-    revision: str | None = doc(
-        "hub dataset revision: branch, tag or commit (null: the default; clutrr reads refs/convert/parquet)", None
-    )
-    max_id_hops: int = doc("clutrr: chains of at most this many hops are in-distribution, longer ones OOD", 3)
-    ood_fraction: float = doc("ecqa: fraction of question concepts (q_concept) held out as OOD", 0.2)
-    columns: dict[str, str] = doc(
-        "text: column mapping; prompt and target required, optional ood (boolean column) or split "
-        "(column whose values are split names)", factory=dict,
-    )
-    answer_map: dict[str, str] = doc(
-        "clutrr/text: rename answers before building targets (e.g. merge classes whose first tokens collide)",
-        factory=dict,
-    )
-    continuation: ContinuationConfig | None = doc(
-        "arithmetic/text: multi-token reference continuations (null: single-token targets)", None
-    )
-
-    def __post_init__(self) -> None:
-        if self.kind == "text":
-            missing = [k for k in ("prompt", "target") if k not in self.columns]
-            if missing or not self.dataset:
-                raise ValueError(f"kind 'text' needs dataset and columns.prompt/columns.target (missing: {missing or ['dataset']})")
-            unknown = sorted(set(self.columns) - {"prompt", "target", "ood", "split"})
-            if unknown:
-                raise ValueError(f"columns: unknown role(s) {unknown} (known: prompt, target, ood, split)")
-            if "ood" in self.columns and "split" in self.columns:
-                raise ValueError("columns: give either ood or split, not both")
-        if self.max_id_hops < 1:
-            raise ValueError(f"max_id_hops must be >= 1, got {self.max_id_hops}")
-        if not 0 < self.ood_fraction < 1:
-            raise ValueError(f"ood_fraction must lie in (0, 1), got {self.ood_fraction}")
-        if self.modulus in self.ood_moduli:
-            raise ValueError(f"ood_moduli must not contain the in-distribution modulus {self.modulus}")
-        if self.elements < 2 or self.elements % 2:
-            raise ValueError(f"elements must be an even number >= 2, got {self.elements}")
-        size, top = alphabet_size(self.alphabet), max(self.noise_range, self.modulus, *self.ood_moduli)
-        if self.kind == "arithmetic" and size is not None and top > size:
-            raise ValueError(f"alphabet {self.alphabet!r} writes {size} values but noise_range/modulus/ood_moduli "
-                             f"need {top}; lower noise_range to <= {size}")
+# The task section is derived from the task registry: the common keys plus each kind's own
+# keys, flat (tasks.<name>.modulus); each task validates its own kind's keys.
+TaskConfig = task_config_class(ContinuationConfig)
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,9 @@ import numpy as np
 import pandas as pd
 
 from inforidge.alphabets import Alphabet, alphabet_size, render
+from inforidge.configschema import doc
 from inforidge.tasks.base import StandardSplits, check_split_frame
+from inforidge.tasks.registry import TaskKind, register_task_kind
 
 
 @dataclass(frozen=True)
@@ -84,3 +86,37 @@ class ArithmeticTask(StandardSplits):
             "start": start,
             "step": step,
         }
+
+
+@dataclass(frozen=True)
+class ArithmeticSettings:
+    """Keys of ``kind: arithmetic`` (flat in the task's config section)."""
+
+    modulus: int = doc("in-distribution modulus K", 13)
+    ood_moduli: list[int] = doc("out-of-distribution moduli, drawn uniformly",
+                                factory=lambda: [k for k in range(5, 26) if k != 13])
+    elements: int = doc("prompt length in elements (signal/noise alternate)", 10)
+    noise_range: int = doc("noise values are drawn from [0, noise_range)", 100)
+    alphabet: Alphabet = doc(
+        "how values are written: decimal numbers (the paper) or letters A-Z, a-z, one token each "
+        "under every BPE tokenizer (for Qwen2-style digit splitting; docs/tasks.md)", "decimal",
+    )
+
+    def __post_init__(self) -> None:
+        if self.modulus in self.ood_moduli:
+            raise ValueError(f"ood_moduli must not contain the in-distribution modulus {self.modulus}")
+        if self.elements < 2 or self.elements % 2:
+            raise ValueError(f"elements must be an even number >= 2, got {self.elements}")
+        size, top = alphabet_size(self.alphabet), max(self.noise_range, self.modulus, *self.ood_moduli)
+        if size is not None and top > size:
+            raise ValueError(f"alphabet {self.alphabet!r} writes {size} values but noise_range/modulus/ood_moduli "
+                             f"need {top}; lower noise_range to <= {size}")
+
+
+register_task_kind(TaskKind(
+    "arithmetic", ArithmeticSettings,
+    build=lambda s, cfg, sizes: ArithmeticTask(modulus=s.modulus, ood_moduli=tuple(s.ood_moduli), elements=s.elements,
+                                               noise_range=s.noise_range, sizes=sizes, seed=cfg.seed,
+                                               alphabet=s.alphabet),
+    continuation="inforidge.tasks.continuation:arithmetic_continuation",
+))

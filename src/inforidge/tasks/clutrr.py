@@ -20,9 +20,13 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from inforidge.configschema import doc
 from inforidge.tasks.base import StandardSplits
 from inforidge.tasks.pooled import answer_target, draw_split
-from inforidge.tasks.sources import load_table, require_columns
+from inforidge.tasks.sources import PARQUET_EXPORT, load_table, require_columns
+from inforidge.tasks.registry import (
+    TaskKind, answer_map_key, dataset_config_key, dataset_key, register_task_kind, revision_key,
+)
 
 HUB_DATASET = "CLUTRR/v1"
 HUB_CONFIG = "gen_train234_test2to10"  # trained on k = 2..4, tested on k = 2..10
@@ -88,3 +92,31 @@ def _query_pair(query) -> tuple[str, str]:
     if len(pair) != 2:
         raise ValueError(f"CLUTRR query {query!r} is not a pair of names")
     return str(pair[0]), str(pair[1])
+
+
+@dataclass(frozen=True)
+class ClutrrSettings:
+    """Keys of ``kind: clutrr`` (flat in the task's config section)."""
+
+    dataset: str | None = dataset_key()
+    dataset_config: str | None = dataset_config_key()
+    revision: str | None = revision_key()
+    max_id_hops: int = doc("chains of at most this many hops are in-distribution, longer ones OOD", 3)
+    answer_map: dict[str, str] = answer_map_key()
+
+    def __post_init__(self) -> None:
+        if self.max_id_hops < 1:
+            raise ValueError(f"max_id_hops must be >= 1, got {self.max_id_hops}")
+
+
+def _build(s: ClutrrSettings, cfg, sizes: dict[str, int]) -> ClutrrTask:
+    dataset = s.dataset or HUB_DATASET
+    # The default configuration belongs to the default hub dataset only.
+    config = s.dataset_config or (HUB_CONFIG if dataset == HUB_DATASET else None)
+    # CLUTRR/v1 is a script dataset: the pinned `datasets` reads only its Parquet export.
+    revision = s.revision or (PARQUET_EXPORT if dataset == HUB_DATASET else None)
+    return ClutrrTask(dataset=dataset, dataset_config=config, max_id_hops=s.max_id_hops,
+                      answer_map=dict(s.answer_map), sizes=sizes, seed=cfg.seed, revision=revision)
+
+
+register_task_kind(TaskKind("clutrr", ClutrrSettings, build=_build))

@@ -28,7 +28,6 @@ from inforidge.tasks.base import check_split_frame
 from inforidge.tasks.pooled import SPLITS, draw_split
 from inforidge.tasks.sources import load_table, require_columns
 
-CONTINUATION_KINDS = ("arithmetic", "text")
 
 
 @dataclass(frozen=True)
@@ -150,3 +149,24 @@ class TextContinuationTask:
         })
         ood = table[self.columns["ood"]].astype(bool) if "ood" in self.columns else pd.Series(False, index=table.index)
         return draw_split(examples, ood, split, self.sizes, self.seed, "text continuation")
+
+
+# Builders registered by the arithmetic and text kinds (``TaskKind.continuation``).
+
+
+def arithmetic_continuation(cfg, sizes: dict[str, int]) -> ArithmeticContinuationTask:
+    """The multi-token variant of an arithmetic task config (``continuation`` set)."""
+    s, cont = cfg.settings, cfg.continuation
+    base = ArithmeticTask(modulus=s.modulus, ood_moduli=tuple(s.ood_moduli), elements=s.elements,
+                          noise_range=s.noise_range, sizes=sizes, seed=cfg.seed, alphabet=s.alphabet)
+    return ArithmeticContinuationTask(base=base, horizon=cont.horizon, targets=cont.targets)
+
+
+def text_continuation(cfg, sizes: dict[str, int]) -> TextContinuationTask:
+    """The multi-token variant of a text task config (``continuation`` set)."""
+    s, cont = cfg.settings, cfg.continuation
+    return TextContinuationTask(
+        dataset=s.dataset, dataset_config=s.dataset_config, columns=dict(s.columns), horizon=cont.horizon,
+        max_prompt_words=cont.max_prompt_words, prompt_suffix=cont.prompt_suffix,
+        max_target_words=cont.max_target_words, sizes=sizes, seed=cfg.seed, revision=s.revision,
+    )

@@ -19,9 +19,11 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from inforidge.configschema import doc
 from inforidge.tasks.base import StandardSplits
 from inforidge.tasks.pooled import draw_split
 from inforidge.tasks.sources import load_table, require_columns
+from inforidge.tasks.registry import TaskKind, dataset_config_key, dataset_key, register_task_kind, revision_key
 
 HUB_DATASET = "yangdong/ecqa"
 LETTERS = "ABCDE"
@@ -81,3 +83,25 @@ class EcqaTask(StandardSplits):
             "answer_text": answer_text,
             "source_split": row["source_split"],
         }
+
+
+@dataclass(frozen=True)
+class EcqaSettings:
+    """Keys of ``kind: ecqa`` (flat in the task's config section)."""
+
+    dataset: str | None = dataset_key()
+    dataset_config: str | None = dataset_config_key()
+    revision: str | None = revision_key()
+    ood_fraction: float = doc("fraction of question concepts (q_concept) held out as OOD", 0.2)
+
+    def __post_init__(self) -> None:
+        if not 0 < self.ood_fraction < 1:
+            raise ValueError(f"ood_fraction must lie in (0, 1), got {self.ood_fraction}")
+
+
+register_task_kind(TaskKind(
+    "ecqa", EcqaSettings,
+    build=lambda s, cfg, sizes: EcqaTask(dataset=s.dataset or HUB_DATASET, dataset_config=s.dataset_config,
+                                         ood_fraction=s.ood_fraction, sizes=sizes, seed=cfg.seed,
+                                         revision=s.revision),
+))

@@ -15,9 +15,13 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from inforidge.configschema import doc
 from inforidge.tasks.base import StandardSplits, check_split_frame
 from inforidge.tasks.pooled import SPLITS, answer_target, draw_split
 from inforidge.tasks.sources import load_table, require_columns
+from inforidge.tasks.registry import (
+    TaskKind, answer_map_key, dataset_config_key, dataset_key, register_task_kind, revision_key,
+)
 
 
 @dataclass(frozen=True)
@@ -80,3 +84,36 @@ class TextTask(StandardSplits):
                              f"fewer than sizes.{split}={self.sizes[split]}")
         chosen = np.sort(np.random.default_rng([self.seed, SPLITS.index(split)]).permutation(rows)[: self.sizes[split]])
         return check_split_frame(examples.iloc[chosen].reset_index(drop=True), split)
+
+
+@dataclass(frozen=True)
+class TextSettings:
+    """Keys of ``kind: text`` (flat in the task's config section)."""
+
+    dataset: str | None = dataset_key()
+    dataset_config: str | None = dataset_config_key()
+    revision: str | None = revision_key()
+    columns: dict[str, str] = doc(
+        "column mapping; prompt and target required, optional ood (boolean column) or split "
+        "(column whose values are split names)", factory=dict,
+    )
+    answer_map: dict[str, str] = answer_map_key()
+
+    def __post_init__(self) -> None:
+        missing = [k for k in ("prompt", "target") if k not in self.columns]
+        if missing or not self.dataset:
+            raise ValueError(f"kind 'text' needs dataset and columns.prompt/columns.target (missing: {missing or ['dataset']})")
+        unknown = sorted(set(self.columns) - {"prompt", "target", "ood", "split"})
+        if unknown:
+            raise ValueError(f"columns: unknown role(s) {unknown} (known: prompt, target, ood, split)")
+        if "ood" in self.columns and "split" in self.columns:
+            raise ValueError("columns: give either ood or split, not both")
+
+
+register_task_kind(TaskKind(
+    "text", TextSettings,
+    build=lambda s, cfg, sizes: TextTask(dataset=s.dataset, dataset_config=s.dataset_config, columns=dict(s.columns),
+                                         answer_map=dict(s.answer_map), sizes=sizes, seed=cfg.seed,
+                                         revision=s.revision),
+    continuation="inforidge.tasks.continuation:text_continuation",
+))
