@@ -1,6 +1,7 @@
 """The ``inforidge`` command line: inspect and export result tables, print the config schema.
 
     inforidge tables list [--results-dir DIR]
+    inforidge tables schema
     inforidge tables export NAME --csv OUT|- [--results-dir DIR]
     inforidge config schema [--json]
     inforidge --version
@@ -36,6 +37,30 @@ def schema_markdown() -> str:
         cells = [f"`{key}`", f"`{type_name}`", f"`{default}`", text]
         lines.append("| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |")
     return SCHEMA_HEADER + "\n".join(lines) + "\n"
+
+
+TABLES_HEADER = (
+    "# Table columns\n\n"
+    "Every column of every result table (`results/tables/<name>.parquet`). Generated from the\n"
+    "declared schemas (`inforidge.tables.TABLES`, probe tables from each probe's registry entry)\n"
+    "by `inforidge tables schema`; do not edit by hand. Conventions and loading: [results.md](results.md).\n\n"
+)
+
+
+def tables_markdown() -> str:
+    """One section per declared table: its description, sort order and columns (``TABLES``)."""
+    parts = [TABLES_HEADER.rstrip("\n")]
+    for name, schema in TABLES.items():
+        rows = [f"| `{c.name}` | {c.type} | {c.doc}{' (nullable)' if c.nullable else ''} |" for c in schema.columns]
+        extra = " Besides these, the flattened settings (see results.md)." if schema.extra_columns else ""
+        parts.append(f"## `{name}`\n\n{schema.doc} Sorted by {', '.join(schema.sort)}.{extra}\n\n"
+                     "| column | type | description |\n|---|---|---|\n" + "\n".join(r.replace("\n", " ") for r in rows))
+    return "\n\n".join(parts) + "\n"
+
+
+def _tables_schema(args: argparse.Namespace) -> int:
+    sys.stdout.write(tables_markdown())
+    return 0
 
 
 def _tables_list(args: argparse.Namespace) -> int:
@@ -85,6 +110,8 @@ def parser() -> argparse.ArgumentParser:
     listing = actions.add_parser("list", help="known tables, whether built, row counts")
     listing.add_argument("--results-dir", default="results", help="the workflow's results directory")
     listing.set_defaults(handler=_tables_list)
+    actions.add_parser("schema", help="print every table's columns as Markdown (docs/tables.md)").set_defaults(
+        handler=_tables_schema)
     export = actions.add_parser("export", help="write one table as CSV")
     export.add_argument("name", choices=list(TABLES), help="table name")
     export.add_argument("--csv", required=True, help="output CSV path ('-' for stdout)")
