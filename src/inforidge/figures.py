@@ -71,6 +71,7 @@ figure("final_sites", ("mi",), "inforidge.plots:final_sites", _MI, "resid_post v
        wanted=lambda cfg: {"resid_post", "final_norm"} <= set(cfg.activations.sites))
 figure("kernel_ablation", ("mi",), "inforidge.plots:kernel_ablation", _MI, "kernel ablation",
        wanted=lambda cfg: len(cfg.mi.kernels) > 1)
+figure("mi_entropies", ("mi",), "inforidge.plots:mi_entropies", _MI, "entropies S(Z), S(Y), S(Z,Y) by layer")
 figure("training", ("training",), "inforidge.plots:training_curves", "Training", "training curves")
 
 # The probes register their figures with themselves; importing the registry here keeps the

@@ -191,6 +191,22 @@ def kernel_ablation(mi: pd.DataFrame, look: Look = Look()) -> plt.Figure:
                          title="Kernel ablation (last checkpoint, resid_post)")
 
 
+def mi_entropies(mi: pd.DataFrame, look: Look = Look()) -> plt.Figure:
+    """The three matrix entropies behind I = S(Z) + S(Y) − S(Z,Y) by layer, at each run's last checkpoint.
+
+    Shows what moves the MI across layers: the states' entropy S(Z) and the joint S(Z,Y)
+    (S(Y) is the same for every layer of one split and subsample, a flat reference line).
+    """
+    rows = _select(mi, kernel=default_kernel(mi))
+    rows = rows[rows["step"] == rows.groupby("run")["step"].transform("max")]
+    long = rows.melt(id_vars=["run", "split", "layer", "sample_seed"], value_vars=["h_z", "h_y", "h_joint"],
+                     var_name="entropy", value_name="value")
+    long["entropy"] = long["entropy"].map({"h_z": "S(Z_l)", "h_y": "S(Y)", "h_joint": "S(Z_l, Y)"})
+    return _layer_panels(long, y="value", hue="entropy", palette=look.palette, sharey="row",
+                         ylabel=f"matrix entropy [{mi_unit(mi)}]",
+                         title="Matrix-based Rényi entropies by layer (resid_post, last checkpoint)")
+
+
 def training_curves(training: pd.DataFrame, look: Look = Look()) -> plt.Figure:
     """Target accuracy and loss per checkpoint on the ID and OOD eval splits."""
     fig, axes = plt.subplots(1, 2, figsize=(9, 3.2))
