@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from inforidge.tasks.base import Task
 
 #: Modules whose import registers the built-in kinds (a new kind's module is added here).
-KIND_MODULES = ("arithmetic", "clutrr", "ecqa", "text")
+KIND_MODULES = ("arithmetic", "clutrr", "ecqa", "text", "recall")
 
 
 @dataclass(frozen=True)
