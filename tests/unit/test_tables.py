@@ -68,8 +68,10 @@ def synthetic_probe_parts(step: int) -> dict[str, pd.DataFrame]:
                            "loss": 2.0 - 0.3 * layer, "n": 96} for split in ("id", "ood") for layer in range(N_LAYER + 1)])
     attention = pd.DataFrame([{"split": split, "layer": layer, "signal_mass": 0.2 * layer, "last_mass": 0.1,
                                "other_mass": 0.9 - 0.2 * layer, "n": 96} for split in ("id", "ood") for layer in layers])
+    norms = pd.DataFrame([{"split": split, "layer": layer, "mean_norm": 1.0 + layer, "sd_norm": 0.1, "n": 96}
+                          for split in ("id", "ood") for layer in range(N_LAYER + 1)])
     parts = {"residual_scaling_betas": betas, "residual_scaling_accuracy": accuracy, "early_exit": early,
-             "attention": attention}
+             "attention": attention, "residual_norm": norms}
     for frame in parts.values():
         frame.insert(0, "step", np.int64(step))
         frame.insert(0, "run", "tiny")

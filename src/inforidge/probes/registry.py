@@ -183,3 +183,20 @@ register_probe(ProbeSpec(
     figures=(FigureSpec("attention", ("attention",), "inforidge.plots:attention", "Probes", "attention mass",
                         wanted=probe_enabled("attention")),),
 ))
+
+register_probe(ProbeSpec(
+    name="residual_norm",
+    settings=ReadoutProbeConfig,
+    doc="L2 norm of resid_post[l] at the last prompt position per layer",
+    job="inforidge.probes.residual_norm:residual_norm_job",
+    tables={"residual_norm": run_schema(
+        "residual_norm", "L2 norm of the residual stream at the last prompt position per layer.", [
+            STEP, SPLIT,
+            Column("layer", INT, "layer l = 0..L (0 = embedding output)"),
+            Column("mean_norm", FLOAT, "mean over examples of ||resid_post[l]||_2 at the last prompt position"),
+            Column("sd_norm", FLOAT, "standard deviation over examples (NaN for one example)", nullable=True),
+            Column("n", INT, "examples averaged"),
+        ], ["run", "step", "split", "layer"])},
+    figures=(FigureSpec("residual_norm", ("residual_norm",), "inforidge.probes.residual_norm:draw_residual_norm",
+                        "Probes", "residual-stream norm", wanted=probe_enabled("residual_norm")),),
+))
