@@ -93,10 +93,14 @@ def test_resources_change_reruns_nothing(case, tmp_path):
     "module, rerun, untouched",
     [
         ("mi", {"mi"}, {"data", "train", "activations"}),
-        ("mi/eigensolver.py", {"mi"}, {"data", "train", "activations", "probe_readout"}),
+        ("mi/eigensolver.py", {"mi"}, {"data", "train", "activations", "probe_early_exit", "probe_attention"}),
         ("training.py", {"train", "activations", "mi"}, {"data"}),
         # Imported by training, the dump and the probes alike (through inforidge.modeling).
-        ("devices.py", {"train", "activations", "mi", "probe_readout", "probe_residual_scaling"}, {"data"}),
+        ("devices.py", {"train", "activations", "mi", "probe_early_exit", "probe_residual_scaling"}, {"data"}),
+        # A probe's own module reruns that probe only (its registry entry names it; no other rule imports it).
+        ("probes/residual_norm.py", {"probe_residual_norm"}, HEAVY | {"probe_early_exit", "probe_residual_scaling"}),
+        # Registries are declarations, like the config: registering something reruns nothing that exists.
+        ("probes/registry.py", set(), HEAVY | {"probe_early_exit", "probe_residual_scaling"}),
         # Settings are tracked as params; editing the schema module itself reruns nothing.
         ("config.py", set(), HEAVY),
     ],

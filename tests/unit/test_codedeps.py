@@ -51,7 +51,8 @@ def test_probe_stages_include_their_registered_job_module():
     for spec in PROBES:
         files = set(code_files(SCRIPTS / "probe.py", SRC)) | set(reference_files(spec.job, SRC))
         got = names(sorted(files), SRC)
-        assert {"inforidge/modeling.py", "inforidge/devices.py", "inforidge/probes/stage.py"} <= got, spec.name
+        job_module = "inforidge/" + spec.job.partition(":")[0].removeprefix("inforidge.").replace(".", "/") + ".py"
+        assert {"inforidge/modeling.py", "inforidge/devices.py", job_module} <= got, spec.name
         # The registries are declarations, like the config: editing them reruns no job.
         assert not {"inforidge/probes/registry.py", "inforidge/figures.py", "inforidge/config.py"} & got, spec.name
 
