@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import json
-import re
-
 import matplotlib.pyplot as plt
 import pandas as pd
 import pytest
 from matplotlib.colors import to_hex
 
-from inforidge import plots, results, sweepplots
+from inforidge import plots, results
 from inforidge.figures import FIGURES
 from inforidge.registry import resolve
 from inforidge.tables import TABLES
