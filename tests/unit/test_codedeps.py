@@ -60,3 +60,12 @@ def test_probe_stages_include_their_registered_job_module():
 def test_every_rule_script_runs_some_package_code():
     for script in sorted(SCRIPTS.glob("*.py")):
         assert code_files(script, SRC), script.name
+
+
+def test_data_stage_code_includes_every_registered_task_kind_module():
+    """Kinds register on import; the imports are statements, so each kind's module is a data-rule input."""
+    from inforidge.tasks.registry import TASK_KINDS
+
+    got = names(code_files(SCRIPTS / "data.py", SRC), SRC)
+    assert {f"inforidge/tasks/{kind}.py" for kind in TASK_KINDS.names()} <= got
+    assert "inforidge/tasks/registry.py" not in got  # the registry itself is a declaration

@@ -5,8 +5,9 @@ config), the dataclass of its own keys, and the function building the task. The 
 flat in the task's config section (``tasks.<name>.modulus``), so the typed
 ``TaskConfig`` is derived here: the common keys (``kind``, ``seed``, ``sizes``,
 ``continuation``) plus every kind's keys; each task validates only its own kind's keys
-(the kind's ``__post_init__``) and may not set another kind's keys. Nothing here imports
-torch: the workflow plans with it.
+(the kind's ``__post_init__``) and may not set another kind's keys. The kind modules are
+imported (and so registered) by ``inforidge/tasks/__init__.py``, which runs before this
+module whenever it is imported. Nothing here imports torch: the workflow plans with it.
 """
 
 from __future__ import annotations
@@ -22,10 +23,6 @@ from inforidge.registry import Registry
 
 if TYPE_CHECKING:
     from inforidge.tasks.base import Task
-
-#: Modules whose import registers the built-in kinds (a new kind's module is added here).
-KIND_MODULES = ("arithmetic", "clutrr", "ecqa", "text", "recall")
-
 
 @dataclass(frozen=True)
 class TaskKind:
@@ -131,13 +128,3 @@ def _check(cfg: Any) -> None:
                 raise ValueError(f"{f.name}: a key of task kind {kind.name!r}, not of {cfg.kind!r} "
                                  f"(its keys: {sorted(own) or 'none'})")
     kind_settings(cfg)
-
-
-def _register_builtin_kinds() -> None:
-    import importlib
-
-    for module in KIND_MODULES:
-        importlib.import_module(f"inforidge.tasks.{module}")
-
-
-_register_builtin_kinds()
