@@ -22,7 +22,6 @@ LIGHT_SCRIPTS = {
     "capacity_table.py": HEAVY + DRAWING,
     "mi.py": ("transformers", "peft") + DRAWING,  # the MI estimator needs torch, not the model libraries
     "figure_draw.py": HEAVY,
-    "sweep_figure.py": HEAVY,
 }
 
 
@@ -37,3 +36,11 @@ def test_light_stage_does_not_import_heavy_libraries(repo_root, script: str) -> 
     code = f"import sys\n{imports}\nprint(' '.join(m for m in {LIGHT_SCRIPTS[script]!r} if m in sys.modules))"
     loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
     assert loaded == [], f"{script} imports {loaded}"
+
+
+def test_registered_drawing_functions_load_no_heavy_library():
+    """figure_draw.py resolves each figure's drawing function from the registry: those modules stay light too."""
+    code = ("import sys; from inforidge.figures import FIGURES; from inforidge.registry import resolve; "
+            "[resolve(f.draw) for f in FIGURES]; print(sorted(m for m in ('torch', 'transformers') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+    assert out == "[]", out

@@ -12,19 +12,23 @@ from __future__ import annotations
 from pathlib import Path
 
 import pandas as pd
-import torch
 
-from inforidge.batching import gather_positions
-from inforidge.devices import resolve_device
-from inforidge.modeling import load_model
-from inforidge.probes._batches import first_target_batches
-from inforidge.probes.early_exit import residual_stream
 from inforidge.probes.registry import ProbeFrames, ReadoutProbeConfig
 
 
 def residual_norm_job(checkpoint: Path, frames: ProbeFrames, settings: ReadoutProbeConfig,
                       device: str) -> dict[str, pd.DataFrame]:
     """The registered job: per eval split (role) and layer, mean and s.d. of ||resid_post[l]||."""
+    # Imported here so that the figure job, which imports this module for its drawing
+    # function, loads neither torch nor transformers.
+    import torch
+
+    from inforidge.batching import gather_positions
+    from inforidge.devices import resolve_device
+    from inforidge.modeling import load_model
+    from inforidge.probes._batches import first_target_batches
+    from inforidge.probes.early_exit import residual_stream
+
     dev = resolve_device(device)
     model, tokenizer = load_model(str(checkpoint), dev)
     model.eval()
@@ -32,7 +36,7 @@ def residual_norm_job(checkpoint: Path, frames: ProbeFrames, settings: ReadoutPr
     with torch.no_grad(), residual_stream(model) as stream:
         for role, frame in frames.eval.items():
             frame = frame.head(settings.max_examples) if settings.max_examples else frame
-            norms: list[list[torch.Tensor]] = []  # per layer, [B] per batch
+            norms: list[list] = []  # per layer, one [B] tensor per batch
             for batch in first_target_batches(tokenizer, frame, settings.batch_size, dev):
                 model(input_ids=batch.input_ids, attention_mask=batch.attention_mask, use_cache=False)
                 for layer, hidden in enumerate(stream):  # hidden [B, T, d]
