@@ -11,10 +11,13 @@ checks both on read. docs/results.md documents every column (a test keeps it in 
 
 from __future__ import annotations
 
+import json
+import types
+import typing
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, is_dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, Union
 
 import pandas as pd
 import pyarrow as pa
@@ -23,12 +26,12 @@ import pyarrow.parquet as pq
 from inforidge.atomic import temp_sibling
 
 #: Bump when a column is added, removed, renamed or changes type or meaning.
-SCHEMA_VERSION = "2"
+SCHEMA_VERSION = "3"
 #: Parquet metadata keys recording which table a file holds and its schema version.
 META_TABLE = b"inforidge.table"
 META_VERSION = b"inforidge.schema_version"
 
-STR, INT, FLOAT = pa.string(), pa.int64(), pa.float64()
+STR, INT, FLOAT, BOOL = pa.string(), pa.int64(), pa.float64(), pa.bool_()
 
 
 @dataclass(frozen=True)
@@ -63,7 +66,7 @@ RUN_COLUMNS = (
     Column("model", STR, "model label: hub id / path, or `{architecture}-L{n_layer}-d{n_embd}` for scratch models"),
     Column("task", STR, "task name (a key of `tasks` in the config)"),
     Column("seed", INT, "training seed of the run (init, data order)"),
-    Column("n_layer", INT, "number of transformer blocks L"),
+    Column("n_layer", INT, "number of transformer blocks L of the model as loaded (its config.json at step 0)"),
 )
 RUN_KEYS = tuple(c.name for c in RUN_COLUMNS)
 STEP = Column("step", INT, "training step of the checkpoint (0 = the starting model)")
@@ -293,16 +296,83 @@ def training_table(checkpoints: Sequence[str | Path], run_names: Sequence[str],
 def runs_table(runs: Mapping[str, Mapping[str, Any]], tasks: Mapping[str, Mapping[str, Any]]) -> pd.DataFrame:
     """One row per run with its flattened model, training and task settings.
 
-    Lists and mappings become their ``str`` form so each column has one scalar type.
+    Each column has one type whatever the runs hold, taken from the setting's annotation in
+    the config model (:func:`setting_types`): a setting that mixes types (``true`` / ``"auto"``,
+    a number or a rule name) and lists and mappings are stored as text.
     """
+    types_ = setting_types()
     rows = []
     for name, run in runs.items():
         flat = {**run_keys(name, run)}
         flat.update({f"model.{k}": v for k, v in run["model"].items()})
         flat.update({f"training.{k}": v for k, v in run["training"].items()})
         flat.update({f"task.{k}": v for k, v in tasks[run["task"]].items()})
-        rows.append({k: (str(v) if isinstance(v, (list, dict)) else v) for k, v in flat.items()})
+        rows.append({k: _setting_cell(v, types_.get(k)) for k, v in flat.items()})
     return conform(pd.DataFrame(rows), "runs")
+
+
+def setting_types() -> dict[str, pa.DataType]:
+    """Arrow type of every ``model.*``, ``training.*`` and ``task.*`` column of the runs table."""
+    # Imported here: the config model is the one home of the settings' types.
+    from inforidge.config import ModelConfig, TaskConfig, TrainingConfig
+
+    return {f"{prefix}.{field.name}": _arrow_type(hint)
+            for prefix, cls in (("model", ModelConfig), ("training", TrainingConfig), ("task", TaskConfig))
+            for field, hint in ((f, typing.get_type_hints(cls)[f.name]) for f in fields(cls))}
+
+
+_SCALARS = {bool: BOOL, int: INT, float: FLOAT, str: STR}
+
+
+def _arrow_type(hint: Any) -> pa.DataType:
+    """One Arrow type for an annotation: its scalar type, else string (unions of kinds, containers)."""
+    options = typing.get_args(hint) if typing.get_origin(hint) in (Union, types.UnionType) else (hint,)
+    kinds = {_scalar_type(option) for option in options if option is not type(None)}
+    return kinds.pop() if len(kinds) == 1 and None not in kinds else STR
+
+
+def _scalar_type(hint: Any) -> pa.DataType | None:
+    if typing.get_origin(hint) is Literal:
+        kinds = {_SCALARS.get(type(value)) for value in typing.get_args(hint)}
+        return kinds.pop() if len(kinds) == 1 else None
+    return None if is_dataclass(hint) else _SCALARS.get(hint)
+
+
+def _setting_cell(value: Any, arrow: pa.DataType | None) -> Any:
+    """A setting as stored: text for string columns (booleans as YAML spells them), else unchanged."""
+    if value is None or isinstance(value, str) or (arrow is not None and arrow != STR):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value) if arrow == STR or isinstance(value, (list, dict)) else value
+
+
+def checkpoint_depth(checkpoint: str | Path) -> int:
+    """Blocks L of a saved model, from its ``config.json`` (torch-free; every HF family's key)."""
+    path = Path(checkpoint) / "config.json"
+    try:
+        config = json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError) as err:
+        raise ValueError(f"cannot read the model config {path}: {err}") from None
+    config = config.get("text_config", config)  # multimodal configs nest the language model's
+    for key in ("num_hidden_layers", "n_layer", "num_layers", "n_layers"):
+        if isinstance(config.get(key), int):
+            return config[key]
+    raise ValueError(f"{path}: no layer count (num_hidden_layers / n_layer / num_layers)")
+
+
+def with_loaded_depths(runs: Mapping[str, Mapping[str, Any]], start_checkpoints: Sequence[str | Path]
+                       ) -> dict[str, dict[str, Any]]:
+    """``runs`` with ``model.n_layer`` set to the depth of the model each run actually loaded.
+
+    ``start_checkpoints`` are the step-0 checkpoints (``results/runs/{run}/checkpoints/step-0``).
+    A pretrained model's depth is its own, not the scratch default of ``model.n_layer``.
+    """
+    depths = {Path(path).parent.parent.name: checkpoint_depth(path) for path in start_checkpoints}
+    missing = sorted(set(runs) - set(depths))
+    if missing:
+        raise ValueError(f"no step-0 checkpoint given for runs {missing}")
+    return {name: {**run, "model": {**run["model"], "n_layer": depths[name]}} for name, run in runs.items()}
 
 
 def conform(frame: pd.DataFrame, name: str) -> pd.DataFrame:
@@ -328,10 +398,13 @@ def conform(frame: pd.DataFrame, name: str) -> pd.DataFrame:
 def _to_arrow(frame: pd.DataFrame, schema: TableSchema) -> pa.Table:
     declared = [pa.field(c.name, c.type, c.nullable) for c in schema.columns]
     extra = [c for c in frame.columns if c not in schema.names]
-    # All-null extras (e.g. model.name_or_path of scratch runs) get a string type, not Arrow's null type.
-    fields = declared + [pa.field(c, STR if frame[c].isna().all() else pa.Array.from_pandas(frame[c]).type) for c in extra]
+    # The runs table's settings take their config annotation's type; other extras (settings the
+    # config model lacks) their values' type, all-null ones string rather than Arrow's null type.
+    known = setting_types() if schema.extra_columns else {}
+    columns = declared + [pa.field(c, known.get(c) or (STR if frame[c].isna().all() else pa.Array.from_pandas(frame[c]).type))
+                          for c in extra]
     try:
-        return pa.Table.from_pandas(frame, schema=pa.schema(fields), preserve_index=False, safe=True)
+        return pa.Table.from_pandas(frame, schema=pa.schema(columns), preserve_index=False, safe=True)
     except (pa.ArrowInvalid, pa.ArrowTypeError) as err:
         raise ValueError(f"table {schema.name}: values do not match the declared types: {err}") from None
 

@@ -107,6 +107,11 @@ def probe_outputs(probe):
     ]
 
 
+def start_checkpoints():
+    """Step-0 checkpoint of every run: tables read each model's depth from its config.json."""
+    return [checkpoint_dir(run, 0) for run in CFG.runs]
+
+
 def checkpoint_outputs():
     return [checkpoint_dir(run, step) for run in CFG.runs for step in steps_of(run)]
 

@@ -104,6 +104,7 @@ rule multitoken_table:
         table_path("multitoken"),
     input:
         parts=multitoken_parts() if CFG.multitoken.enabled else [],
+        start=start_checkpoints(),
         code=script_code("multitoken_table.py"),
     params:
         runs=all_run_params(),

@@ -25,6 +25,7 @@ rule table_mi:
         table_path("mi"),
     input:
         parts=mi_outputs(),
+        start=start_checkpoints(),
         code=script_code("table_mi.py"),
     params:
         runs=all_run_params(),
@@ -42,6 +43,7 @@ rule table_training:
         table_path("training"),
     input:
         checkpoints=checkpoint_outputs(),
+        start=start_checkpoints(),
         code=script_code("table_training.py"),
     params:
         runs=all_run_params(),
@@ -58,6 +60,7 @@ rule table_runs:
     output:
         table_path("runs"),
     input:
+        start=start_checkpoints(),
         code=script_code("table_runs.py"),
     params:
         runs=all_run_params(),
@@ -81,6 +84,7 @@ for _table, _probe in PROBE_TABLES.items():
             table_path(_table),
         input:
             parts=probe_outputs(_probe),
+            start=start_checkpoints(),
             code=script_code("table_probe.py"),
         params:
             table=_table,

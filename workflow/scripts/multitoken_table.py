@@ -2,9 +2,9 @@
 
 from inforidge.jobs import job
 from inforidge.multitoken import multitoken_table
-from inforidge.tables import write_table
+from inforidge.tables import with_loaded_depths, write_table
 
 with job(snakemake) as log:
-    frame = multitoken_table(snakemake.input.parts, snakemake.params.runs)
+    frame = multitoken_table(snakemake.input.parts, with_loaded_depths(snakemake.params.runs, snakemake.input.start))
     write_table(frame, snakemake.output[0], "multitoken")
     log.info("multitoken table: %d rows", len(frame))

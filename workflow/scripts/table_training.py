@@ -3,11 +3,11 @@
 from pathlib import Path
 
 from inforidge.jobs import job
-from inforidge.tables import training_table, write_table
+from inforidge.tables import training_table, with_loaded_depths, write_table
 
 with job(snakemake) as log:
     checkpoints = list(snakemake.input.checkpoints)
     run_names = [Path(c).parent.parent.name for c in checkpoints]  # results/runs/{run}/checkpoints/step-k
-    frame = training_table(checkpoints, run_names, snakemake.params.runs)
+    frame = training_table(checkpoints, run_names, with_loaded_depths(snakemake.params.runs, snakemake.input.start))
     write_table(frame, snakemake.output[0], "training")
     log.info("training table: %d rows", len(frame))
