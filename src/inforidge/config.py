@@ -15,7 +15,7 @@ from typing import Any, Literal
 import yaml
 
 from inforidge.alphabets import Alphabet, alphabet_size
-from inforidge.configschema import ConfigError, build, doc
+from inforidge.configschema import ConfigError, at_least, build, doc, positive, require
 
 __all__ = ["Config", "ConfigError", "load_config", "validate_config"]
 
@@ -109,6 +109,12 @@ class TaskConfig:
         if self.kind == "arithmetic" and size is not None and top > size:
             raise ValueError(f"alphabet {self.alphabet!r} writes {size} values but noise_range/modulus/ood_moduli "
                              f"need {top}; lower noise_range to <= {size}")
+        for split, size in self.sizes.items():
+            require(size >= 0, f"sizes.{split}", f"must be >= 0, got {size}")
+        at_least(self, 2, "modulus")
+        at_least(self, 1, "noise_range")
+        for i, k in enumerate(self.ood_moduli):
+            require(k >= 2, f"ood_moduli[{i}]", f"must be >= 2, got {k}")
 
 
 @dataclass(frozen=True)
@@ -135,6 +141,7 @@ class ModelConfig:
     def __post_init__(self) -> None:
         if self.source == "pretrained" and not self.name_or_path:
             raise ValueError("model.name_or_path is required when model.source is 'pretrained'")
+        at_least(self, 1, "n_layer", "n_embd", "n_head", "n_positions")
         if self.n_embd % self.n_head:
             raise ValueError(f"model.n_embd ({self.n_embd}) must be divisible by model.n_head ({self.n_head})")
 
@@ -155,6 +162,8 @@ class LoraSettings:
             raise ValueError(f"lora.r must be >= 1, got {self.r}")
         if not 0 <= self.dropout < 1:
             raise ValueError(f"lora.dropout must lie in [0, 1), got {self.dropout}")
+        positive(self, "alpha")
+        require(self.target_modules != [], "target_modules", "must name at least one module")
 
 
 @dataclass(frozen=True)
@@ -205,6 +214,14 @@ class TrainingConfig:
         bad = [s for s in self.checkpoints or [] if not 0 <= s <= self.steps]
         if bad:
             raise ValueError(f"training.checkpoints {bad} lie outside [0, training.steps={self.steps}]")
+        steps = self.checkpoints or []
+        require(all(a < b for a, b in zip(steps, steps[1:])), "checkpoints",
+                f"must be strictly increasing (sorted, no duplicates), got {steps}")
+        at_least(self, 1, "checkpoint_count", "batch_size", "grad_accum", "eval_examples")
+        at_least(self, 0, "weight_decay", "warmup_steps")
+        positive(self, "lr")
+        require(self.warmup_steps <= self.steps, "warmup_steps",
+                f"must be <= steps ({self.steps}), got {self.warmup_steps}")
 
 
 @dataclass(frozen=True)
@@ -215,6 +232,10 @@ class StageResources:
     mem_mb: int = doc("memory in MiB on the first attempt", 4000)
     runtime: int = doc("wall-clock minutes on the first attempt", 60)
     gpu: int = doc("GPUs (0: CPU job)", 0)
+
+    def __post_init__(self) -> None:
+        at_least(self, 1, "threads", "mem_mb", "runtime")
+        at_least(self, 0, "gpu")
 
 
 @dataclass(frozen=True)
@@ -257,6 +278,10 @@ class ActivationsConfig:
     shard_mb: int = doc("maximum NPY shard size in MiB", 256)
     max_examples: int | None = doc("cap on examples per split (null: all)", None)
 
+    def __post_init__(self) -> None:
+        at_least(self, 1, "batch_size", "shard_mb", "max_examples")
+        require(bool(self.sites), "sites", "must name at least one site")
+
 
 @dataclass(frozen=True)
 class MIConfig:
@@ -279,6 +304,14 @@ class MIConfig:
             raise ValueError(f"mi.alpha must be > 0, got {self.alpha}")
         if not self.seeds:
             raise ValueError("mi.seeds must name at least one seed")
+        require(bool(self.kernels), "kernels", "must name at least one kernel")
+        if not isinstance(self.sigma, str):
+            positive(self, "sigma")
+        positive(self, "base")
+        require(self.base != 1, "base", "must not be 1 (log base 1 is undefined)")
+        # An estimate from fewer than two examples has no spread: the Gram matrices are 1 x 1.
+        at_least(self, 2, "n_samples")
+        at_least(self, 0, "permutations")
 
 
 ProbeSteps = Literal["all", "final"]
@@ -296,6 +329,11 @@ class ResidualScalingConfig:
     seeds: list[int] = doc("fit seeds (data order); bands in figures", factory=lambda: [0, 1, 2])
     record_every: int = doc("record β every this many steps", 10)
 
+    def __post_init__(self) -> None:
+        at_least(self, 1, "steps", "batch_size", "record_every")
+        positive(self, "lr")
+        require(bool(self.seeds), "seeds", "must name at least one seed")
+
 
 @dataclass(frozen=True)
 class ReadoutProbeConfig:
@@ -305,6 +343,9 @@ class ReadoutProbeConfig:
     checkpoints: ProbeSteps = doc("probe every checkpoint or only the final one", "all")
     batch_size: int = doc("examples per forward pass", 64)
     max_examples: int | None = doc("cap on examples per eval split (null: all)", None)
+
+    def __post_init__(self) -> None:
+        at_least(self, 1, "batch_size", "max_examples")
 
 
 @dataclass(frozen=True)
@@ -327,6 +368,9 @@ class FiguresConfig:
     palette: str = doc("seaborn palette for categories (colorblind-safe by default)", "colorblind")
     cmap: str = doc("matplotlib colormap for checkpoints and heatmaps (perceptually uniform, colorblind-safe)", "viridis")
 
+    def __post_init__(self) -> None:
+        at_least(self, 1, "dpi")
+
 
 @dataclass(frozen=True)
 class MultitokenConfig:
@@ -347,6 +391,8 @@ class MultitokenConfig:
             raise ValueError(f"multitoken.horizon must be >= 1, got {self.horizon}")
         if self.permutations is not None and self.permutations < 0:
             raise ValueError(f"multitoken.permutations must be >= 0, got {self.permutations}")
+        at_least(self, 1, "max_examples")
+        require(self.splits != [], "splits", "must name at least one split (null: the task's eval splits)")
 
 
 @dataclass(frozen=True)
@@ -377,6 +423,29 @@ class Config:
         for name, run in self.runs.items():
             if run.task not in self.tasks:
                 raise ValueError(f"runs.{name}.task: unknown task {run.task!r} (tasks: {sorted(self.tasks)})")
+        self._check_sample_sizes()
+
+    def _check_sample_sizes(self) -> None:
+        """mi.n_samples fits every split it subsamples (the estimator would silently use fewer)."""
+        # Imported here: inforidge.tasks imports this module.
+        from inforidge.tasks import build_task
+
+        for name, run in self.runs.items():
+            for split in build_task(self.tasks[run.task]).eval_splits.values():
+                self._check_fits(run.task, split, self.activations.max_examples, "activations.max_examples")
+        mt = self.multitoken
+        if mt.enabled and mt.task in self.tasks:
+            for split in mt.splits or build_task(self.tasks[mt.task]).eval_splits.values():
+                self._check_fits(mt.task, split, mt.max_examples, "multitoken.max_examples")
+
+    def _check_fits(self, task: str, split: str, cap: int | None, cap_key: str) -> None:
+        size = self.tasks[task].sizes.get(split)
+        if size is None or self.mi.n_samples is None:
+            return
+        held = size if cap is None else min(size, cap)
+        require(self.mi.n_samples <= held, "mi.n_samples",
+                f"{self.mi.n_samples} is more than split {split} of task {task} holds: {held} examples "
+                f"(tasks.{task}.sizes.{split} = {size}, {cap_key} = {cap}); lower it, or null for all examples")
 
 
 def validate_config(data: dict[str, Any]) -> Config:
