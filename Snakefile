@@ -47,3 +47,11 @@ rule all:
     input:
         all_outputs(),
     default_target: True
+
+
+# A failed job does not hide the others: with --keep-going the grid finishes what it can, and
+# this names every failed job's run, rule, log and error line (inforidge.failures).
+onerror:
+    from inforidge.failures import report
+
+    print(report(log), file=sys.stderr)
