@@ -424,6 +424,18 @@ class Config:
             if run.task not in self.tasks:
                 raise ValueError(f"runs.{name}.task: unknown task {run.task!r} (tasks: {sorted(self.tasks)})")
         self._check_sample_sizes()
+        self._check_context()
+
+    def _check_context(self) -> None:
+        """A scratch model's context holds the arithmetic prompt and its targets (one word-level token each)."""
+        for name, run in self.runs.items():
+            task = self.tasks[run.task]
+            if run.model.source != "scratch" or task.kind != "arithmetic":
+                continue
+            needed = task.elements + (task.continuation.horizon if task.continuation else 1)
+            require(run.model.n_positions >= needed, f"runs.{name}.model.n_positions",
+                    f"{run.model.n_positions} positions cannot hold task {run.task}'s {task.elements}-word prompt "
+                    f"and its target tokens ({needed} tokens)")
 
     def _check_sample_sizes(self) -> None:
         """mi.n_samples fits every split it subsamples (the estimator would silently use fewer)."""

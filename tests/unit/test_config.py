@@ -161,3 +161,10 @@ def test_n_samples_beyond_the_multitoken_split_is_refused():
 def test_sigma_rules_and_null_n_samples_stay_valid():
     assert validate_config(with_change("mi.sigma", "silverman")).mi.sigma == "silverman"
     assert validate_config(with_change("mi.n_samples", None)).mi.n_samples is None
+
+
+def test_scratch_context_must_hold_the_arithmetic_prompt():
+    data = with_change("runs.r.model.n_positions", 10)  # default task: 10 elements + 1 target
+    with pytest.raises(ConfigError, match=r"^runs.r.model.n_positions: 10 positions cannot hold task arith's 10-word"):
+        validate_config(data)
+    assert validate_config(with_change("runs.r.model.n_positions", 11)).runs["r"].model.n_positions == 11
