@@ -340,11 +340,9 @@ def _scalar_type(hint: Any) -> pa.DataType | None:
 
 def _setting_cell(value: Any, arrow: pa.DataType | None) -> Any:
     """A setting as stored: text for string columns (booleans as YAML spells them), else unchanged."""
-    if value is None or isinstance(value, str) or (arrow is not None and arrow != STR):
+    if value is None or isinstance(value, str) or not (arrow == STR or isinstance(value, (list, dict))):
         return value
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value) if arrow == STR or isinstance(value, (list, dict)) else value
+    return ("true" if value else "false") if isinstance(value, bool) else str(value)
 
 
 def checkpoint_depth(checkpoint: str | Path) -> int:
