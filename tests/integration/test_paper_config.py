@@ -46,14 +46,17 @@ def test_offline_mirror_keeps_the_papers_settings(repo_root):
     for name, run in mirror.runs.items():
         real, ours = paper.runs[name].training, run.training
         assert run.task == paper.runs[name].task, name
+        for key in ("dtype", "trust_remote_code", "attn_implementation"):
+            assert getattr(run.model, key) == getattr(paper.runs[name].model, key), (name, key)
         assert (ours.lora is None) == (real.lora is None), name
         assert (ours.grad_accum > 1) == (real.grad_accum > 1), name
         assert ours.checkpoints is None and real.checkpoints is None, name  # both use checkpoint_count
-        for key in ("lr", "weight_decay", "precision", "gradient_checkpointing", "schedule", "distributed"):
+        for key in ("lr", "weight_decay", "max_grad_norm", "precision", "gradient_checkpointing", "schedule",
+                    "distributed"):
             assert getattr(ours, key) == getattr(real, key), (name, key)
     for name, task in mirror.tasks.items():
         real = paper.tasks[name]
-        for key in ("kind", "answer_map", "max_id_hops", "ood_fraction", "columns"):
+        for key in ("kind", "alphabet", "noise_range", "answer_map", "max_id_hops", "ood_fraction", "columns"):
             assert getattr(task, key) == getattr(real, key), (name, key)
         assert (task.dataset is None) == (real.dataset is None) or task.dataset.startswith(".cache/"), name
     assert mirror.activations.sites == paper.activations.sites
