@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from inforidge.config import load_config
+from inforidge.fixtures.datasets import build_datasets
 
 SNAKEMAKE = Path(sys.executable).with_name("snakemake")
 
@@ -29,6 +30,8 @@ def test_paper_grid_covers_models_and_tasks(repo_root):
 
 @pytest.mark.parametrize("name", ["paper", "paper-offline", "replication"])
 def test_dry_run_builds_the_dag_without_network(repo_root, tmp_path, name):
+    if name == "paper-offline":  # its local dataset files are read when the DAG is built
+        build_datasets(tmp_path / ".cache" / "inforidge-fixtures" / "data")
     result = subprocess.run(
         [str(SNAKEMAKE), "-n", "--quiet", "rules", "--cores", "1", "--directory", str(tmp_path),
          "--snakefile", str(repo_root / "Snakefile"), "--configfile", str(repo_root / "configs" / f"{name}.yaml")],
