@@ -17,9 +17,10 @@ from inforidge.config import ConfigError, validate_config
 
 # config.yaml is the default; `--configfile other.yaml` replaces it rather than being
 # deep-merged into it (a merge would silently add the default's runs to every experiment).
+# The path is the Snakefile's sibling, so `-d elsewhere` and any working directory work.
 if not workflow.overwrite_configfiles:
 
-    configfile: "config.yaml"
+    configfile: str(Path(workflow.basedir) / "config.yaml")
 
 
 

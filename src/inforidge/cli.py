@@ -3,6 +3,7 @@
     inforidge tables list [--results-dir DIR]
     inforidge tables export NAME --csv OUT [--results-dir DIR]
     inforidge config schema
+    inforidge fetch --configfile X [--list]
 """
 
 from __future__ import annotations
@@ -58,6 +59,22 @@ def _config_schema(args: argparse.Namespace) -> int:
     return 0
 
 
+def _fetch(args: argparse.Namespace) -> int:
+    from inforidge import fetch  # the hub libraries load only for this command
+    from inforidge.config import load_config
+
+    cfg = load_config(args.configfile)
+    if args.list:
+        for name in fetch.hub_models(cfg):
+            print(f"model    {name}")
+        for name, config in fetch.hub_datasets(cfg):
+            print(f"dataset  {name}" + (f" ({config})" if config else ""))
+        return 0
+    for item in fetch.fetch_all(cfg):
+        print(item.line())
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     """The argument parser of the ``inforidge`` command."""
     top = argparse.ArgumentParser(prog="inforidge", description=__doc__.split("\n")[0])
@@ -78,6 +95,11 @@ def parser() -> argparse.ArgumentParser:
     config_actions = config.add_subparsers(dest="action", required=True)
     schema = config_actions.add_parser("schema", help="print every config key as a Markdown table")
     schema.set_defaults(handler=_config_schema)
+
+    fetching = groups.add_parser("fetch", help="download the config's hub models and datasets into cluster.hf_home")
+    fetching.add_argument("--configfile", required=True, help="the experiment config (as given to snakemake)")
+    fetching.add_argument("--list", action="store_true", help="only print what would be fetched (no network)")
+    fetching.set_defaults(handler=_fetch)
     return top
 
 

@@ -404,6 +404,29 @@ class CapacitySettings:
 
 
 @dataclass(frozen=True)
+class ClusterSettings:
+    """Cluster jobs: what a partition accepts and where compute nodes find models offline (docs/cluster.md)."""
+
+    max_job_runtime: int = doc(
+        "minutes: the longest cluster job (partition time limit); training chains are split into jobs "
+        "under it, retries scale runtime up to it, and a single job over it is a plan-time error", 1440,
+    )
+    gpu_request: Literal["gpus", "gres"] = doc(
+        "how GPU jobs ask SLURM for GPUs: gpus (sbatch --gpus=[model:]N) or gres (sbatch --gres=gpu:[model:]N)", "gpus"
+    )
+    gpu_model: str | None = doc("GPU type to request (e.g. a100), null: any", None)
+    hf_home: str | None = doc(
+        "shared Hugging Face cache (HF_HOME) that `inforidge fetch` fills and every job reads; "
+        "null: the environment's HF_HOME (or ~/.cache/huggingface)", None,
+    )
+    offline: bool = doc("cluster jobs run with HF_HUB_OFFLINE=1 and HF_DATASETS_OFFLINE=1 (fetch first)", True)
+
+    def __post_init__(self) -> None:
+        if self.max_job_runtime < 1:
+            raise ValueError(f"cluster.max_job_runtime must be >= 1 minute, got {self.max_job_runtime}")
+
+
+@dataclass(frozen=True)
 class Config:
     """The whole experiment."""
 
@@ -416,6 +439,7 @@ class Config:
     figures: FiguresConfig = doc("figures", factory=FiguresConfig)
     multitoken: MultitokenConfig = doc("multi-token generation stage", factory=MultitokenConfig)
     capacity: CapacitySettings = doc("model-capacity (depth) sweep outputs", factory=CapacitySettings)
+    cluster: ClusterSettings = doc("cluster job limits, GPU requests and the offline model cache", factory=ClusterSettings)
 
     def __post_init__(self) -> None:
         if not self.runs:

@@ -31,7 +31,7 @@ rule train:
     benchmark:
         f"benchmarks/results/train/{{run}}/step-{{step}}.tsv"
     group:
-        "train"
+        train_group
     threads: stage_threads("train")
     resources:
         **stage_resources("train"),
