@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Start a real single-node SLURM cluster (munged + slurmctld + slurmd) on this
-# machine, for CI / local testing of `snakemake --profile slurm`.
+# machine, for CI / local testing of `snakemake --workflow-profile slurm`.
 #
 #   sudo tests/cluster/start_slurm.sh          # install (if needed), configure, start, self-test
 #   tests/cluster/stop_slurm.sh [--purge]      # stop daemons (and wipe state)
@@ -169,10 +169,11 @@ AccountingStorageType=accounting_storage/none
 JobAcctGatherType=jobacct_gather/none
 JobCompType=jobcomp/none
 MailProg=/bin/true
-# Keep finished jobs visible to squeue for 5 min. The snakemake SLURM plugin
-# only trusts 'squeue' status polling when MinJobAge >= 3 x
+# Keep finished jobs visible to squeue/scontrol for 1 h: the tests read the
+# requests of a run's jobs back after the run. The snakemake SLURM plugin only
+# trusts 'squeue' status polling when MinJobAge >= 3 x
 # init_seconds_before_status_checks (default 40s -> 120s).
-MinJobAge=300
+MinJobAge=3600
 # Trust the node lines below (more CPUs than the machine has, fake GPUs) instead of
 # draining the node for a mismatch with the detected hardware.
 SlurmdParameters=config_overrides
