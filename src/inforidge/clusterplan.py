@@ -5,7 +5,8 @@ consecutive segments are packed into one submission (a Snakemake group job), so 
 does not queue once per checkpoint; a group job's wall time is the sum of its members'.
 ``train_job_index`` cuts each chain into packs whose summed runtime stays under half
 of ``cluster.max_job_runtime``, so the retry with doubled runtime still fits;
-``runtime_limit`` caps any further scaling at the limit. Pure functions of the config: the rules call them, tests check them.
+``runtime_limit`` caps any further scaling at the limit. Pure functions of the config:
+the rules call them, tests check them.
 """
 
 from __future__ import annotations
