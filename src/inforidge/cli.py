@@ -65,10 +65,10 @@ def _fetch(args: argparse.Namespace) -> int:
 
     cfg = load_config(args.configfile)
     if args.list:
-        for name in fetch.hub_models(cfg):
-            print(f"model    {name}")
-        for name, config in fetch.hub_datasets(cfg):
-            print(f"dataset  {name}" + (f" ({config})" if config else ""))
+        for name, revision in fetch.hub_models(cfg):
+            print(f"model    {name}" + (f" @ {revision}" if revision else ""))
+        for name, config, revision in fetch.hub_datasets(cfg):
+            print(f"dataset  {name}" + (f" ({config})" if config else "") + (f" @ {revision}" if revision else ""))
         return 0
     for item in fetch.fetch_all(cfg):
         print(item.line())

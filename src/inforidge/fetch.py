@@ -17,7 +17,7 @@ from pathlib import Path
 
 from inforidge.config import ClusterSettings, Config
 from inforidge.tasks import build_task
-from inforidge.tasks.sources import local_files
+from inforidge.tasks.sources import hub_arguments, local_files
 
 OFFLINE = {"HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1"}
 # Files transformers needs to load a model and its tokenizer; other frameworks' weights and
@@ -67,29 +67,30 @@ def is_local(name_or_path: str) -> bool:
     return False
 
 
-def hub_models(cfg: Config) -> list[str]:
-    """Hub ids of the pretrained models of all runs (local paths excluded), sorted."""
-    names = {run.model.name_or_path for run in cfg.runs.values() if run.model.source == "pretrained"}
-    return sorted(name for name in names if name and not is_local(name))
+def hub_models(cfg: Config) -> list[tuple[str, str | None]]:
+    """(hub id, revision) of the pretrained models of all runs (local paths excluded), sorted."""
+    found = {(run.model.name_or_path, run.model.revision) for run in cfg.runs.values() if run.model.source == "pretrained"}
+    return sorted(((name, rev) for name, rev in found if name and not is_local(name)), key=_sort_key)
 
 
-def hub_datasets(cfg: Config) -> list[tuple[str, str | None]]:
-    """(hub id, configuration) of every task's dataset that is not a local file, sorted."""
+def hub_datasets(cfg: Config) -> list[tuple[str, str | None, str | None]]:
+    """(hub id, configuration, revision) of every task's dataset that is not a local file, sorted."""
     found = set()
     for task_cfg in cfg.tasks.values():
         task = build_task(task_cfg)
         dataset = getattr(task, "dataset", None)
         if dataset and local_files(dataset) is None:
-            found.add((dataset, getattr(task, "dataset_config", None)))
-    return sorted(found, key=lambda item: (item[0], item[1] or ""))
+            found.add((dataset, getattr(task, "dataset_config", None), getattr(task, "revision", None)))
+    return sorted(found, key=_sort_key)
 
 
 def missing_models(cfg: Config) -> list[str]:
-    """Hub models of ``cfg`` whose config.json is not in the cache (no network is used)."""
+    """Hub models of ``cfg`` whose config.json (at its revision) is not in the cache; no network is used."""
     from huggingface_hub import try_to_load_from_cache
 
     cache = _hub_cache(cfg.cluster)
-    return [name for name in hub_models(cfg) if not isinstance(try_to_load_from_cache(name, "config.json", cache_dir=cache), str)]
+    return [name for name, rev in hub_models(cfg)
+            if not isinstance(try_to_load_from_cache(name, "config.json", cache_dir=cache, revision=rev), str)]
 
 
 def fetch_all(cfg: Config) -> list[Fetched]:
@@ -97,20 +98,21 @@ def fetch_all(cfg: Config) -> list[Fetched]:
     home = hf_home(cfg.cluster)
     if home is not None:
         os.environ["HF_HOME"] = str(home)  # before the hub libraries read it
-    done = [fetch_model(name, cfg.cluster) for name in hub_models(cfg)]
-    return done + [fetch_dataset(name, config, cfg.cluster) for name, config in hub_datasets(cfg)]
+    done = [fetch_model(name, rev, cfg.cluster) for name, rev in hub_models(cfg)]
+    return done + [fetch_dataset(name, config, rev, cfg.cluster) for name, config, rev in hub_datasets(cfg)]
 
 
-def fetch_model(name: str, settings: ClusterSettings) -> Fetched:
-    """Download what transformers loads of hub model ``name`` (default branch); name the commit."""
+def fetch_model(name: str, revision: str | None, settings: ClusterSettings) -> Fetched:
+    """Download what transformers loads of hub model ``name`` at ``revision``; name the commit it resolved to."""
     from huggingface_hub import HfApi, snapshot_download
 
     try:
-        files = HfApi().list_repo_files(name)
-        path = snapshot_download(name, cache_dir=_hub_cache(settings), allow_patterns=MODEL_FILES + weight_files(files))
+        files = HfApi().list_repo_files(name, revision=revision)
+        path = snapshot_download(name, revision=revision, cache_dir=_hub_cache(settings),
+                                 allow_patterns=MODEL_FILES + weight_files(files))
     except Exception as err:  # network, auth and missing-repo errors all end the same way
         raise FetchError(_hub_error("model", name, err)) from None
-    return Fetched("model", name, f"commit {Path(path).name} in {path}")
+    return Fetched("model", name, f"{revision or 'default branch'} = commit {Path(path).name} in {path}")
 
 
 def weight_files(files: list[str]) -> list[str]:
@@ -120,17 +122,21 @@ def weight_files(files: list[str]) -> list[str]:
     return safetensors or [f for f in top if f.endswith(".bin")]
 
 
-def fetch_dataset(name: str, config: str | None, settings: ClusterSettings) -> Fetched:
-    """Download and prepare hub dataset ``name`` (configuration ``config``) in the datasets cache."""
+def fetch_dataset(name: str, config: str | None, revision: str | None, settings: ClusterSettings) -> Fetched:
+    """Download and prepare hub dataset ``name`` in the datasets cache, loaded as the data rule loads it."""
     from datasets import load_dataset
 
     home = hf_home(settings)
     try:
-        loaded = load_dataset(name, config, cache_dir=str(home / "datasets") if home else None)
+        loaded = load_dataset(**hub_arguments(name, config, revision), cache_dir=str(home / "datasets") if home else None)
     except Exception as err:
         raise FetchError(_hub_error("dataset", name, err)) from None
     rows = sum(split.num_rows for split in loaded.values())
     return Fetched("dataset", name if config is None else f"{name} ({config})", f"{rows} rows in splits {sorted(loaded)}")
+
+
+def _sort_key(item: tuple) -> tuple:
+    return tuple(part or "" for part in item)
 
 
 def _hub_cache(settings: ClusterSettings) -> str | None:

@@ -26,10 +26,17 @@ def config_with(model: str, hf_home: Path | None = None) -> dict:
 
 def test_paper_grid_sources():
     cfg = load_config(REPO / "configs" / "paper.yaml")
-    assert hub_models(cfg) == ["Qwen/Qwen2.5-0.5B", "gpt2", "gpt2-medium", "meta-llama/Llama-3.1-8B"]
-    assert hub_datasets(cfg) == [
-        ("CLUTRR/v1", "gen_train234_test2to10"), ("abisee/cnn_dailymail", "3.0.0"), ("yangdong/ecqa", None),
-    ]
+    assert [name for name, _ in hub_models(cfg)] == ["Qwen/Qwen2.5-0.5B", "gpt2", "gpt2-medium", "meta-llama/Llama-3.1-8B"]
+    datasets = {name: (config, revision) for name, config, revision in hub_datasets(cfg)}
+    assert datasets["CLUTRR/v1"] == ("gen_train234_test2to10", "refs/convert/parquet")  # as the data rule loads it
+    assert datasets["abisee/cnn_dailymail"][0] == "3.0.0"
+    assert set(datasets) == {"CLUTRR/v1", "abisee/cnn_dailymail", "yangdong/ecqa"}
+
+
+def test_model_revisions_are_fetched_and_checked():
+    cfg = validate_config({**config_with("org/tiny"), "runs": {"r": {"task": "t", "model": {
+        "source": "pretrained", "name_or_path": "org/tiny", "revision": "v1.0"}}}})
+    assert hub_models(cfg) == [("org/tiny", "v1.0")]
 
 
 def test_local_paths_are_not_fetched(tmp_path):
@@ -59,6 +66,9 @@ def test_missing_models_reads_the_hub_cache_layout(tmp_path):
     (repo / "refs").mkdir()
     (repo / "refs" / "main").write_text("abc123")
     assert missing_models(cfg) == []
+    pinned = validate_config({**config_with("org/tiny", tmp_path / "hf"), "runs": {"r": {"task": "t", "model": {
+        "source": "pretrained", "name_or_path": "org/tiny", "revision": "v2"}}}})
+    assert missing_models(pinned) == ["org/tiny"]  # another revision is not in the cache
 
 
 def run_cli(*args: str, **env: str) -> subprocess.CompletedProcess:
