@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 CORES ?= all
 
-.PHONY: install run cluster test dry-run report clean fixtures
+.PHONY: install run cluster test dry-run report clean fixtures paper-offline
 
 $(STAMP): requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,12 +19,13 @@ $(STAMP): requirements.lock pyproject.toml
 install: $(STAMP)
 
 # --rerun-incomplete: a job killed last time is simply redone (its outputs never look complete).
+# --keep-going: a failing run does not stop the others; the end of the output names what failed.
 run: $(STAMP)
-	$(BIN)/snakemake --cores $(CORES) --rerun-incomplete
+	$(BIN)/snakemake --cores $(CORES) --rerun-incomplete --keep-going
 
-# Submit heavy jobs to SLURM with the profile in slurm/ (set account/partition there).
+# Submit heavy jobs to SLURM with the workflow profile profiles/slurm (docs/cluster.md).
 cluster: $(STAMP)
-	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/snakemake --profile slurm
+	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/snakemake --workflow-profile slurm
 
 dry-run: $(STAMP)
 	$(BIN)/snakemake -n
@@ -39,6 +40,14 @@ test: $(STAMP)
 FIXTURES ?= .cache/inforidge-fixtures/models
 fixtures: $(STAMP)
 	$(BIN)/python -m inforidge.fixtures build $(FIXTURES)
+
+# The offline mirror of configs/paper.yaml: the family fixtures and local dataset files (in the
+# hub datasets' schemas) under .cache/inforidge-fixtures/, then every stage and the HTML report.
+MIRROR_DATA ?= .cache/inforidge-fixtures/data
+paper-offline: fixtures
+	$(BIN)/python -m inforidge.fixtures.datasets $(MIRROR_DATA)
+	$(BIN)/snakemake --cores $(CORES) --rerun-incomplete --keep-going --configfile configs/paper-offline.yaml
+	$(BIN)/snakemake --cores $(CORES) --configfile configs/paper-offline.yaml --report results/report.html
 
 clean:
 	rm -rf results logs .snakemake benchmarks/results

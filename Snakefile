@@ -24,9 +24,10 @@ min_version("8.20")
 
 # config.yaml is the default; `--configfile other.yaml` replaces it rather than being
 # deep-merged into it (a merge would silently add the default's runs to every experiment).
+# The path is the Snakefile's sibling, so `-d elsewhere` and any working directory work.
 if not workflow.overwrite_configfiles:
 
-    configfile: "config.yaml"
+    configfile: str(Path(workflow.basedir) / "config.yaml")
 
 
 # Validate once, before any job is scheduled: one message naming the key, no traceback.
@@ -53,3 +54,11 @@ rule all:
     default_target: True
     input:
         all_outputs(),
+
+
+# A failed job does not hide the others: with --keep-going the grid finishes what it can, and
+# this names every failed job's run, rule, log and error line (inforidge.failures).
+onerror:
+    from inforidge.failures import report
+
+    print(report(log), file=sys.stderr)

@@ -22,13 +22,18 @@ _GROUP = ["run", "step", "split", "kernel", "site"]
 def capacity_table(mi: pd.DataFrame) -> pd.DataFrame:
     """The :data:`CAPACITY` table from the ``mi`` table (``quantity == "mi"`` rows).
 
-    L is each run's largest layer in ``mi``, not the configured ``model.n_layer``, which
-    pretrained models do not use. Raises ValueError when ``mi`` has no ``mi`` rows.
+    L is each run's largest layer in ``mi``; it must equal the table's ``n_layer`` (the depth
+    of the model as loaded), else the activations and the model disagree. Raises ValueError
+    when ``mi`` has no ``mi`` rows or the two depths differ.
     """
     rows = mi[mi["quantity"] == "mi"]
     if rows.empty:
         raise ValueError("mi table has no rows with quantity 'mi'")
     depth = rows.groupby("run")["layer"].max().rename("n_layer")
+    loaded = rows.groupby("run")["n_layer"].first()
+    wrong = {run: (int(loaded[run]), int(depth[run])) for run in depth.index if loaded[run] != depth[run]}
+    if wrong:
+        raise ValueError(f"mi table: n_layer differs from the deepest layer measured (run: (n_layer, deepest)): {wrong}")
     keys = [c.name for c in _RUN] + ["step", "split", "kernel", "site", "layer"]
     stats = (rows.groupby(keys, sort=True)
              .agg(mi_mean=("mi", "mean"), mi_std=("mi", "std"), mi_corrected_mean=("mi_corrected", "mean"),

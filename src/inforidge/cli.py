@@ -4,6 +4,7 @@
     inforidge tables schema
     inforidge tables export NAME --csv OUT|- [--results-dir DIR]
     inforidge config schema [--json]
+    inforidge fetch --configfile X [--list]
     inforidge --version
 """
 
@@ -99,6 +100,22 @@ def package_version() -> str:
         return "unknown"
 
 
+def _fetch(args: argparse.Namespace) -> int:
+    from inforidge import fetch  # the hub libraries load only for this command
+    from inforidge.config import load_config
+
+    cfg = load_config(args.configfile)
+    if args.list:
+        for name, revision in fetch.hub_models(cfg):
+            print(f"model    {name}" + (f" @ {revision}" if revision else ""))
+        for name, config, revision in fetch.hub_datasets(cfg):
+            print(f"dataset  {name}" + (f" ({config})" if config else "") + (f" @ {revision}" if revision else ""))
+        return 0
+    for item in fetch.fetch_all(cfg):
+        print(item.line())
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     """The argument parser of the ``inforidge`` command."""
     top = argparse.ArgumentParser(prog="inforidge", description=__doc__.split("\n")[0])
@@ -123,6 +140,11 @@ def parser() -> argparse.ArgumentParser:
     schema = config_actions.add_parser("schema", help="print every config key as a Markdown table (or JSON Schema)")
     schema.add_argument("--json", action="store_true", help="print the JSON Schema of the config instead")
     schema.set_defaults(handler=_config_schema)
+
+    fetching = groups.add_parser("fetch", help="download the config's hub models and datasets into cluster.hf_home")
+    fetching.add_argument("--configfile", required=True, help="the experiment config (as given to snakemake)")
+    fetching.add_argument("--list", action="store_true", help="only print what would be fetched (no network)")
+    fetching.set_defaults(handler=_fetch)
     return top
 
 

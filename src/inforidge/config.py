@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 import yaml
 
-from inforidge.configschema import ConfigError, build, convert, doc
+from inforidge.configschema import ConfigError, at_least, build, convert, doc, positive, require
 from inforidge.probes.registry import ProbeSteps, ReadoutProbeConfig, ResidualScalingConfig, probes_config_class
 from inforidge.tasks.registry import task_config_class
 
@@ -77,6 +77,7 @@ class ModelConfig:
     def __post_init__(self) -> None:
         if self.source == "pretrained" and not self.name_or_path:
             raise ValueError("model.name_or_path is required when model.source is 'pretrained'")
+        at_least(self, 1, "n_layer", "n_embd", "n_head", "n_positions")
         if self.n_embd % self.n_head:
             raise ValueError(f"model.n_embd ({self.n_embd}) must be divisible by model.n_head ({self.n_head})")
 
@@ -97,6 +98,8 @@ class LoraSettings:
             raise ValueError(f"lora.r must be >= 1, got {self.r}")
         if not 0 <= self.dropout < 1:
             raise ValueError(f"lora.dropout must lie in [0, 1), got {self.dropout}")
+        positive(self, "alpha")
+        require(self.target_modules != [], "target_modules", "must name at least one module")
 
 
 @dataclass(frozen=True)
@@ -147,6 +150,14 @@ class TrainingConfig:
         bad = [s for s in self.checkpoints or [] if not 0 <= s <= self.steps]
         if bad:
             raise ValueError(f"training.checkpoints {bad} lie outside [0, training.steps={self.steps}]")
+        steps = self.checkpoints or []
+        require(all(a < b for a, b in zip(steps, steps[1:])), "checkpoints",
+                f"must be strictly increasing (sorted, no duplicates), got {steps}")
+        at_least(self, 1, "checkpoint_count", "batch_size", "grad_accum", "eval_examples")
+        at_least(self, 0, "weight_decay", "warmup_steps")
+        positive(self, "lr")
+        require(self.warmup_steps <= self.steps, "warmup_steps",
+                f"must be <= steps ({self.steps}), got {self.warmup_steps}")
 
 
 @dataclass(frozen=True)
@@ -157,6 +168,10 @@ class StageResources:
     mem_mb: int = doc("memory in MiB on the first attempt", 4000)
     runtime: int = doc("wall-clock minutes on the first attempt", 60)
     gpu: int = doc("GPUs (0: CPU job)", 0)
+
+    def __post_init__(self) -> None:
+        at_least(self, 1, "threads", "mem_mb", "runtime")
+        at_least(self, 0, "gpu")
 
 
 @dataclass(frozen=True)
@@ -201,6 +216,10 @@ class ActivationsConfig:
     shard_mb: int = doc("maximum NPY shard size in MiB", 256)
     max_examples: int | None = doc("cap on examples per split (null: all)", None)
 
+    def __post_init__(self) -> None:
+        at_least(self, 1, "batch_size", "shard_mb", "max_examples")
+        require(bool(self.sites), "sites", "must name at least one site")
+
 
 @dataclass(frozen=True)
 class MIConfig:
@@ -223,6 +242,14 @@ class MIConfig:
             raise ValueError(f"mi.alpha must be > 0, got {self.alpha}")
         if not self.seeds:
             raise ValueError("mi.seeds must name at least one seed")
+        require(bool(self.kernels), "kernels", "must name at least one kernel")
+        if not isinstance(self.sigma, str):
+            positive(self, "sigma")
+        positive(self, "base")
+        require(self.base != 1, "base", "must not be 1 (log base 1 is undefined)")
+        # An estimate from fewer than two examples has no spread: the Gram matrices are 1 x 1.
+        at_least(self, 2, "n_samples")
+        at_least(self, 0, "permutations")
 
 
 # The probes section is derived from the probe registry: one field per registered probe.
@@ -239,6 +266,9 @@ class FiguresConfig:
     dpi: int = doc("raster resolution", 120)
     palette: str = doc("seaborn palette for categories (colorblind-safe by default)", "colorblind")
     cmap: str = doc("matplotlib colormap for checkpoints and heatmaps (perceptually uniform, colorblind-safe)", "viridis")
+
+    def __post_init__(self) -> None:
+        at_least(self, 1, "dpi")
 
 
 @dataclass(frozen=True)
@@ -260,6 +290,8 @@ class MultitokenConfig:
             raise ValueError(f"multitoken.horizon must be >= 1, got {self.horizon}")
         if self.permutations is not None and self.permutations < 0:
             raise ValueError(f"multitoken.permutations must be >= 0, got {self.permutations}")
+        at_least(self, 1, "max_examples")
+        require(self.splits != [], "splits", "must name at least one split (null: the task's eval splits)")
 
 
 @dataclass(frozen=True)
@@ -268,6 +300,29 @@ class CapacitySettings:
 
     enabled: bool | Literal["auto"] = doc("build the capacity table and figures; auto: when runs have >1 depth", "auto")
     site: Literal["resid_post", "final_norm"] = doc("site whose layers the figures compare", "resid_post")
+
+
+@dataclass(frozen=True)
+class ClusterSettings:
+    """Cluster jobs: what a partition accepts and where compute nodes find models offline (docs/cluster.md)."""
+
+    max_job_runtime: int = doc(
+        "minutes: the longest cluster job (partition time limit); training chains are split into jobs "
+        "under it, retries scale runtime up to it, and a single job over it is a plan-time error", 1440,
+    )
+    gpu_request: Literal["gpus", "gres"] = doc(
+        "how GPU jobs ask SLURM for GPUs: gpus (sbatch --gpus=[model:]N) or gres (sbatch --gres=gpu:[model:]N)", "gpus"
+    )
+    gpu_model: str | None = doc("GPU type to request (e.g. a100), null: any", None)
+    hf_home: str | None = doc(
+        "shared Hugging Face cache (HF_HOME) that `inforidge fetch` fills and every job reads; "
+        "null: the environment's HF_HOME (or ~/.cache/huggingface)", None,
+    )
+    offline: bool = doc("cluster jobs run with HF_HUB_OFFLINE=1 and HF_DATASETS_OFFLINE=1 (fetch first)", True)
+
+    def __post_init__(self) -> None:
+        if self.max_job_runtime < 1:
+            raise ValueError(f"cluster.max_job_runtime must be >= 1 minute, got {self.max_job_runtime}")
 
 
 @dataclass(frozen=True)
@@ -283,6 +338,7 @@ class Config:
     figures: FiguresConfig = doc("figures", factory=FiguresConfig)
     multitoken: MultitokenConfig = doc("multi-token generation stage", factory=MultitokenConfig)
     capacity: CapacitySettings = doc("model-capacity (depth) sweep outputs", factory=CapacitySettings)
+    cluster: ClusterSettings = doc("cluster job limits, GPU requests and the offline model cache", factory=ClusterSettings)
 
     def __post_init__(self) -> None:
         if not self.runs:
@@ -294,6 +350,41 @@ class Config:
                 run.check_resources()
             except ValueError as err:
                 raise ValueError(f"runs.{name}: {err}") from None
+        self._check_sample_sizes()
+        self._check_context()
+
+    def _check_context(self) -> None:
+        """A scratch model's context holds the arithmetic prompt and its targets (one word-level token each)."""
+        for name, run in self.runs.items():
+            task = self.tasks[run.task]
+            if run.model.source != "scratch" or task.kind != "arithmetic":
+                continue
+            needed = task.elements + (task.continuation.horizon if task.continuation else 1)
+            require(run.model.n_positions >= needed, f"runs.{name}.model.n_positions",
+                    f"{run.model.n_positions} positions cannot hold task {run.task}'s {task.elements}-word prompt "
+                    f"and its target tokens ({needed} tokens)")
+
+    def _check_sample_sizes(self) -> None:
+        """mi.n_samples fits every split it subsamples (the estimator would silently use fewer)."""
+        # Imported here: inforidge.tasks imports this module.
+        from inforidge.tasks import build_task
+
+        for name, run in self.runs.items():
+            for split in build_task(self.tasks[run.task]).eval_splits.values():
+                self._check_fits(run.task, split, self.activations.max_examples, "activations.max_examples")
+        mt = self.multitoken
+        if mt.enabled and mt.task in self.tasks:
+            for split in mt.splits or build_task(self.tasks[mt.task]).eval_splits.values():
+                self._check_fits(mt.task, split, mt.max_examples, "multitoken.max_examples")
+
+    def _check_fits(self, task: str, split: str, cap: int | None, cap_key: str) -> None:
+        size = self.tasks[task].sizes.get(split)
+        if size is None or self.mi.n_samples is None:
+            return
+        held = size if cap is None else min(size, cap)
+        require(self.mi.n_samples <= held, "mi.n_samples",
+                f"{self.mi.n_samples} is more than split {split} of task {task} holds: {held} examples "
+                f"(tasks.{task}.sizes.{split} = {size}, {cap_key} = {cap}); lower it, or null for all examples")
 
 
 def validate_config(data: dict[str, Any]) -> Config:

@@ -18,6 +18,34 @@ class ConfigError(ValueError):
     """A user-facing configuration error; the message names the offending key path."""
 
 
+class FieldError(ValueError):
+    """A ``__post_init__`` check failed on one field; ``build`` prefixes the field's full key path."""
+
+    def __init__(self, key: str, message: str) -> None:
+        super().__init__(message)
+        self.key = key
+
+
+def require(condition: bool, key: str, message: str) -> None:
+    """Raise :class:`FieldError` for ``key`` (a field name, or a dotted path below it) unless ``condition``."""
+    if not condition:
+        raise FieldError(key, message)
+
+
+def at_least(section: Any, minimum: float, *names: str) -> None:
+    """Each named field of ``section`` is null or >= ``minimum``."""
+    for name in names:
+        value = getattr(section, name)
+        require(value is None or value >= minimum, name, f"must be >= {minimum}, got {value!r}")
+
+
+def positive(section: Any, *names: str) -> None:
+    """Each named field of ``section`` is null or > 0 (learning rates, bandwidths, scales)."""
+    for name in names:
+        value = getattr(section, name)
+        require(value is None or value > 0, name, f"must be > 0, got {value!r}")
+
+
 def doc(text: str, default: Any = dataclasses.MISSING, *, factory: Any = dataclasses.MISSING) -> Any:
     """A dataclass field with a description (and optionally a default or default factory)."""
     if factory is not dataclasses.MISSING:
@@ -45,6 +73,8 @@ def build(cls: type, data: Any, path: str) -> Any:
         return cls(**values)
     except ConfigError:
         raise
+    except FieldError as err:  # one field's range or cross-field check
+        raise ConfigError(f"{_join(path, err.key)}: {err}") from None
     except ValueError as err:  # __post_init__ cross-field checks
         raise ConfigError(f"{path or 'config'}: {err}") from None
 
@@ -77,8 +107,11 @@ def convert(tp: Any, value: Any, path: str) -> Any:
 def _convert_union(args: tuple, value: Any, path: str) -> Any:
     if value is None and type(None) in args:
         return None
+    options = [a for a in args if a is not type(None)]
+    if len(options) == 1:  # X | None: X's own error, with its own (deeper) key path
+        return convert(options[0], value, path)
     errors = []
-    for option in (a for a in args if a is not type(None)):
+    for option in options:
         try:
             return convert(option, value, path)
         except ConfigError as err:

@@ -11,6 +11,7 @@ table and figure jobs that need none start fast (docs/performance.md).
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -20,6 +21,7 @@ from inforidge.configschema import ConfigError
 from inforidge.threads import apply_threads, choose_threads, job_width
 
 USER_ERRORS = (ConfigError, ValueError, FileNotFoundError)
+HUB_ENV = ("HF_HOME", "HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE")
 
 
 @contextmanager
@@ -36,6 +38,8 @@ def job(smk: Any) -> Iterator[logging.Logger]:
         threads = choose_threads(max(1, smk.threads), job_width(smk.input, smk.params))
         apply_threads(threads)
         logger.info("threads: %d (declared %d)", threads, smk.threads)
+        # Where models come from (inforidge.fetch.job_environment sets these in cluster jobs).
+        logger.info("hub environment %s", {k: os.environ.get(k) for k in HUB_ENV})
         try:
             yield logger
         except USER_ERRORS as err:

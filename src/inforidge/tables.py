@@ -11,9 +11,13 @@ checks both on read. docs/results.md documents every column (a test keeps it in 
 
 from __future__ import annotations
 
+import json
+import types
+import typing
 from collections.abc import Mapping, Sequence
+from dataclasses import fields, is_dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, Union
 
 import pandas as pd
 import pyarrow as pa
@@ -21,14 +25,14 @@ import pyarrow.parquet as pq
 
 from inforidge.atomic import temp_sibling
 from inforidge.checkpoint_files import read_metrics
-from inforidge.config import ModelConfig, RunConfig, TaskConfig, as_dict
+from inforidge.config import ModelConfig, RunConfig, TaskConfig, TrainingConfig, as_dict, runs_from_params
 from inforidge.probes.registry import PROBES
 from inforidge.tableschema import (  # noqa: F401  (re-exported: the table vocabulary)
-    FLOAT, INT, RUN_COLUMNS, RUN_KEYS, SPLIT, STEP, STR, Column, TableSchema, run_schema,
+    BOOL, FLOAT, INT, RUN_COLUMNS, RUN_KEYS, SPLIT, STEP, STR, Column, TableSchema, run_schema,
 )
 
 #: Bump when a column is added, removed, renamed or changes type or meaning.
-SCHEMA_VERSION = "2"
+SCHEMA_VERSION = "3"
 #: Parquet metadata keys recording which table a file holds and its schema version.
 META_TABLE = b"inforidge.table"
 META_VERSION = b"inforidge.schema_version"
@@ -215,16 +219,82 @@ def training_table(checkpoints: Sequence[str | Path], run_names: Sequence[str],
 def runs_table(runs: Mapping[str, RunConfig], tasks: Mapping[str, TaskConfig]) -> pd.DataFrame:
     """One row per run with its flattened model, training and task settings.
 
-    Lists and mappings become their ``str`` form so each column has one scalar type.
+    Each column has one type whatever the runs hold, taken from the setting's annotation in
+    the config model (:func:`setting_types`): a setting that mixes types (``true`` / ``"auto"``,
+    a number or a rule name) and lists and mappings are stored as text.
     """
+    types_ = setting_types()
     rows = []
     for name, run in runs.items():
         flat = {**run_keys(name, run)}
         flat.update({f"model.{k}": v for k, v in as_dict(run.model).items()})
         flat.update({f"training.{k}": v for k, v in as_dict(run.training).items()})
         flat.update({f"task.{k}": v for k, v in as_dict(tasks[run.task]).items()})
-        rows.append({k: (str(v) if isinstance(v, (list, dict)) else v) for k, v in flat.items()})
+        rows.append({k: _setting_cell(v, types_.get(k)) for k, v in flat.items()})
     return conform(pd.DataFrame(rows), "runs")
+
+
+def setting_types() -> dict[str, pa.DataType]:
+    """Arrow type of every ``model.*``, ``training.*`` and ``task.*`` column of the runs table."""
+    return {f"{prefix}.{field.name}": _arrow_type(hint)
+            for prefix, cls in (("model", ModelConfig), ("training", TrainingConfig), ("task", TaskConfig))
+            for field, hint in ((f, typing.get_type_hints(cls)[f.name]) for f in fields(cls))}
+
+
+_SCALARS = {bool: BOOL, int: INT, float: FLOAT, str: STR}
+
+
+def _arrow_type(hint: Any) -> pa.DataType:
+    """One Arrow type for an annotation: its scalar type, else string (unions of kinds, containers)."""
+    options = typing.get_args(hint) if typing.get_origin(hint) in (Union, types.UnionType) else (hint,)
+    kinds = {_scalar_type(option) for option in options if option is not type(None)}
+    return kinds.pop() if len(kinds) == 1 and None not in kinds else STR
+
+
+def _scalar_type(hint: Any) -> pa.DataType | None:
+    if typing.get_origin(hint) is Literal:
+        kinds = {_SCALARS.get(type(value)) for value in typing.get_args(hint)}
+        return kinds.pop() if len(kinds) == 1 else None
+    return None if is_dataclass(hint) else _SCALARS.get(hint)
+
+
+def _setting_cell(value: Any, arrow: pa.DataType | None) -> Any:
+    """A setting as stored: text for string columns (booleans as YAML spells them), else unchanged."""
+    if value is None or isinstance(value, str) or not (arrow == STR or isinstance(value, (list, dict))):
+        return value
+    return ("true" if value else "false") if isinstance(value, bool) else str(value)
+
+
+def checkpoint_depth(checkpoint: str | Path) -> int:
+    """Blocks L of a saved model, from its ``config.json`` (torch-free; every HF family's key)."""
+    path = Path(checkpoint) / "config.json"
+    try:
+        config = json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError) as err:
+        raise ValueError(f"cannot read the model config {path}: {err}") from None
+    config = config.get("text_config", config)  # multimodal configs nest the language model's
+    for key in ("num_hidden_layers", "n_layer", "num_layers", "n_layers"):
+        if isinstance(config.get(key), int):
+            return config[key]
+    raise ValueError(f"{path}: no layer count (num_hidden_layers / n_layer / num_layers)")
+
+
+def with_loaded_depths(runs: Mapping[str, RunConfig], start_checkpoints: Sequence[str | Path]) -> dict[str, RunConfig]:
+    """``runs`` with ``model.n_layer`` set to the depth of the model each run actually loaded.
+
+    ``start_checkpoints`` are the step-0 checkpoints (``results/runs/{run}/checkpoints/step-0``).
+    A pretrained model's depth is its own, not the scratch default of ``model.n_layer``.
+    """
+    depths = {Path(path).parent.parent.name: checkpoint_depth(path) for path in start_checkpoints}
+    missing = sorted(set(runs) - set(depths))
+    if missing:
+        raise ValueError(f"no step-0 checkpoint given for runs {missing}")
+    return {name: replace(run, model=replace(run.model, n_layer=depths[name])) for name, run in runs.items()}
+
+
+def loaded_runs(params: Mapping[str, Any], start_checkpoints: Sequence[str | Path]) -> dict[str, RunConfig]:
+    """The typed runs of a table rule's ``runs`` param, each with the depth its model loaded with."""
+    return with_loaded_depths(runs_from_params(dict(params)), start_checkpoints)
 
 
 def conform(frame: pd.DataFrame, name: str) -> pd.DataFrame:
@@ -250,10 +320,13 @@ def conform(frame: pd.DataFrame, name: str) -> pd.DataFrame:
 def _to_arrow(frame: pd.DataFrame, schema: TableSchema) -> pa.Table:
     declared = [pa.field(c.name, c.type, c.nullable) for c in schema.columns]
     extra = [c for c in frame.columns if c not in schema.names]
-    # All-null extras (e.g. model.name_or_path of scratch runs) get a string type, not Arrow's null type.
-    fields = declared + [pa.field(c, STR if frame[c].isna().all() else pa.Array.from_pandas(frame[c]).type) for c in extra]
+    # The runs table's settings take their config annotation's type; other extras (settings the
+    # config model lacks) their values' type, all-null ones string rather than Arrow's null type.
+    known = setting_types() if schema.extra_columns else {}
+    columns = declared + [pa.field(c, known.get(c) or (STR if frame[c].isna().all() else pa.Array.from_pandas(frame[c]).type))
+                          for c in extra]
     try:
-        return pa.Table.from_pandas(frame, schema=pa.schema(fields), preserve_index=False, safe=True)
+        return pa.Table.from_pandas(frame, schema=pa.schema(columns), preserve_index=False, safe=True)
     except (pa.ArrowInvalid, pa.ArrowTypeError) as err:
         raise ValueError(f"table {schema.name}: values do not match the declared types: {err}") from None
 

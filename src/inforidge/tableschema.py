@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import pyarrow as pa
 
-STR, INT, FLOAT = pa.string(), pa.int64(), pa.float64()
+STR, INT, FLOAT, BOOL = pa.string(), pa.int64(), pa.float64(), pa.bool_()
 
 
 @dataclass(frozen=True)
@@ -47,7 +47,7 @@ RUN_COLUMNS = (
     Column("model", STR, "model label: hub id / path, or `{architecture}-L{n_layer}-d{n_embd}` for scratch models"),
     Column("task", STR, "task name (a key of `tasks` in the config)"),
     Column("seed", INT, "training seed of the run (init, data order)"),
-    Column("n_layer", INT, "number of transformer blocks L"),
+    Column("n_layer", INT, "number of transformer blocks L of the model as loaded (its config.json at step 0)"),
 )
 RUN_KEYS = tuple(c.name for c in RUN_COLUMNS)
 STEP = Column("step", INT, "training step of the checkpoint (0 = the starting model)")

@@ -2,7 +2,7 @@
 # Stop the single-node SLURM test cluster started by start_slurm.sh.
 #   tests/cluster/stop_slurm.sh           # stop slurmd, slurmctld, munged
 #   tests/cluster/stop_slurm.sh --purge   # ... and wipe slurm state/spool/logs
-#                                         #     and the generated slurm.conf
+#                                         #     and the generated slurm.conf, gres.conf
 # Daemons are stopped via their pid files only (never by process name).
 set -euo pipefail
 
@@ -52,9 +52,9 @@ stop_pidfile slurmctld /run/slurmctld.pid
 stop_pidfile munged /run/munge/munged.pid
 
 if ((PURGE)); then
-    log "purging /var/spool/slurmctld /var/spool/slurmd /var/log/slurm /etc/slurm/slurm.conf /etc/slurm/cgroup.conf"
+    log "purging /var/spool/slurmctld /var/spool/slurmd /var/log/slurm /etc/slurm/slurm.conf /etc/slurm/cgroup.conf /etc/slurm/gres.conf"
     rm -rf /var/spool/slurmctld /var/spool/slurmd
     rm -f /var/log/slurm/slurmctld.log /var/log/slurm/slurmd.log
-    rm -f /etc/slurm/slurm.conf /etc/slurm/cgroup.conf
+    rm -f /etc/slurm/slurm.conf /etc/slurm/cgroup.conf /etc/slurm/gres.conf
 fi
 log "done"

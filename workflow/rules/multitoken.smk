@@ -81,6 +81,7 @@ rule multitoken_mi:
 rule multitoken_table:
     input:
         parts=multitoken_parts() if CFG.multitoken.enabled else [],
+        start=start_checkpoints(),
         code=script_code("multitoken_table.py"),
     output:
         table_path("multitoken"),

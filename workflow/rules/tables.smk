@@ -6,6 +6,7 @@
 rule table_mi:
     input:
         parts=mi_outputs(),
+        start=start_checkpoints(),
         code=script_code("table_mi.py"),
     output:
         table_path("mi"),
@@ -23,6 +24,7 @@ rule table_mi:
 rule table_training:
     input:
         checkpoints=checkpoint_outputs(),
+        start=start_checkpoints(),
         code=script_code("table_training.py"),
     output:
         table_path("training"),
@@ -39,6 +41,7 @@ rule table_training:
 
 rule table_runs:
     input:
+        start=start_checkpoints(),
         code=script_code("table_runs.py"),
     output:
         table_path("runs"),
@@ -62,6 +65,7 @@ for _spec, _stem, _table in probe_tables():
             f"table_{_table}"
         input:
             parts=probe_outputs(_spec, _stem),
+            start=start_checkpoints(),
             code=script_code("table_probe.py"),
         output:
             table_path(_table),

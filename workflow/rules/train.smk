@@ -12,7 +12,7 @@ rule train:
     benchmark:
         f"benchmarks/results/train/{{run}}/step-{{step}}.tsv"
     group:
-        "train"
+        train_group
     conda:
         "../../envs/train.yaml"
     threads: stage_threads("train")

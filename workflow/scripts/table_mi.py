@@ -1,10 +1,9 @@
 """Aggregate per-job MI frames into results/tables/mi.parquet."""
 
-from inforidge.config import runs_from_params
 from inforidge.jobs import job
-from inforidge.tables import mi_table, write_table
+from inforidge.tables import loaded_runs, mi_table, write_table
 
 with job(snakemake) as log:
-    frame = mi_table(snakemake.input.parts, runs_from_params(snakemake.params.runs))
+    frame = mi_table(snakemake.input.parts, loaded_runs(snakemake.params.runs, snakemake.input.start))
     write_table(frame, snakemake.output[0], "mi")
     log.info("mi table: %d rows", len(frame))

@@ -2,13 +2,12 @@
 
 from pathlib import Path
 
-from inforidge.config import runs_from_params
 from inforidge.jobs import job
-from inforidge.tables import training_table, write_table
+from inforidge.tables import loaded_runs, training_table, write_table
 
 with job(snakemake) as log:
     checkpoints = list(snakemake.input.checkpoints)
     run_names = [Path(c).parent.parent.name for c in checkpoints]  # results/runs/{run}/checkpoints/step-k
-    frame = training_table(checkpoints, run_names, runs_from_params(snakemake.params.runs))
+    frame = training_table(checkpoints, run_names, loaded_runs(snakemake.params.runs, snakemake.input.start))
     write_table(frame, snakemake.output[0], "training")
     log.info("training table: %d rows", len(frame))

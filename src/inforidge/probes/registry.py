@@ -25,7 +25,7 @@ from typing import Any, Literal
 
 import pandas as pd
 
-from inforidge.configschema import doc
+from inforidge.configschema import at_least, doc, positive, require
 from inforidge.figures import FIGURES, FigureSpec
 from inforidge.registry import Registry
 from inforidge.tableschema import FLOAT, INT, SPLIT, STEP, STR, Column, TableSchema, run_schema
@@ -99,6 +99,11 @@ class ResidualScalingConfig:
     seeds: list[int] = doc("fit seeds (data order); bands in figures", factory=lambda: [0, 1, 2])
     record_every: int = doc("record β every this many steps", 10)
 
+    def __post_init__(self) -> None:
+        at_least(self, 1, "steps", "batch_size", "record_every")
+        positive(self, "lr")
+        require(bool(self.seeds), "seeds", "must name at least one seed")
+
 
 @dataclass(frozen=True)
 class ReadoutProbeConfig:
@@ -108,6 +113,9 @@ class ReadoutProbeConfig:
     checkpoints: ProbeSteps = doc("probe every checkpoint or only the final one", "all")
     batch_size: int = doc("examples per forward pass", 64)
     max_examples: int | None = doc("cap on examples per eval split (null: all)", None)
+
+    def __post_init__(self) -> None:
+        at_least(self, 1, "batch_size", "max_examples")
 
 
 _FIT = (

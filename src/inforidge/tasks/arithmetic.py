@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from inforidge.alphabets import Alphabet, alphabet_size, render
-from inforidge.configschema import doc
+from inforidge.configschema import at_least, doc, require
 from inforidge.tasks.base import StandardSplits, check_split_frame
 from inforidge.tasks.registry import TaskKind, register_task_kind
 
@@ -111,6 +111,10 @@ class ArithmeticSettings:
         if size is not None and top > size:
             raise ValueError(f"alphabet {self.alphabet!r} writes {size} values but noise_range/modulus/ood_moduli "
                              f"need {top}; lower noise_range to <= {size}")
+        at_least(self, 2, "modulus")
+        at_least(self, 1, "noise_range")
+        for i, k in enumerate(self.ood_moduli):
+            require(k >= 2, f"ood_moduli[{i}]", f"must be >= 2, got {k}")
 
 
 register_task_kind(TaskKind(

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
-from inforidge.configschema import doc
+from inforidge.configschema import doc, require
 from inforidge.registry import Registry
 
 if TYPE_CHECKING:
@@ -120,6 +120,8 @@ def kind_settings(cfg: Any) -> Any:
 
 
 def _check(cfg: Any) -> None:
+    for split, size in cfg.sizes.items():
+        require(size >= 0, f"sizes.{split}", f"must be >= 0, got {size}")
     own = {f.name for f in dataclasses.fields(TASK_KINDS[cfg.kind].settings)}
     for kind in TASK_KINDS:
         for f in dataclasses.fields(kind.settings):

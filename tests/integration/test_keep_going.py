@@ -1,0 +1,58 @@
+"""A broken run does not stop the grid: with --keep-going every other run finishes, and the
+onerror handler names the failed job's run, rule, log and error line (inforidge.failures).
+
+The broken run's task has answers whose first target tokens collide ("big dog" / "big cat"),
+which training refuses at step 0; the tiny run beside it must complete all its per-run jobs.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.workflow_runs import REPO, snakemake, write_config
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+ANIMALS = ["big dog", "big cat", "small fox", "tall tree"]
+
+
+def clashing_dataset(path: Path, rows: int = 200) -> Path:
+    """A text task file whose answers share first tokens: step 0 fails on it."""
+    with path.open("w") as fh:
+        for i in range(rows):
+            fh.write(json.dumps({"question": f"what is thing {i % 17} ?", "answer": ANIMALS[i % len(ANIMALS)],
+                                 "shifted": i % 2 == 1}) + "\n")
+    return path
+
+
+def test_a_failing_run_leaves_the_others_complete_and_is_named(tmp_path):
+    work = tmp_path / "work"
+    work.mkdir()
+    data = clashing_dataset(tmp_path / "clash.jsonl")
+    config = write_config(tmp_path / "config.yaml", **{
+        "tasks.clash": {"kind": "text", "dataset": str(data),
+                        "columns": {"prompt": "question", "target": "answer", "ood": "shifted"},
+                        "sizes": {"train": 16, "eval_id": 64, "eval_ood": 64, "probe_ood": 16}},
+        "runs.broken": {"task": "clash", "model": {"source": "scratch", "n_layer": 2, "n_embd": 32, "n_head": 2},
+                        "training": {"steps": 12, "checkpoints": [0, 4, 12], "batch_size": 32, "warmup_steps": 2,
+                                     "eval_examples": 64}},
+    })
+    result = snakemake(REPO, work, "--cores", "2", "--keep-going", config=config, check=False)
+    assert result.returncode != 0
+    out = result.stdout + result.stderr
+    assert ("FAILED run broken | rule train | log logs/train/broken/step-0.log | answers share a first target token"
+            " under this tokenizer: [['big cat', 'big dog']]") in out, out[-5000:]
+    assert "inforidge: 1 job(s) failed (run broken)" in out
+    # Every per-run job of the healthy run finished; nothing of the broken run looks complete.
+    for step in (0, 4, 12):
+        assert (work / f"results/runs/tiny/checkpoints/step-{step}/config.json").is_file()
+        for split in ("eval_id", "eval_ood"):
+            assert (work / f"results/runs/tiny/activations/step-{step}/{split}/manifest.json").is_file()
+            assert (work / f"results/runs/tiny/mi/step-{step}/{split}.parquet").is_file()
+        assert (work / f"results/runs/tiny/probes/step-{step}/early_exit.parquet").is_file()
+    for probe in ("residual_scaling_betas", "residual_scaling_accuracy", "attention"):
+        assert (work / f"results/runs/tiny/probes/step-12/{probe}.parquet").is_file()
+    assert not (work / "results/runs/broken/checkpoints/step-0").exists()
