@@ -5,7 +5,12 @@
 import os
 from pathlib import Path
 
-from inforidge.clusterplan import check_runtimes, gpu_resources, runtime_limit, train_job_index
+from inforidge.clusterplan import (
+    check_runtimes,
+    gpu_resources,
+    runtime_limit,
+    train_job_index,
+)
 from inforidge.codedeps import code_files, reference_files
 from inforidge.config import as_dict
 from inforidge.fetch import job_environment, missing_models
@@ -16,6 +21,7 @@ from inforidge.probes.registry import PROBES
 from inforidge.schedule import checkpoint_steps, previous_step
 from inforidge.tasks import build_task
 from inforidge.tasks.sources import local_files
+from inforidge.threads import choose_threads, scratch_width
 
 RESULTS = "results"
 SRC = Path(workflow.basedir) / "src"
@@ -33,9 +39,10 @@ os.environ.update(job_environment(CFG.cluster, remote=workflow.remote_exec))
 if workflow.non_local_exec and not workflow.remote_exec and CFG.cluster.offline:
     _missing = missing_models(CFG)  # checked on the submit host, without network
     if _missing:
-        raise WorkflowError(f"hub models {_missing} are not in the cache (cluster.hf_home); the cluster jobs run "
-                            "offline: run `inforidge fetch --configfile <this config>` first (docs/cluster.md)")
-
+        raise WorkflowError(
+            f"hub models {_missing} are not in the cache (cluster.hf_home); the cluster jobs run "
+            "offline: run `inforidge fetch --configfile <this config>` first (docs/cluster.md)"
+        )
 
 
 wildcard_constraints:
@@ -76,8 +83,12 @@ def stage_resources(stage):
     job's members one after another, so the job asks for the largest member, not a sum.
     """
     res = lambda w: getattr(run_cfg(w.run).resources, stage)
-    limit = lambda w: runtime_limit(res(w).runtime, CFG.cluster.max_job_runtime, packed=stage == "train")
-    gpus = lambda w, key: gpu_resources(res(w).gpu, allocation_gpus(w.run, stage), CFG.cluster).get(key, 0)
+    limit = lambda w: runtime_limit(
+        res(w).runtime, CFG.cluster.max_job_runtime, packed=stage == "train"
+    )
+    gpus = lambda w, key: gpu_resources(
+        res(w).gpu, allocation_gpus(w.run, stage), CFG.cluster
+    ).get(key, 0)
     resources = dict(
         mem_mb=lambda w, attempt: res(w).mem_mb * attempt,
         runtime=lambda w, attempt: min(res(w).runtime * attempt, limit(w)),
@@ -92,7 +103,20 @@ def stage_resources(stage):
 
 
 def stage_threads(stage):
-    return lambda w: getattr(run_cfg(w.run).resources, stage).threads
+    """A stage's declared threads; run locally, a small scratch model declares what it will use.
+
+    jobs.job() runs a model narrower than threads.PARALLEL_FROM_WIDTH on one thread whatever
+    it declared (docs/performance.md). Declaring that one thread locally lets Snakemake run
+    other jobs beside it; on a cluster the request stays what the run's config declares.
+    """
+
+    def threads(w):
+        declared = getattr(run_cfg(w.run).resources, stage).threads
+        if workflow.non_local_exec or stage == "mi":
+            return declared
+        return choose_threads(declared, scratch_width(run_cfg(w.run).model))
+
+    return threads
 
 
 def allocation_gpus(run, stage):

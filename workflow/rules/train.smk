@@ -11,6 +11,8 @@ rule train:
         f"logs/train/{{run}}/step-{{step}}.log",
     benchmark:
         f"benchmarks/results/train/{{run}}/step-{{step}}.tsv"
+    # Segments are the critical path: ahead of the analysis jobs of earlier checkpoints.
+    priority: 10
     group:
         train_group
     conda:
