@@ -16,6 +16,7 @@ import yaml
 
 from inforidge.alphabets import Alphabet, alphabet_size
 from inforidge.configschema import ConfigError, build, doc
+from inforidge.mi.registry import LAYER_KERNELS
 
 __all__ = ["Config", "ConfigError", "load_config", "validate_config"]
 
@@ -258,20 +259,34 @@ class ActivationsConfig:
     max_examples: int | None = doc("cap on examples per split (null: all)", None)
 
 
+Bandwidth = float | Literal["median", "silverman"]
+#: Kernels a layer may use: derived from the kernel registry (inforidge.mi.registry), never listed here.
+LayerKernel = Literal[LAYER_KERNELS]  # type: ignore[valid-type]
+
+
 @dataclass(frozen=True)
 class MIConfig:
-    """Matrix-based Rényi mutual information settings (METHOD.md)."""
+    """Matrix-based Rényi mutual information settings (METHOD.md, docs/mi.md)."""
 
-    kernels: list[Literal["gaussian", "laplacian", "polynomial", "linear"]] = doc(
+    kernels: list[LayerKernel] = doc(
         "kernel sweep (the paper's ablation); one MI table row set per kernel", factory=lambda: ["gaussian"]
     )
-    sigma: float | Literal["median", "silverman"] = doc("kernel bandwidth or a bandwidth rule", 1.0)
-    alpha: float = doc("Rényi order; 1 is von Neumann (explicit branch)", 1.0)
+    sigma: Bandwidth | list[Bandwidth] = doc(
+        "kernel bandwidth, a bandwidth rule (median, silverman), or a list of them (a bandwidth sweep: "
+        "one row set per value, column sigma)", 1.0,
+    )
+    alpha: float = doc("Rényi order; 1 is von Neumann (explicit branch); integer α ≥ 2 use the exact trace "
+                       "path (α = 2: O(N²), no eigenvalues)", 1.0)
     normalize: Literal["l2"] | None = doc("row preprocessing; null disables", "l2")
     base: float = doc("logarithm base (2: bits)", 2.0)
-    n_samples: int | None = doc("examples per estimate (null: all)", 256)
-    seeds: list[int] = doc("subsample seeds (mean and spread are reported)", factory=lambda: [0, 1, 2])
-    permutations: int = doc("permutation-null shuffles per estimate (0 disables correction)", 5)
+    n_samples: int | None = doc("examples per estimate (null: as many as the subsampling allows)", 256)
+    seeds: list[int] = doc("subsample seeds, one estimate each (mean and spread are reported)",
+                           factory=lambda: [0, 1, 2])
+    resampling: Literal["disjoint", "random"] = doc(
+        "disjoint: seeds take disjoint blocks of the dump (n = min(n_samples, N // seeds), independent "
+        "estimates); random: each seed draws n_samples rows on its own (overlapping)", "disjoint",
+    )
+    permutations: int = doc("permutation-null shuffles per estimate (0 disables the null, z-score and p-value)", 50)
     increments: bool = doc("also estimate the incremental gain I(ΔZ_l; Y)", True)
 
     def __post_init__(self) -> None:
@@ -279,6 +294,20 @@ class MIConfig:
             raise ValueError(f"mi.alpha must be > 0, got {self.alpha}")
         if not self.seeds:
             raise ValueError("mi.seeds must name at least one seed")
+        if len(set(self.seeds)) != len(self.seeds):
+            raise ValueError(f"mi.seeds must be distinct, got {self.seeds}")
+        if self.permutations < 0:
+            raise ValueError(f"mi.permutations must be >= 0, got {self.permutations}")
+        if isinstance(self.sigma, list) and not self.sigma:
+            raise ValueError("mi.sigma: an empty list sweeps no bandwidth")
+        bad = [s for s in self.sigmas if not isinstance(s, str) and not s > 0]
+        if bad:
+            raise ValueError(f"mi.sigma: bandwidths must be > 0, got {bad}")
+
+    @property
+    def sigmas(self) -> list[float | str]:
+        """The bandwidths to estimate at: ``sigma`` as a list (one entry unless it is a sweep)."""
+        return list(self.sigma) if isinstance(self.sigma, list) else [self.sigma]
 
 
 ProbeSteps = Literal["all", "final"]
