@@ -310,6 +310,25 @@ class MIConfig:
         return list(self.sigma) if isinstance(self.sigma, list) else [self.sigma]
 
 
+@dataclass(frozen=True)
+class LinearProbeConfig:
+    """Linear-probe read-out per layer: decodability of the target class without a kernel (docs/mi.md)."""
+
+    folds: int = doc("K of the stratified K-fold cross-validation (every score is on a held-out fold)", 5)
+    l2: float = doc("L2 penalty λ/2·‖W‖² on the weights (features standardized on the training folds)", 1e-2)
+    max_iter: int = doc("L-BFGS iterations per fit", 200)
+    seed: int = doc("seed of the fold assignment", 0)
+    max_examples: int | None = doc("use the first this many rows of the dump (null: all)", None)
+
+    def __post_init__(self) -> None:
+        if self.folds < 2:
+            raise ValueError(f"linear_probe.folds must be >= 2, got {self.folds}")
+        if self.l2 < 0:
+            raise ValueError(f"linear_probe.l2 must be >= 0, got {self.l2}")
+        if self.max_iter < 1:
+            raise ValueError(f"linear_probe.max_iter must be >= 1, got {self.max_iter}")
+
+
 ProbeSteps = Literal["all", "final"]
 
 
