@@ -252,7 +252,9 @@ class ActivationsConfig:
     sites: list[Literal["resid_post", "final_norm"]] = doc(
         "hook sites to store", factory=lambda: ["resid_post", "final_norm"]
     )
-    target: Literal["second_pass", "lookup"] = doc("how Y (target embedding) is computed", "second_pass")
+    target: Literal["auto", "second_pass", "lookup"] = doc(
+        "how Y (target embedding) is computed; auto: lookup when the split's prompt lengths vary (a second-pass "
+        "Y would carry position), second_pass when they are fixed (the synthetic task, as in the paper)", "auto")
     dtype: Literal["float16", "float32"] = doc("storage dtype of the NPY shards", "float16")
     batch_size: int = doc("examples per forward pass", 64)
     shard_mb: int = doc("maximum NPY shard size in MiB", 256)

@@ -37,7 +37,7 @@ def test_mi_table_has_one_row_per_site_layer_checkpoint_split_seed(finished_work
 
 def test_mi_values_are_finite_and_bounded(finished_workflow):
     mi = table(finished_workflow, "mi")
-    assert np.isfinite(mi[["mi", "h_z", "h_y", "h_joint", "mi_corrected", "null_mean"]].to_numpy()).all()
+    assert np.isfinite(mi[["mi", "h_z", "h_y", "h_joint", "mi_excess", "null_mean"]].to_numpy()).all()
     bound = math.log2(CFG.mi.n_samples)
     rows = mi[mi["quantity"] == "mi"]
     assert (rows["mi"] >= -1e-9).all() and (rows["mi"] <= bound + 1e-9).all()
