@@ -114,7 +114,7 @@ def trace_entropy(a: torch.Tensor, alpha: int, base: float = 2.0) -> torch.Tenso
     if not (isinstance(alpha, int) and alpha >= 2):
         raise ValueError(f"trace_entropy needs an integer alpha >= 2, got {alpha!r}")
     if alpha == 2:
-        power_sum = (a * a).sum(dim=(-2, -1))  # (...,)
+        power_sum = torch.linalg.matrix_norm(a) ** 2  # (...,), Frobenius: no N×N temporary
     else:
         power_sum = torch.linalg.matrix_power(a, alpha).diagonal(dim1=-2, dim2=-1).sum(dim=-1)  # (...,)
     return torch.log(power_sum) / ((1.0 - alpha) * math.log(base))
