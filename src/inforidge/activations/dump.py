@@ -42,7 +42,7 @@ def dump_split(
     out_dir: Path,
     *,
     sites: Sequence[str] = ("resid_post", "final_norm"),
-    target_mode: str = "auto",
+    target_mode: str = "second_pass",
     dtype: str = "float16",
     batch_size: int = 64,
     shard_mb: float = 256,

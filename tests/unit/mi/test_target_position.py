@@ -40,8 +40,8 @@ def test_auto_target_is_lookup_for_variable_prompt_lengths(variable_length, tiny
     checkpoint = tmp_path / "step-0"
     for part in tiny_gpt2:
         part.save_pretrained(checkpoint)
-    fixed = dump_split(checkpoint, tiny_task.build_split("eval_id"), tmp_path / "fixed", dtype="float32",
-                       device="cpu", sites=("final_norm",))
+    fixed = dump_split(checkpoint, tiny_task.build_split("eval_id"), tmp_path / "fixed", target_mode="auto",
+                       dtype="float32", device="cpu", sites=("final_norm",))
     assert json.loads(fixed.read_text())["target_mode"] == "second_pass"  # fixed-length synthetic task
 
 
