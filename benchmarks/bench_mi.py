@@ -24,7 +24,7 @@ import time
 import numpy as np
 import torch
 
-from inforidge.mi import layerwise_mi
+from inforidge.mi import Sampling, layerwise_mi
 
 LAYERS, D = 13, 768
 
@@ -108,12 +108,12 @@ def main() -> None:
           f"torch {torch.__version__}, numpy {np.__version__}{gpu}")
     print(f"{'N':>6} {'fast s':>9} {'ref s':>9} {'ratio':>7} {'spectra s':>10} {'fast/spectra':>13} {'max|diff| bits':>15}")
     warm_layers, warm_y = make_data(64)  # first calls start thread pools and load LAPACK code
-    layerwise_mi(warm_layers, warm_y, n_samples=None, seeds=[0], permutations=0, increments=False, device=args.device)
+    layerwise_mi(warm_layers, warm_y, sampling=Sampling(n_samples=None, seeds=[0], permutations=0, scheme="random"), increments=False, device=args.device)
     for n in args.sizes:
         layers, y = make_data(n)
         repeats = 3 if n <= 1024 else 1  # best of 3 where a call takes seconds: first calls pay page faults
         # layerwise_mi returns host floats, so its GPU work is finished when it returns.
-        fast, df = best_of(repeats, lambda: layerwise_mi(layers, y, n_samples=None, seeds=[0], permutations=0,
+        fast, df = best_of(repeats, lambda: layerwise_mi(layers, y, sampling=Sampling(n_samples=None, seeds=[0], permutations=0, scheme="random"),
                                                          increments=False, device=args.device))
         k = min(args.ref_layers, LAYERS)
         ref_s, ref = best_of(repeats, lambda: [reference_mi(z, y) for z in layers[:k]])

@@ -36,7 +36,7 @@ def capacity_table(mi: pd.DataFrame) -> pd.DataFrame:
         raise ValueError(f"mi table: n_layer differs from the deepest layer measured (run: (n_layer, deepest)): {wrong}")
     keys = [c.name for c in _RUN] + ["step", "split", "kernel", "site", "layer"]
     stats = (rows.groupby(keys, sort=True)
-             .agg(mi_mean=("mi", "mean"), mi_std=("mi", "std"), mi_corrected_mean=("mi_corrected", "mean"),
+             .agg(mi_mean=("mi", "mean"), mi_std=("mi", "std"), mi_excess_mean=("mi_excess", "mean"),
                   sample_seeds=("sample_seed", "nunique"))
              .reset_index()
              .join(depth, on="run"))

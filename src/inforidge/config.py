@@ -15,6 +15,7 @@ from typing import Any, Literal
 import yaml
 
 from inforidge.configschema import ConfigError, at_least, build, convert, doc, positive, require
+from inforidge.mi.registry import LAYER_KERNELS
 from inforidge.probes.registry import ProbeSteps, ReadoutProbeConfig, ResidualScalingConfig, probes_config_class
 from inforidge.tasks.registry import task_config_class
 
@@ -210,7 +211,9 @@ class ActivationsConfig:
     sites: list[Literal["resid_post", "final_norm"]] = doc(
         "hook sites to store", factory=lambda: ["resid_post", "final_norm"]
     )
-    target: Literal["second_pass", "lookup"] = doc("how Y (target embedding) is computed", "second_pass")
+    target: Literal["auto", "second_pass", "lookup"] = doc(
+        "how Y (target embedding) is computed; auto: lookup when the split's prompt lengths vary (a second-pass "
+        "Y would carry position), second_pass when they are fixed (the synthetic task, as in the paper)", "auto")
     dtype: Literal["float16", "float32"] = doc("storage dtype of the NPY shards", "float16")
     batch_size: int = doc("examples per forward pass", 64)
     shard_mb: int = doc("maximum NPY shard size in MiB", 256)
@@ -221,20 +224,34 @@ class ActivationsConfig:
         require(bool(self.sites), "sites", "must name at least one site")
 
 
+Bandwidth = float | Literal["median", "silverman"]
+#: Kernels a layer may use: derived from the kernel registry (inforidge.mi.registry), never listed here.
+LayerKernel = Literal[LAYER_KERNELS]  # type: ignore[valid-type]
+
+
 @dataclass(frozen=True)
 class MIConfig:
-    """Matrix-based Rényi mutual information settings (docs/method.md)."""
+    """Matrix-based Rényi mutual information settings (docs/method.md, docs/mi.md)."""
 
-    kernels: list[Literal["gaussian", "laplacian", "polynomial", "linear"]] = doc(
+    kernels: list[LayerKernel] = doc(
         "kernel sweep (the paper's ablation); one MI table row set per kernel", factory=lambda: ["gaussian"]
     )
-    sigma: float | Literal["median", "silverman"] = doc("kernel bandwidth or a bandwidth rule", 1.0)
-    alpha: float = doc("Rényi order; 1 is von Neumann (explicit branch)", 1.0)
+    sigma: Bandwidth | list[Bandwidth] = doc(
+        "kernel bandwidth, a bandwidth rule (median, silverman), or a list of them (a bandwidth sweep: "
+        "one row set per value, column sigma)", 1.0,
+    )
+    alpha: float = doc("Rényi order; 1 is von Neumann (explicit branch); integer α ≥ 2 use the exact trace "
+                       "path (α = 2: O(N²), no eigenvalues)", 1.0)
     normalize: Literal["l2"] | None = doc("row preprocessing; null disables", "l2")
     base: float = doc("logarithm base (2: bits)", 2.0)
-    n_samples: int | None = doc("examples per estimate (null: all)", 256)
-    seeds: list[int] = doc("subsample seeds (mean and spread are reported)", factory=lambda: [0, 1, 2])
-    permutations: int = doc("permutation-null shuffles per estimate (0 disables correction)", 5)
+    n_samples: int | None = doc("examples per estimate (null: as many as the subsampling allows)", 256)
+    seeds: list[int] = doc("subsample seeds, one estimate each (mean and spread are reported)",
+                           factory=lambda: [0, 1, 2])
+    resampling: Literal["disjoint", "random"] = doc(
+        "disjoint: seeds take disjoint blocks of the dump (n = min(n_samples, N // seeds), independent "
+        "estimates); random: each seed draws n_samples rows on its own (overlapping)", "disjoint",
+    )
+    permutations: int = doc("permutation-null shuffles per estimate (0 disables the null, z-score and p-value)", 50)
     increments: bool = doc("also estimate the incremental gain I(ΔZ_l; Y)", True)
 
     def __post_init__(self) -> None:
@@ -242,14 +259,40 @@ class MIConfig:
             raise ValueError(f"mi.alpha must be > 0, got {self.alpha}")
         if not self.seeds:
             raise ValueError("mi.seeds must name at least one seed")
+        require(len(set(self.seeds)) == len(self.seeds), "seeds", f"must be distinct, got {self.seeds}")
         require(bool(self.kernels), "kernels", "must name at least one kernel")
-        if not isinstance(self.sigma, str):
-            positive(self, "sigma")
+        require(not isinstance(self.sigma, list) or bool(self.sigma), "sigma", "an empty list sweeps no bandwidth")
+        bad = [s for s in self.sigmas if not isinstance(s, str) and not s > 0]
+        require(not bad, "sigma", f"bandwidths must be > 0, got {bad}")
         positive(self, "base")
         require(self.base != 1, "base", "must not be 1 (log base 1 is undefined)")
         # An estimate from fewer than two examples has no spread: the Gram matrices are 1 x 1.
         at_least(self, 2, "n_samples")
         at_least(self, 0, "permutations")
+
+    @property
+    def sigmas(self) -> list[float | str]:
+        """The bandwidths to estimate at: ``sigma`` as a list (one entry unless it is a sweep)."""
+        return list(self.sigma) if isinstance(self.sigma, list) else [self.sigma]
+
+
+@dataclass(frozen=True)
+class LinearProbeConfig:
+    """Linear-probe read-out per layer: decodability of the target class without a kernel (docs/mi.md)."""
+
+    folds: int = doc("K of the stratified K-fold cross-validation (every score is on a held-out fold)", 5)
+    l2: float = doc("L2 penalty λ/2·‖W‖² on the weights (features standardized on the training folds)", 1e-2)
+    max_iter: int = doc("L-BFGS iterations per fit", 200)
+    seed: int = doc("seed of the fold assignment", 0)
+    max_examples: int | None = doc("use the first this many rows of the dump (null: all)", None)
+
+    def __post_init__(self) -> None:
+        if self.folds < 2:
+            raise ValueError(f"linear_probe.folds must be >= 2, got {self.folds}")
+        if self.l2 < 0:
+            raise ValueError(f"linear_probe.l2 must be >= 0, got {self.l2}")
+        if self.max_iter < 1:
+            raise ValueError(f"linear_probe.max_iter must be >= 1, got {self.max_iter}")
 
 
 # The probes section is derived from the probe registry: one field per registered probe.

@@ -140,16 +140,16 @@ def mi_gain(mi: pd.DataFrame, look: Look = Look()) -> plt.Figure:
 
 
 def mi_corrected(mi: pd.DataFrame, look: Look = Look()) -> plt.Figure:
-    """Raw vs permutation-corrected MI and the null mean by layer, at each run's last checkpoint."""
+    """Raw MI, the permutation null mean and the excess over it by layer, at each run's last checkpoint."""
     rows = _select(mi)
     rows = rows[rows["step"] == rows.groupby("run")["step"].transform("max")]
     long = rows.melt(id_vars=["run", "step", "split", "layer", "sample_seed"],
-                     value_vars=["mi", "mi_corrected", "null_mean"], var_name="estimate", value_name="value")
-    long["estimate"] = long["estimate"].map({"mi": "raw I", "mi_corrected": "corrected I − null",
+                     value_vars=["mi", "mi_excess", "null_mean"], var_name="estimate", value_name="value")
+    long["estimate"] = long["estimate"].map({"mi": "raw I", "mi_excess": "excess over null (raw − null mean)",
                                              "null_mean": "permutation null"})
     return _layer_panels(long, y="value", hue="estimate", style="estimate",
                          ylabel=f"mutual information [{mi_unit(mi)}]",
-                         title="Raw vs permutation-corrected MI (last checkpoint, resid_post)")
+                         title="Raw MI vs its permutation null (last checkpoint, resid_post)")
 
 
 def ridge_layer(mi: pd.DataFrame, look: Look = Look()) -> plt.Figure:

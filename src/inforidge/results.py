@@ -68,8 +68,8 @@ def mean_mi(mi: pd.DataFrame, *, quantity: str = "mi", value: str = "mi") -> pd.
     ``std`` and ``seeds`` (how many subsample seeds were averaged).
     """
     keys = [c for c in TABLES["mi"].names if c not in
-            ("quantity", "sample_seed", "n", "mi", "null_mean", "null_std", "mi_corrected", "h_z", "h_y", "h_joint",
-             "data_split")]
+            ("quantity", "sample_seed", "n", "mi", "null_mean", "null_std", "mi_excess", "mi_z", "p_value",
+             "h_z", "h_y", "h_joint", "data_split")]
     rows = mi[mi["quantity"] == quantity]
     return (rows.groupby(keys, sort=True, dropna=False)[value]
             .agg(mean="mean", std="std", seeds="count").reset_index())

@@ -32,7 +32,7 @@ from inforidge.tableschema import (  # noqa: F401  (re-exported: the table vocab
 )
 
 #: Bump when a column is added, removed, renamed or changes type or meaning.
-SCHEMA_VERSION = "3"
+SCHEMA_VERSION = "4"
 #: Parquet metadata keys recording which table a file holds and its schema version.
 META_TABLE = b"inforidge.table"
 META_VERSION = b"inforidge.schema_version"
@@ -40,19 +40,29 @@ META_VERSION = b"inforidge.schema_version"
 #: Estimator settings recorded beside every MI value (mi and multitoken tables).
 ESTIMATOR_SETTINGS = (
     Column("kernel", STR, "Gram-matrix kernel (gaussian, laplacian, polynomial, linear)"),
-    Column("sigma", STR, "kernel bandwidth as configured: a number or a rule name (median, silverman)"),
+    Column("sigma", STR, "kernel bandwidth: a number or a rule name (median, silverman); one row set per "
+                          "value of a sweep; `none` for kernels without a bandwidth"),
     Column("alpha", FLOAT, "Rényi order α (1 = von Neumann)"),
     Column("normalize", STR, "row preprocessing: `l2` or `none`"),
     Column("base", FLOAT, "logarithm base (2 = bits)"),
-    Column("permutations", INT, "permutation-null shuffles P (0 = no correction)"),
+    Column("permutations", INT, "permutation-null shuffles P (0 = no null)"),
+    Column("resampling", STR, "`disjoint`: the seeds' subsamples are disjoint blocks of the dump (independent "
+                              "estimates); `random`: each seed drew its rows on its own (overlapping)"),
 )
-#: One estimate: sample size, raw and permutation-corrected MI, and the three entropies.
+#: One estimate: sample size, the raw plug-in MI, its permutation test, and the three entropies.
 ESTIMATES = (
     Column("n", INT, "examples in the estimate N"),
-    Column("mi", FLOAT, "raw estimate I(Z;Y) = S(A) + S(B) − S(A,B) [log base `base`]"),
-    Column("null_mean", FLOAT, "mean of I over P shuffles of Y against Z (NaN when P = 0)", nullable=True),
-    Column("null_std", FLOAT, "standard deviation of the permutation null (NaN when P < 2)", nullable=True),
-    Column("mi_corrected", FLOAT, "mi − null_mean (NaN when P = 0)", nullable=True),
+    Column("mi", FLOAT, "raw plug-in estimate I(Z;Y) = S(A) + S(B) − S(A,B), biased upward at finite N "
+                        "by an amount that depends on the layer's geometry (docs/mi.md) [log base `base`]"),
+    Column("null_mean", FLOAT, "mean of I over P shuffles of Y against Z: the raw value's reading at "
+                               "independence (NaN when P = 0)", nullable=True),
+    Column("null_std", FLOAT, "standard deviation (ddof 1) of I over the P shuffles (NaN when P < 2)", nullable=True),
+    Column("mi_excess", FLOAT, "mi − null_mean: excess over the permutation null, a test statistic "
+                               "(not an unbiased MI at α = 1; docs/mi.md) (NaN when P = 0)", nullable=True),
+    Column("mi_z", FLOAT, "mi_excess / null_std: the excess in null standard deviations (NaN when P < 2)",
+           nullable=True),
+    Column("p_value", FLOAT, "permutation p-value (1 + #{null ≥ mi}) / (1 + P) of independence (NaN when P = 0)",
+           nullable=True),
     Column("h_z", FLOAT, "matrix entropy S(A) of the states"),
     Column("h_y", FLOAT, "matrix entropy S(B) of the targets"),
     Column("h_joint", FLOAT, "joint entropy S(A,B)"),
@@ -79,7 +89,7 @@ TABLES: dict[str, TableSchema] = {
             *ESTIMATOR_SETTINGS,
             Column("sample_seed", INT, "seed of the subsample of examples this estimate used"),
             *ESTIMATES,
-        ], ["run", "step", "split", "kernel", "site", "quantity", "layer", "sample_seed"]),
+        ], ["run", "step", "split", "kernel", "sigma", "site", "quantity", "layer", "sample_seed"]),
     )
 }
 # Probe tables come from the probe registry: each probe declares the tables it writes.
@@ -102,8 +112,8 @@ TABLES["capacity"] = TableSchema(
         Column("relative_depth", FLOAT, "l / L (0 = embeddings, 1 = last block)"),
         Column("mi_mean", FLOAT, "mean over subsample seeds of the raw MI I(Z_l; Y) [log base of the mi table]"),
         Column("mi_std", FLOAT, "standard deviation over subsample seeds (NaN for one seed)", nullable=True),
-        Column("mi_corrected_mean", FLOAT, "mean over seeds of the permutation-corrected MI (NaN without a null)",
-               nullable=True),
+        Column("mi_excess_mean", FLOAT, "mean over seeds of the excess over the permutation null, mi − null_mean "
+                                        "(NaN without a null)", nullable=True),
         Column("sample_seeds", INT, "subsample seeds averaged"),
         Column("ridge_layer", INT, "argmax layer of mi_mean for this (run, step, split, kernel, site)"),
         Column("ridge_position", FLOAT, "ridge_layer / L"),
@@ -127,7 +137,7 @@ TABLES["multitoken"] = TableSchema(
         Column("sample_seed", INT, "seed of the subsample of examples (shared by all t, layers and the sequence row)"),
         *ESTIMATES,
     ),
-    ("run", "step", "split", "kernel", "site", "quantity", "layer", "t", "sample_seed"),
+    ("run", "step", "split", "kernel", "sigma", "site", "quantity", "layer", "t", "sample_seed"),
 )
 
 

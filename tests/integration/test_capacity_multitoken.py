@@ -88,7 +88,7 @@ def test_multitoken_table(workdir):
     assert not mt.duplicated(["run", "step", "split", "site", "quantity", "layer", "t", "sample_seed", "kernel"]).any()
     assert set(mt["step"]) == set(STEPS) and set(mt["split"]) == {"id", "ood"}
     assert set(mt["probe_task"]) == {"arith_mt"} and set(mt["horizon"]) == {HORIZON}
-    assert np.isfinite(mt[["mi", "h_z", "h_y", "h_joint", "mi_corrected"]].to_numpy()).all()
+    assert np.isfinite(mt[["mi", "h_z", "h_y", "h_joint", "mi_excess"]].to_numpy()).all()
     assert mt["mi"].between(-1e-9, math.log2(48) + 1e-9).all() and (mt["n"] == 48).all()
 
 

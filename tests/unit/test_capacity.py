@@ -18,7 +18,7 @@ def mi_rows(run: str, n_layer: int, curve: list[float], seeds=(0, 1), step: int 
             rows.append({"run": run, "model": f"gpt2-L{n_layer}", "task": "a", "seed": 0, "n_layer": n_layer,
                          "step": step, "split": "id", "data_split": "eval_id", "site": "resid_post",
                          "quantity": "mi", "layer": layer, "kernel": "gaussian", "sample_seed": seed,
-                         "mi": value + 0.1 * seed, "mi_corrected": value - 1.0})
+                         "mi": value + 0.1 * seed, "mi_excess": value - 1.0})
     return rows
 
 

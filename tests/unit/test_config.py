@@ -28,7 +28,7 @@ def test_defaults_fill_missing_keys():
     cfg = validate_config(BASE)
     assert cfg.runs["r"].model.n_layer == 2
     assert cfg.mi.kernels == ["gaussian"] and cfg.mi.alpha == 1.0 and cfg.mi.normalize == "l2"
-    assert cfg.activations.target == "second_pass"
+    assert cfg.activations.target == "auto"
 
 
 @pytest.mark.parametrize(

@@ -10,18 +10,19 @@ from inforidge.activations import dump_split
 from inforidge.config import MIConfig, validate_config
 from inforidge.configschema import ConfigError
 from inforidge.mi import kernels as K
-from inforidge.mi import layerwise_mi
+from inforidge.mi import EstimatorSettings, Sampling, layerwise_mi
 from inforidge.multitoken import COLUMNS, MULTITOKEN, estimate_multitoken_dump, sequence_gram, sequence_mi
 from inforidge.multitoken_settings import check_multitoken, horizon_of
 from inforidge.tables import conform
 
-SETTINGS = MIConfig(kernels=["gaussian"], sigma=1.0, alpha=1.0, normalize="l2", base=2.0, n_samples=24, seeds=[0, 1])
+SETTINGS = MIConfig(kernels=["gaussian"], sigma=1.0, alpha=1.0, normalize="l2", base=2.0, n_samples=24, seeds=[0, 1],
+                    resampling="random")
 
 
 def test_sequence_gram_is_the_mean_of_unit_diagonal_step_kernels():
     rng = np.random.default_rng(0)
     steps = [torch.as_tensor(rng.normal(size=(10, 3))) for _ in range(3)]  # T × (n, d)
-    a = sequence_gram(steps, "linear", 1.0, None, torch.float64)
+    a = sequence_gram(steps, EstimatorSettings(kernel="linear", normalize=None))
     expected = sum(K.unit_trace(K.gram(x, "linear")) for x in steps) / 3
     assert torch.allclose(a, expected)
     assert math.isclose(float(a.trace()), 1.0) and torch.allclose(a.diagonal(), torch.full((10,), 0.1, dtype=a.dtype))
@@ -32,8 +33,8 @@ def test_one_step_sequence_mi_equals_the_token_mi():
     rng = np.random.default_rng(1)
     z, y = rng.normal(size=(40, 6)), rng.normal(size=(40, 4))
     y[:, :2] += z[:, :2]
-    token = layerwise_mi([z], y, n_samples=30, seeds=[3], permutations=2, increments=False, device="cpu")
-    seq = sequence_mi([[z]], [y], n_samples=30, seeds=[3], permutations=2, device="cpu")
+    token = layerwise_mi([z], y, sampling=Sampling(n_samples=30, seeds=[3], permutations=2, scheme="random"), increments=False, device="cpu")
+    seq = sequence_mi([[z]], [y], sampling=Sampling(n_samples=30, seeds=[3], permutations=2, scheme="random"), device="cpu")
     for column in ("mi", "h_z", "h_y", "h_joint", "null_mean", "null_std"):
         assert seq[column].iloc[0] == pytest.approx(token[column].iloc[0], abs=1e-10), column
 
@@ -44,22 +45,21 @@ def test_sequence_mi_bounds_and_dependence():
     ys = [rng.normal(size=(n, 5)) for _ in range(T)]
     related = [y + 0.1 * rng.normal(size=y.shape) for y in ys]
     unrelated = [rng.normal(size=(n, 5)) for _ in range(T)]
-    frame = sequence_mi([related, unrelated], ys, n_samples=None, seeds=[0], permutations=3, device="cpu")
+    frame = sequence_mi([related, unrelated], ys, sampling=Sampling(n_samples=None, seeds=[0], permutations=3, scheme="random"), device="cpu")
     assert (frame["mi"] >= -1e-9).all() and (frame["mi"] <= math.log2(n) + 1e-9).all()
     assert frame["mi"].iloc[0] > frame["mi"].iloc[1]
     # Well above the permutation null for the dependent sequences, at it for independent ones.
-    assert frame["mi_corrected"].iloc[0] > 0.1 > 0.02 > abs(frame["mi_corrected"].iloc[1])
+    assert frame["mi_excess"].iloc[0] > 0.1 > 0.02 > abs(frame["mi_excess"].iloc[1])
 
 
 def test_sequence_mi_rejects_bad_inputs():
     z = np.zeros((5, 2))
     with pytest.raises(ValueError, match="one array per decoding step"):
-        sequence_mi([[z, z]], [z], n_samples=None, seeds=[0], permutations=0)
+        sequence_mi([[z, z]], [z], sampling=Sampling(n_samples=None, seeds=[0], permutations=0, scheme="random"))
     bad = np.ones((5, 2))
     bad[0, 0] = np.nan
     with pytest.raises(ValueError, match=r"layers\[0\]\[0\] contains NaN"):
-        sequence_mi([[bad]], [np.random.default_rng(0).normal(size=(5, 2))], n_samples=None, seeds=[0],
-                    permutations=0, device="cpu")
+        sequence_mi([[bad]], [np.random.default_rng(0).normal(size=(5, 2))], sampling=Sampling(n_samples=None, seeds=[0], permutations=0, scheme="random"), device="cpu")
 
 
 @pytest.fixture(scope="module")
@@ -79,21 +79,20 @@ def dump(tmp_path_factory, tiny_gpt2):
 
 def test_estimate_multitoken_dump_rows(dump):
     frame = estimate_multitoken_dump(dump, SETTINGS, horizon=3, permutations=1, sequence_kernel=True, device="cpu")
-    assert list(frame.columns) == COLUMNS + ["kernel", "sigma", "alpha", "normalize", "base", "permutations"]
+    assert list(frame.columns) == COLUMNS + ["kernel", "sigma", "alpha", "normalize", "base", "permutations", "resampling"]
     token, seq = frame[frame.quantity == "token"], frame[frame.quantity == "sequence"]
     # resid_post 0..2 + final_norm 2, per step and seed; one sequence row per layer and seed.
     assert len(token) == 4 * 3 * 2 and len(seq) == 4 * 2
     assert set(token["t"]) == {1, 2, 3} and set(seq["t"]) == {0}
     assert not frame.duplicated(["site", "quantity", "layer", "t", "seed"]).any()
-    assert np.isfinite(frame[["mi", "h_z", "h_y", "h_joint", "mi_corrected"]].to_numpy()).all()
+    assert np.isfinite(frame[["mi", "h_z", "h_y", "h_joint", "mi_excess"]].to_numpy()).all()
     assert frame["mi"].between(-1e-9, math.log2(24) + 1e-9).all()
     # Step 1 of a multi-token dump is what the single-token stage measures on the same rows.
     store_rows = token[(token.t == 1) & (token.site == "resid_post") & (token.seed == 0)].sort_values("layer")
     from inforidge import activations
 
     store = activations.open(dump)
-    direct = layerwise_mi([store.array("resid_post", l) for l in range(3)], store.target(), n_samples=24, seeds=[0],
-                          permutations=1, increments=False, device="cpu")
+    direct = layerwise_mi([store.array("resid_post", l) for l in range(3)], store.target(), sampling=Sampling(n_samples=24, seeds=[0], permutations=1, scheme="random"), increments=False, device="cpu")
     assert np.allclose(store_rows["mi"].to_numpy(), direct["mi"].to_numpy())
 
 

@@ -47,9 +47,10 @@ def synthetic_mi_part(step: int, role: str, *, kernels=("gaussian",)) -> pd.Data
                 for seed in (0, 1):
                     mi = 1.0 + step / 12 * (1.5 - abs(layer - 2)) + 0.05 * rng.standard_normal()
                     rows.append({"site": site, "quantity": quantity, "layer": layer, "seed": seed, "n": 64, "mi": mi,
-                                 "null_mean": 0.4, "null_std": 0.05, "mi_corrected": mi - 0.4, "h_z": 3.0,
+                                 "null_mean": 0.4, "null_std": 0.05, "mi_excess": mi - 0.4, "mi_z": (mi - 0.4) / 0.05,
+                                 "p_value": 1 / 3, "h_z": 3.0,
                                  "h_y": 2.5, "h_joint": 4.5, "kernel": kernel, "sigma": "1.0", "alpha": 1.0,
-                                 "normalize": "l2", "base": 2.0, "permutations": 2})
+                                 "normalize": "l2", "base": 2.0, "permutations": 2, "resampling": "disjoint"})
     frame = pd.DataFrame(rows)
     for key, value in {"split_role": role, "split": SPLITS[role], "step": step, "run": "tiny"}.items():
         frame.insert(0, key, value)

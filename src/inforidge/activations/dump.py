@@ -61,7 +61,9 @@ def dump_split(
         sites: Z sites to capture (``resid_post``: layers 0..L; ``final_norm``: layer L).
             The target Y is always stored (site ``target``, layer 0).
         target_mode: ``second_pass`` (layer-0 state of the target token appended to the
-            prompt) or ``lookup`` (the token's input-embedding row).
+            prompt), ``lookup`` (the token's input-embedding row) or ``auto``: ``lookup`` when
+            prompt lengths vary (second_pass Y would carry position), else ``second_pass``
+            (:func:`resolve_target_mode`; the manifest records the mode used).
         dtype: storage dtype, ``float16`` or ``float32``.
         batch_size: examples per forward pass.
         shard_mb: maximum MiB of row data per NPY shard (fractions allowed).
@@ -87,6 +89,7 @@ def dump_split(
     weights_hash, weight_files = checkpoint_sha256(checkpoint_dir)
     torch_device = resolve_device(device)
     model, tokenizer = load_model(str(checkpoint_dir), torch_device)
+    target_mode = resolve_target_mode(target_mode, tokenizer, frame)
     storage = np.dtype(dtype)
     n = len(frame)
     log.info("dumping %d examples of %s under %s to %s (%s, T=%d)", n, provenance.get("split", out_dir.name),
@@ -159,6 +162,21 @@ def dump_split(
         write_manifest(tmp, manifest)
     log.info("wrote %s", out_dir)
     return out_dir / "manifest.json"
+
+
+def resolve_target_mode(target_mode: str, tokenizer: PreTrainedTokenizerBase, frame: pd.DataFrame) -> str:
+    """``auto`` → ``lookup`` if the prompts of ``frame`` differ in token length, else ``second_pass``.
+
+    A second-pass Y is the layer-0 state at the target's position: with learned or rotary
+    position information it encodes the prompt length, so on variable-length tasks I(Z; Y)
+    would partly measure position (docs/method.md, "The target Y"). Other modes pass through.
+    """
+    if target_mode != "auto":
+        return target_mode
+    lengths = {len(encode_example(tokenizer, p, t).prompt_ids) for p, t in zip(frame["prompt"], frame["target"])}
+    mode = "lookup" if len(lengths) > 1 else "second_pass"
+    log.info("target_mode auto -> %s (prompt token lengths: %d distinct)", mode, len(lengths))
+    return mode
 
 
 def _check_arguments(

@@ -8,16 +8,16 @@ device and dtype, so callers decide precision (float64 by default, see ``estimat
 from __future__ import annotations
 
 import math
-from typing import Literal, Union
 
 import torch
 
-KernelName = Literal["gaussian", "laplacian", "polynomial", "linear", "delta"]
-Bandwidth = Union[float, Literal["median", "silverman"]]
+from inforidge.mi.registry import KERNELS as REGISTRY
+from inforidge.mi.registry import kernel_spec
+from inforidge.mi.settings import Bandwidth
 
-KERNELS: tuple[str, ...] = ("gaussian", "laplacian", "polynomial", "linear", "delta")
+KERNELS: tuple[str, ...] = tuple(REGISTRY)
 # Kernels whose value depends on a bandwidth; the others ignore ``sigma``.
-BANDWIDTH_KERNELS: tuple[str, ...] = ("gaussian", "laplacian")
+BANDWIDTH_KERNELS: tuple[str, ...] = tuple(name for name, spec in REGISTRY.items() if spec.bandwidth)
 
 # Polynomial kernel (<a, b> + POLY_COEF0) ** POLY_DEGREE. Fixed rather than exposed: the
 # pipeline only needs it as an alternative kernel, and unit-diagonal normalization makes
@@ -27,9 +27,8 @@ POLY_COEF0 = 1.0
 
 
 def check_kernel(kernel: str) -> None:
-    """Raise ``ValueError`` unless ``kernel`` is one of :data:`KERNELS`."""
-    if kernel not in KERNELS:
-        raise ValueError(f"unknown kernel {kernel!r}; expected one of {KERNELS}")
+    """Raise ``ValueError`` unless ``kernel`` is registered (:mod:`inforidge.mi.registry`)."""
+    kernel_spec(kernel)
 
 
 def l2_normalize_rows(x: torch.Tensor) -> torch.Tensor:
@@ -98,19 +97,35 @@ def resolve_sigma(x: torch.Tensor, sigma: Bandwidth) -> float:
 def gram(x: torch.Tensor, kernel: str, sigma: float = 1.0) -> torch.Tensor:
     """Raw kernel Gram matrix K (..., N, N) of the rows of ``x`` (..., N, d).
 
-    gaussian: exp(−‖a−b‖²/(2σ²)); laplacian: exp(−‖a−b‖/σ);
-    polynomial: (<a,b> + 1)²; linear: <a,b>; delta: 1[a == b] (whole rows compared).
-    ``sigma`` must already be numeric (see :func:`resolve_sigma`).
+    Dispatches to the registered kernel's ``gram_<name>`` below. ``sigma`` must already be
+    numeric (see :func:`resolve_sigma`); kernels without a bandwidth ignore it.
     """
-    check_kernel(kernel)
-    if kernel == "gaussian":
-        return squared_distances(x).div_(-2.0 * sigma * sigma).exp_()
-    if kernel == "laplacian":
-        return squared_distances(x).sqrt_().div_(-sigma).exp_()
-    if kernel == "polynomial":
-        return (x @ x.transpose(-1, -2) + POLY_COEF0) ** POLY_DEGREE
-    if kernel == "linear":
-        return x @ x.transpose(-1, -2)
+    function = globals()[kernel_spec(kernel).gram_function]
+    return function(x, sigma)
+
+
+def gram_gaussian(x: torch.Tensor, sigma: float) -> torch.Tensor:
+    """exp(−‖a−b‖²/(2σ²))."""
+    return squared_distances(x).div_(-2.0 * sigma * sigma).exp_()
+
+
+def gram_laplacian(x: torch.Tensor, sigma: float) -> torch.Tensor:
+    """exp(−‖a−b‖/σ)."""
+    return squared_distances(x).sqrt_().div_(-sigma).exp_()
+
+
+def gram_polynomial(x: torch.Tensor, sigma: float) -> torch.Tensor:
+    """(<a,b> + 1)²."""
+    return (x @ x.transpose(-1, -2) + POLY_COEF0) ** POLY_DEGREE
+
+
+def gram_linear(x: torch.Tensor, sigma: float) -> torch.Tensor:
+    """<a,b>."""
+    return x @ x.transpose(-1, -2)
+
+
+def gram_delta(x: torch.Tensor, sigma: float) -> torch.Tensor:
+    """1[a == b], whole rows compared (class labels)."""
     if x.ndim != 2:
         raise ValueError("the delta kernel takes a single (N, d) matrix, not a batch")
     labels = labels_of(x)  # (N,)

@@ -1,8 +1,13 @@
-"""The MI stage: every site, layer and kernel of one activation dump in one job."""
+"""The MI stage: every site, layer, kernel and bandwidth of one activation dump in one job.
+
+``mi.sigma`` travels config → :func:`estimate_dump` (one :class:`EstimatorSettings` per
+kernel × σ, :func:`estimator_settings`) → :func:`~inforidge.mi.layerwise.layerwise_mi` →
+the kernel.
+"""
 
 from __future__ import annotations
 
-from dataclasses import asdict
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -10,42 +15,68 @@ import pandas as pd
 
 from inforidge import activations
 from inforidge.config import MIConfig
-from inforidge.mi.layerwise import layerwise_mi
+from inforidge.configschema import build
+from inforidge.mi.layerwise import Sampling, layerwise_mi
+from inforidge.mi.registry import kernel_spec
+from inforidge.mi.settings import EstimatorSettings
 
 #: Estimator settings copied into every row, so tables from different settings never mix silently.
-SETTING_COLUMNS = ("kernel", "sigma", "alpha", "normalize", "base", "permutations")
+SETTING_COLUMNS = ("kernel", "sigma", "alpha", "normalize", "base", "permutations", "resampling")
+#: The ``sigma`` value of kernels without a bandwidth (a sweep gives them one row set, not one per σ).
+NO_BANDWIDTH = "none"
 
 
-def estimate_dump(manifest: str | Path, settings: MIConfig, *, device: str = "auto") -> pd.DataFrame:
-    """Tidy MI rows for one dump: (site, kernel, quantity, layer, seed) with estimator settings.
+def as_mi_config(mi: MIConfig | Mapping[str, Any]) -> MIConfig:
+    """The typed ``mi`` section: ``mi`` itself, or validated from its plain-dict form (rule ``params``)."""
+    return mi if isinstance(mi, MIConfig) else build(MIConfig, dict(mi), "mi")
 
-    ``settings`` is the typed ``mi`` config section. Increments (``gain`` rows) are
-    estimated for ``resid_post`` only, the one site with consecutive layers.
+
+def estimator_settings(mi: MIConfig) -> Iterator[EstimatorSettings]:
+    """One :class:`EstimatorSettings` per kernel and, for bandwidth kernels, per σ of ``mi.sigma``."""
+    for kernel in mi.kernels:
+        sigmas = mi.sigmas if kernel_spec(kernel).bandwidth else [mi.sigmas[0]]
+        for sigma in sigmas:
+            yield EstimatorSettings(kernel=kernel, sigma=sigma, alpha=mi.alpha, normalize=mi.normalize, base=mi.base)
+
+
+def sampling_of(mi: MIConfig, permutations: int | None = None) -> Sampling:
+    """The :class:`Sampling` of ``mi`` (``permutations`` replaces ``mi.permutations`` when given)."""
+    return Sampling(n_samples=mi.n_samples, seeds=list(mi.seeds),
+                    permutations=mi.permutations if permutations is None else permutations, scheme=mi.resampling)
+
+
+def estimate_dump(manifest: str | Path, mi: MIConfig | Mapping[str, Any], *, device: str = "auto") -> pd.DataFrame:
+    """Tidy MI rows for one dump: (site, kernel, sigma, quantity, layer, seed) with estimator settings.
+
+    Columns: ``site`` + :data:`inforidge.mi.layerwise.COLUMNS` + :data:`SETTING_COLUMNS`.
+    Increments (``gain`` rows) are estimated for ``resid_post`` only, the one site with
+    consecutive layers.
     """
+    mi = as_mi_config(mi)
     store = activations.open(Path(manifest))
     y = store.target()  # [N, d_y]
     frames = []
-    for kernel in settings.kernels:
+    for settings in estimator_settings(mi):
         for site in store.sites:
             layer_ids = store.layers(site)
-            frame = layerwise_mi(
-                [store.array(site, layer) for layer in layer_ids], y,
-                n_samples=settings.n_samples, seeds=settings.seeds, permutations=settings.permutations,
-                increments=settings.increments and len(layer_ids) > 1, kernel=kernel, sigma=settings.sigma,
-                alpha=settings.alpha, normalize=settings.normalize, base=settings.base, device=device,
-            )
+            frame = layerwise_mi([store.array(site, layer) for layer in layer_ids], y, settings,
+                                 sampling=sampling_of(mi), increments=mi.increments and len(layer_ids) > 1,
+                                 device=device)
             frame["layer"] = [layer_ids[i] for i in frame["layer"]]
             frame.insert(0, "site", site)
-            frames.append(with_settings(frame, settings, kernel=kernel))
+            frames.append(with_settings(frame, settings, mi))
     return pd.concat(frames, ignore_index=True)
 
 
-def with_settings(frame: pd.DataFrame, settings: MIConfig, **overrides: Any) -> pd.DataFrame:
-    """Stamp the estimator settings (``settings`` updated by ``overrides``) on every row."""
-    values = {**asdict(settings), **overrides}
-    for column in SETTING_COLUMNS:
-        frame[column] = values[column]
-    # sigma may be a number or a rule name, normalize may be null: keep one string dtype.
-    frame["sigma"] = str(values["sigma"])
-    frame["normalize"] = str(values["normalize"]).lower()
+def with_settings(frame: pd.DataFrame, settings: EstimatorSettings, mi: MIConfig,
+                  permutations: int | None = None) -> pd.DataFrame:
+    """Stamp the estimator settings of every row (:data:`SETTING_COLUMNS`)."""
+    frame["kernel"] = settings.kernel
+    # sigma may be a number or a rule name, normalize may be null: one string dtype each.
+    frame["sigma"] = str(settings.sigma) if kernel_spec(settings.kernel).bandwidth else NO_BANDWIDTH
+    frame["alpha"] = float(settings.alpha)
+    frame["normalize"] = str(settings.normalize).lower()
+    frame["base"] = float(settings.base)
+    frame["permutations"] = mi.permutations if permutations is None else permutations
+    frame["resampling"] = mi.resampling
     return frame

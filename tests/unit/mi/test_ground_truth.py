@@ -10,8 +10,8 @@ import torch
 
 from inforidge.mi import kernels, spectra
 from inforidge.mi.estimators import _sides, joint_spectrum
-
-from .gaussian_truth import gaussian_mi, mehler_ratio
+from inforidge.mi.gaussian_truth import gaussian_mi, mehler_ratio
+from inforidge.mi.settings import EstimatorSettings
 
 COV_1D = np.array([[1.0, 0.8], [0.8, 1.0]])  # Z, Y scalar, correlation 0.8
 COV_2D = np.array([  # Z, Y in R², a generic correlation structure
@@ -25,7 +25,7 @@ COV_2D = np.array([  # Z, Y in R², a generic correlation structure
 def estimates(cov: np.ndarray, dz: int, n: int, seed: int, sigma: float, alphas: list[float]) -> list[float]:
     """Estimated I for each α from one sample of size ``n`` (the three spectra computed once)."""
     x = np.random.default_rng(seed).multivariate_normal(np.zeros(len(cov)), cov, size=n)
-    a, b = _sides(x[:, :dz], x[:, dz:], "gaussian", sigma, None, None, torch.float64, ("z", "y"))
+    a, b = _sides(x[:, :dz], x[:, dz:], EstimatorSettings(sigma=sigma, normalize=None), ("z", "y"))
     joint = joint_spectrum(a, b, torch.float64)
     return [
         float(spectra.renyi_entropy(a.eigenvalues, al) + spectra.renyi_entropy(b.eigenvalues, al)

@@ -10,7 +10,7 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from inforidge.mi import entropy, layerwise_mi, mutual_information, mutual_information_terms, permutation_null
+from inforidge.mi import Sampling, entropy, layerwise_mi, mutual_information, mutual_information_terms, permutation_null
 from inforidge.mi import kernels, spectra
 
 
@@ -89,11 +89,11 @@ def test_permutation_null_of_independent_data_is_centred():
     z, y = rng.normal(size=(80, 3)), rng.normal(size=(80, 3))
     res = permutation_null(z, y, permutations=30, seed=1)
     assert res.raw == pytest.approx(mutual_information(z, y), abs=1e-12)
-    assert res.corrected == pytest.approx(res.raw - res.null_mean, abs=1e-15)
-    assert abs(res.corrected) < 3 * res.null_std
+    assert res.excess == pytest.approx(res.raw - res.null_mean, abs=1e-15)
+    assert abs(res.excess) < 3 * res.null_std
     # Dependent data stand far above their null.
     dep = permutation_null(z, z[:, :2] + 0.1 * y[:, :2], permutations=10, seed=1)
-    assert dep.corrected > 10 * dep.null_std
+    assert dep.excess > 10 * dep.null_std
 
 
 def test_permutation_null_removes_many_class_bias():
@@ -102,7 +102,7 @@ def test_permutation_null_removes_many_class_bias():
     z, labels = rng.normal(size=(120, 4)), rng.integers(0, 60, size=120)
     res = permutation_null(z, labels, y_kernel="delta", permutations=20, seed=0)
     assert res.raw > 0.5
-    assert abs(res.corrected) < 3 * res.null_std + 1e-3
+    assert abs(res.excess) < 3 * res.null_std + 1e-3
 
 
 def test_layerwise_matches_direct_estimates():
@@ -110,9 +110,10 @@ def test_layerwise_matches_direct_estimates():
     n, d = 50, 6
     y = rng.normal(size=(n, 3))
     layers = [np.hstack([y, rng.normal(size=(n, d - 3))]) * (l + 1) + rng.normal(size=(n, d)) * l for l in range(4)]
-    df = layerwise_mi(layers, y, n_samples=30, seeds=[0, 7], permutations=3, increments=True, device="cpu")
+    df = layerwise_mi(layers, y, sampling=Sampling(n_samples=30, seeds=[0, 7], permutations=3, scheme="random"), increments=True, device="cpu")
     assert list(df.columns) == [
-        "quantity", "layer", "seed", "n", "mi", "null_mean", "null_std", "mi_corrected", "h_z", "h_y", "h_joint",
+        "quantity", "layer", "seed", "n", "mi", "null_mean", "null_std", "mi_excess", "mi_z", "p_value",
+        "h_z", "h_y", "h_joint",
     ]
     assert len(df) == (4 + 3) * 2
     assert df[["layer", "seed", "n"]].dtypes.tolist() == [np.int64] * 3
@@ -121,19 +122,19 @@ def test_layerwise_matches_direct_estimates():
         for l in range(4):
             row = df[(df.quantity == "mi") & (df.layer == l) & (df.seed == seed)].iloc[0]
             assert row.mi == pytest.approx(mutual_information(layers[l][idx], y[idx]), abs=1e-10)
-            assert row.mi_corrected == pytest.approx(row.mi - row.null_mean, abs=1e-12)
+            assert row.mi_excess == pytest.approx(row.mi - row.null_mean, abs=1e-12)
         gain = df[(df.quantity == "gain") & (df.layer == 2) & (df.seed == seed)].iloc[0]
         assert gain.mi == pytest.approx(mutual_information(layers[2][idx] - layers[1][idx], y[idx]), abs=1e-10)
     # The null uses the same shuffles as permutation_null with the seed's generator state.
-    off = layerwise_mi(layers, y, n_samples=None, seeds=[1], permutations=0, increments=False, device="cpu")
-    assert off.n.tolist() == [n] * 4 and off.null_mean.isna().all() and off.mi_corrected.isna().all()
+    off = layerwise_mi(layers, y, sampling=Sampling(n_samples=None, seeds=[1], permutations=0, scheme="random"), increments=False, device="cpu")
+    assert off.n.tolist() == [n] * 4 and off.null_mean.isna().all() and off.mi_excess.isna().all()
 
 
 def test_layerwise_delta_target_and_median_bandwidth():
     rng = np.random.default_rng(8)
     labels = rng.integers(0, 5, size=40)
     layers = [np.eye(5)[labels] + rng.normal(size=(40, 5)) * s for s in (0.1, 1.0, 3.0)]
-    df = layerwise_mi(layers, labels, n_samples=None, seeds=[0], permutations=2, increments=False,
+    df = layerwise_mi(layers, labels, sampling=Sampling(n_samples=None, seeds=[0], permutations=2, scheme="random"), increments=False,
                       y_kernel="delta", sigma="median", device="cpu")
     direct = [mutual_information(z, labels, y_kernel="delta", sigma="median") for z in layers]
     assert df.mi.to_numpy() == pytest.approx(direct, abs=1e-10)
@@ -151,7 +152,7 @@ def test_cuda_matches_cpu():
     assert mutual_information(torch.tensor(z, device="cuda"), torch.tensor(labels, device="cuda"), y_kernel="delta") \
         == pytest.approx(mutual_information(z, labels, y_kernel="delta"), abs=1e-9)
     layers = [z * (i + 1) + rng.normal(size=z.shape) for i in range(3)]
-    kw = dict(n_samples=150, seeds=[0], permutations=2, increments=True)
+    kw = dict(sampling=Sampling(n_samples=150, seeds=[0], permutations=2, scheme="random"), increments=True)
     a = layerwise_mi(layers, y, device="cpu", **kw)
     b = layerwise_mi(layers, y, device="cuda", **kw)
     assert b.mi.to_numpy() == pytest.approx(a.mi.to_numpy(), abs=1e-9)

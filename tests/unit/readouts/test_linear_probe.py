@@ -1,0 +1,89 @@
+"""The linear probe: held-out scores only, calibrated on independent data, deterministic, real dumps."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from inforidge.activations import dump_split
+from inforidge.config import LinearProbeConfig
+from inforidge.readouts.linear_probe import COLUMNS, linear_probe_dump, probe_layer, stratified_folds
+
+FAST = LinearProbeConfig(folds=4, l2=1e-2, max_iter=100)
+
+
+def mean(scores, field):
+    return float(np.mean([getattr(s, field) for s in scores]))
+
+
+def test_folds_are_stratified_and_cover_every_row_once():
+    labels = np.repeat(np.arange(3), [10, 20, 30])
+    fold = stratified_folds(labels, 5, 0)
+    assert sorted(np.bincount(fold)) == [12] * 5
+    for c, size in zip(range(3), (10, 20, 30)):
+        assert np.bincount(fold[labels == c], minlength=5).tolist() == [size // 5] * 5
+
+
+def test_decodable_classes_are_decoded():
+    rng = np.random.default_rng(0)
+    target = rng.integers(0, 5, size=200)
+    x = np.eye(5)[target] * 3 + rng.normal(size=(200, 5)) * 0.3  # linearly separable
+    scores = probe_layer(x, target, FAST)
+    assert mean(scores, "accuracy") > 0.97 and mean(scores, "chance_accuracy") < 0.35
+    h_y = mean(scores, "h_y_bits")
+    assert h_y == pytest.approx(math.log2(5), abs=0.1)
+    assert mean(scores, "v_info_bits") > 0.8 * h_y
+
+
+def test_scores_are_held_out_not_fitted():
+    # Pure noise with d close to the training size: a fitted-data score would be ~perfect.
+    rng = np.random.default_rng(1)
+    target = rng.integers(0, 2, size=80)
+    x = rng.normal(size=(80, 50))
+    scores = probe_layer(x, target, LinearProbeConfig(folds=4, l2=1e-6, max_iter=300))
+    assert mean(scores, "accuracy") < 0.7
+    assert mean(scores, "v_info_bits") < 0.0  # an overfitted probe is worse than the class prior
+    assert [s.n_test for s in scores] == [20] * 4 and [s.n_train for s in scores] == [60] * 4
+
+
+def test_independent_features_carry_no_v_information():
+    rng = np.random.default_rng(2)
+    v_info = []
+    for trial in range(6):
+        target = rng.integers(0, 13, size=260)
+        x = rng.normal(size=(260, 8)) * (0.05 + trial)  # spread must not matter
+        v_info.append(mean(probe_layer(x, target, FAST), "v_info_bits"))
+    assert max(v_info) < 0.05
+
+
+def test_deterministic_and_validates_inputs():
+    rng = np.random.default_rng(3)
+    target = rng.integers(0, 3, size=60)
+    x = rng.normal(size=(60, 4)) + target[:, None]
+    assert probe_layer(x, target, FAST) == probe_layer(x, target, FAST)
+    with pytest.raises(ValueError, match="rows"):
+        probe_layer(x[:10], target, FAST)
+    bad = x.copy()
+    bad[0, 0] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        probe_layer(bad, target, FAST)
+    with pytest.raises(ValueError, match="folds"):
+        LinearProbeConfig(folds=1)
+
+
+def test_linear_probe_dump_scores_every_site_and_layer(tmp_path, tiny_task, tiny_gpt2):
+    checkpoint = tmp_path / "step-0"
+    for part in tiny_gpt2:
+        part.save_pretrained(checkpoint)
+    manifest = dump_split(checkpoint, tiny_task.build_split("eval_id"), tmp_path / "eval_id", dtype="float32",
+                          device="cpu")
+    frame = linear_probe_dump(manifest, FAST)
+    assert list(frame.columns) == COLUMNS
+    assert sorted(set(zip(frame.site, frame.layer))) == [("final_norm", 2), ("resid_post", 0), ("resid_post", 1),
+                                                          ("resid_post", 2)]
+    assert (frame.groupby(["site", "layer"]).size() == 4).all()
+    assert (frame.n_train + frame.n_test == 64).all()
+    assert frame[["accuracy", "ce_bits", "h_y_bits", "v_info_bits"]].notna().all().all()
+    assert np.allclose(frame.v_info_bits, frame.h_y_bits - frame.ce_bits)
