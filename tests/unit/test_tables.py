@@ -32,7 +32,7 @@ def synthetic_runs() -> dict[str, RunConfig]:
     """Typed runs, as the table scripts build them from the rules' params."""
     model = {"source": "scratch", "name_or_path": None, "architecture": "gpt2", "n_layer": N_LAYER, "n_embd": 32,
              "n_head": 2, "n_positions": 32}
-    training = {"steps": 12, "checkpoints": list(STEPS), "batch_size": 32, "lr": 3e-3, "lora": None}
+    training = {"steps": 12, "checkpoints": list(STEPS), "batch_size": 32, "lr": 3e-3, "warmup_steps": 2, "lora": None}
     return runs_from_params({"tiny": {"task": "arithmetic", "seed": 7, "model": model, "training": training}})
 
 
