@@ -117,3 +117,14 @@ def test_two_steps_at_one_path(tmp_path):
     make_dirs(tmp_path, "a")
     with pytest.raises(ConfigError, match=r"runs.p.model.series.paths: path .* listed for two steps \(1 and 2\)"):
         planned(p=series_run({"paths": {1: str(tmp_path / "a"), 2: str(tmp_path / "a") + "/"}}))
+
+
+def test_fetch_lists_every_revision_of_a_hub_series():
+    """`inforidge fetch` (and the offline-cache check of cluster runs) covers each series revision."""
+    from inforidge.config import load_config
+    from inforidge.fetch import hub_models
+
+    models = hub_models(load_config(REPO / "configs" / "pythia.yaml"))
+    assert len(models) == 23
+    assert {name for name, _ in models} == {"EleutherAI/pythia-160m"}
+    assert ("EleutherAI/pythia-160m", "step143000") in models
