@@ -129,7 +129,12 @@ def allocation_gpus(run, stage):
 
 
 def train_group(w):
-    """Cluster job of a training segment: consecutive segments of one run, together under cluster.max_job_runtime."""
+    """Cluster job of a training segment: consecutive segments of one run, together under cluster.max_job_runtime.
+
+    A series run's steps do not depend on each other: each is its own job, so they run in parallel.
+    """
+    if run_cfg(w.run).model.source == "series":
+        return f"train_{w.run}_step{w.step}"
     steps = steps_of(w.run)
     runtime = run_cfg(w.run).resources.train.runtime
     return f"train_{w.run}_{train_job_index(steps, int(w.step), runtime, CFG.cluster.max_job_runtime)}"
