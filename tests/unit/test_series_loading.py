@@ -44,13 +44,14 @@ def hub_cache(root: Path, model, tokenizer) -> Path:
 # Runs in a fresh process: huggingface_hub reads HF_HUB_CACHE / HF_HUB_OFFLINE when imported.
 LOADER = """
 import json, sys
+from inforidge.checkpoint_files import weights_dir
 from inforidge.modeling import load_model
 hub, pointers = sys.argv[1], json.loads(sys.argv[2])
 out = {}
 for revision, pointer in pointers.items():
     direct = load_model(hub, revision=revision)[0]
     followed = load_model(pointer)[0]
-    out[revision] = [float(direct.lm_head.weight.sum()), float(followed.lm_head.weight.sum())]
+    out[revision] = [float(direct.lm_head.weight.sum()), float(followed.lm_head.weight.sum()), str(weights_dir(pointer))]
 try:
     load_model(hub, revision="step999")
     out["missing"] = "loaded"
@@ -78,8 +79,10 @@ def test_each_revision_resolves_to_its_own_weights_offline(tmp_path, tiny_gpt2):
     sums = json.loads(result.stdout.strip().splitlines()[-1])
     base = float(model.lm_head.weight.detach().sum())
     numel = model.lm_head.weight.numel()
-    for revision, shift in REVISIONS.items():
-        direct, followed = sums[revision]
+    for i, (revision, shift) in enumerate(REVISIONS.items()):
+        direct, followed, weights = sums[revision]
+        # What the activation manifest hashes: the revision's own snapshot in the cache.
+        assert Path(weights) == cache / f"models--{HUB_ID.replace('/', '--')}" / "snapshots" / f"{i:040x}"
         assert abs(direct - (base + shift * numel)) < 1e-2 * numel, (revision, direct)
         assert direct == followed  # the pointer loads the weights it names
     assert sums["missing"] == "error"  # offline: an uncached revision is not silently replaced
