@@ -51,8 +51,9 @@ def write_config(path: Path) -> Path:
                    "model": {"source": "series", "series": {"pattern": "ckpts/step-{step}"}},
                    "training": {"eval_examples": 64, "batch_size": 32}},
         "chain": {"task": "arithmetic", "model": {"source": "run", "run": "series", "step": 10},
+                  # eval_examples as the series': the chain's step 0 is evaluated on the same examples.
                   "training": {"steps": 2, "checkpoints": CHAIN_STEPS, "batch_size": 8, "lr": 5.0e-5,
-                               "warmup_steps": 1, "eval_examples": 32}},
+                               "warmup_steps": 1, "eval_examples": 64}},
     }
     path.write_text(yaml.safe_dump(data, sort_keys=False))
     return path
@@ -89,15 +90,20 @@ def test_every_table_uses_the_series_steps(series_run):
 
 def test_series_steps_are_evaluated_pointers(series_run):
     _, work, _ = series_run
-    training = pd.read_parquet(work / "results" / "tables" / "training.parquet").set_index(["run", "step"])
+    training = pd.read_parquet(work / "results" / "tables" / "training.parquet").set_index(["run", "step", "split"])
     for step in SERIES_STEPS:
-        row = training.loc[("series", step)]
-        assert 0 <= row["id_accuracy"] <= 1 and pd.isna(row["train_loss"])
+        for split in ("id", "ood"):
+            row = training.loc[("series", step, split)]
+            assert 0 <= row["accuracy"] <= 1 and pd.isna(row["train_loss"])  # evaluated, never trained
         checkpoint = work / "results" / "runs" / "series" / "checkpoints" / f"step-{step}"
         assert (checkpoint / "source.json").is_file()
         assert not list(checkpoint.glob("*.safetensors"))  # a pointer, not a copy of the weights
-    # The chain's step 0 is the series' step 10 as loaded (same eval loss on the same examples).
-    assert training.loc[("chain", 0), "id_loss"] == pytest.approx(training.loc[("series", 10), "id_loss"], rel=1e-4)
+    # The chain's step 0 is the series' step 10 as loaded: same eval loss on the same examples.
+    for split in ("id", "ood"):
+        chained, source = training.loc[("chain", 0, split), "loss"], training.loc[("series", 10, split), "loss"]
+        assert chained == pytest.approx(source, rel=1e-4)
+    # ... and not step 0 or 100 (the perturbations change the loss).
+    assert training.loc[("chain", 0, "id"), "loss"] != pytest.approx(training.loc[("series", 100, "id"), "loss"])
 
 
 def test_figures_are_built(series_run):
