@@ -55,10 +55,41 @@ TaskConfig = task_config_class(ContinuationConfig)
 
 
 @dataclass(frozen=True)
-class ModelConfig:
-    """Which model to train: built from config (scratch) or loaded (pretrained)."""
+class SeriesConfig:
+    """An external checkpoint series analysed as a run's steps, with no training (docs/training.md).
 
-    source: Literal["scratch", "pretrained"] = doc("build a fresh model or load weights", "scratch")
+    Exactly one of ``revisions``, ``paths`` or ``pattern``; the files behind them are checked at
+    plan time (``inforidge.series.check_sources``), not here: jobs rebuild this from params.
+    """
+
+    revisions: dict[int, str] | list[str] | None = doc(
+        "hub revisions of model.name_or_path: {step: revision}, or a list of names whose last number is the "
+        "step (Pythia: [step0, step1, ..., step143000])", None,
+    )
+    paths: dict[int, str] | None = doc("{step: local save_pretrained directory}", None)
+    pattern: str | None = doc("local directories, globbed at plan time; {step} marks the step (/ckpts/step-{step})", None)
+
+    def __post_init__(self) -> None:
+        given = [k for k in ("revisions", "paths", "pattern") if getattr(self, k) is not None]
+        require(len(given) == 1, "revisions", f"give exactly one of revisions, paths, pattern (got {given or 'none'})")
+        for key in ("revisions", "paths"):
+            value = getattr(self, key)
+            require(value is None or len(value) > 0, key, "must list at least one checkpoint")
+            if isinstance(value, dict):
+                require(all(step >= 0 for step in value), key, f"steps must be >= 0, got {sorted(value)}")
+        require(self.pattern is None or self.pattern.count("{step}") == 1, "pattern",
+                f"must contain {{step}} exactly once, got {self.pattern!r}")
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """Which model: built from config (scratch), loaded (pretrained), an external checkpoint series
+    (series, analysis only) or another run's checkpoint (run)."""
+
+    source: Literal["scratch", "pretrained", "series", "run"] = doc(
+        "build a fresh model, load weights, analyse an external checkpoint series (no training), or start "
+        "from checkpoint `step` of run `run`", "scratch",
+    )
     name_or_path: str | None = doc("pretrained: hub id (gpt2, Qwen/Qwen2.5-0.5B, ...) or local path", None)
     architecture: Literal["gpt2", "llama", "qwen2"] = doc("scratch: model family", "gpt2")
     n_layer: int = doc("scratch: number of blocks L", 4)
@@ -74,10 +105,21 @@ class ModelConfig:
     attn_implementation: Literal["eager", "sdpa", "flash_attention_2", "flex_attention"] | None = doc(
         "attention kernel for training (null: the transformers default)", None
     )
+    series: SeriesConfig | None = doc("series: where the checkpoints are (exactly one of revisions, paths, pattern)", None)
+    run: str | None = doc("run: name of the run whose checkpoint this run starts from", None)
+    step: int | None = doc("run: that run's checkpoint step (one of its checkpoints)", None)
 
     def __post_init__(self) -> None:
         if self.source == "pretrained" and not self.name_or_path:
             raise ValueError("model.name_or_path is required when model.source is 'pretrained'")
+        require((self.series is not None) == (self.source == "series"), "series",
+                "is required when model.source is 'series', and only then")
+        require(self.series is None or self.series.revisions is None or bool(self.name_or_path), "name_or_path",
+                "series.revisions are revisions of a hub model: name it in model.name_or_path")
+        for key in ("run", "step"):
+            require((getattr(self, key) is not None) == (self.source == "run"), key,
+                    "is required when model.source is 'run', and only then")
+        at_least(self, 0, "step")
         at_least(self, 1, "n_layer", "n_embd", "n_head", "n_positions")
         if self.n_embd % self.n_head:
             raise ValueError(f"model.n_embd ({self.n_embd}) must be divisible by model.n_head ({self.n_head})")
@@ -194,6 +236,14 @@ class RunConfig:
     training: TrainingConfig = doc("training settings", factory=TrainingConfig)
     seed: int = doc("training seed (init, data order)", 0)
     resources: RunResources = doc("cluster resources per stage", factory=RunResources)
+
+    def __post_init__(self) -> None:
+        # A series run trains nothing: its steps are the series' own; training only sizes the evaluation.
+        if self.model.source == "series":
+            t = self.training
+            require(t.checkpoints is None and t.lora is None and t.distributed == "none", "training",
+                    "a series run trains nothing (its steps are the series'): leave training.checkpoints, lora "
+                    "and distributed unset; only eval_examples and batch_size are used")
 
     def check_resources(self) -> None:
         """Resources must fit the run. Checked on the whole config (``Config``), not here: jobs
@@ -395,6 +445,20 @@ class Config:
                 raise ValueError(f"runs.{name}: {err}") from None
         self._check_sample_sizes()
         self._check_context()
+        self._check_chains()
+
+    def _check_chains(self) -> None:
+        """``source: run`` names a configured run, and following those links never comes back (no cycle)."""
+        for name, run in self.runs.items():
+            seen = [name]
+            while run.model.source == "run":
+                key = f"runs.{seen[-1]}.model.run"
+                require(run.model.run in self.runs, key,
+                        f"unknown run {run.model.run!r} (runs: {sorted(self.runs)})")
+                require(run.model.run not in seen, key,
+                        f"runs start from each other in a cycle: {' -> '.join([*seen, run.model.run])}")
+                seen.append(run.model.run)
+                run = self.runs[run.model.run]
 
     def _check_context(self) -> None:
         """A scratch model's context holds the arithmetic prompt and its targets (one word-level token each)."""

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from inforidge.config import ClusterSettings, Config
 from inforidge.tasks import build_task
+from inforidge.series import series_sources
 from inforidge.tasks.sources import hub_arguments, local_files
 
 OFFLINE = {"HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1"}
@@ -68,9 +69,18 @@ def is_local(name_or_path: str) -> bool:
 
 
 def hub_models(cfg: Config) -> list[tuple[str, str | None]]:
-    """(hub id, revision) of the pretrained models of all runs (local paths excluded), sorted."""
-    found = {(run.model.name_or_path, run.model.revision) for run in cfg.runs.values() if run.model.source == "pretrained"}
+    """(hub id, revision) of the pretrained models and hub series revisions of all runs (local paths excluded), sorted."""
+    found = {pair for run in cfg.runs.values() for pair in _run_models(run.model)}
     return sorted(((name, rev) for name, rev in found if name and not is_local(name)), key=_sort_key)
+
+
+def _run_models(model) -> list[tuple[str | None, str | None]]:
+    """(name, revision) a run loads from outside: its pretrained model, or each revision of a hub series."""
+    if model.source == "pretrained":
+        return [(model.name_or_path, model.revision)]
+    if model.source == "series" and model.series.revisions is not None:
+        return [(source.path, source.revision) for source in series_sources(model).values()]
+    return []
 
 
 def hub_datasets(cfg: Config) -> list[tuple[str, str | None, str | None]]:

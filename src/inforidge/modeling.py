@@ -24,6 +24,7 @@ from transformers import (
     Qwen2Config,
 )
 
+from inforidge.checkpoint_files import read_source
 from inforidge.config import LoraSettings, ModelConfig, TrainingConfig
 from inforidge.tokenization import build_word_tokenizer
 
@@ -47,11 +48,18 @@ def build_scratch_model(cfg: ModelConfig, tokenizer: PreTrainedTokenizerBase, se
     return model
 
 
-def initial_model(cfg: ModelConfig, vocabulary: list[str], seed: int) -> tuple[PreTrainedModel, PreTrainedTokenizerBase]:
-    """The step-0 model and tokenizer of a run (scratch-built or pretrained)."""
+def initial_model(
+    cfg: ModelConfig, vocabulary: list[str], seed: int, start: str | Path | None = None,
+) -> tuple[PreTrainedModel, PreTrainedTokenizerBase]:
+    """The step-0 model and tokenizer of a run (scratch-built, pretrained, or ``start``: the
+    checkpoint of another run that a ``source: run`` run continues from)."""
     if cfg.source == "scratch":
         tokenizer = build_word_tokenizer(vocabulary)
         return build_scratch_model(cfg, tokenizer, seed), tokenizer
+    if cfg.source == "run":
+        if start is None:
+            raise ValueError(f"model.source 'run': the checkpoint of run {cfg.run!r} step {cfg.step} was not given")
+        return load_model(str(start), dtype=cfg.dtype, **checkpoint_options(cfg))
     return load_model(cfg.name_or_path, revision=cfg.revision, dtype=cfg.dtype, **checkpoint_options(cfg))
 
 
@@ -71,9 +79,14 @@ def load_model(
     """Load a causal LM and its tokenizer by hub id or local path (eval mode).
 
     ``revision`` selects a hub branch, tag or commit (a local path has none);
-    ``dtype`` "auto" keeps the stored dtype.
+    ``dtype`` "auto" keeps the stored dtype. A pointer checkpoint (an external series step,
+    ``checkpoint_files.SOURCE_FILE``) keeps its tokenizer; the weights load from where it points.
     """
     tokenizer = load_tokenizer(path, revision=revision, trust_remote_code=trust_remote_code)
+    pointer = read_source(Path(path))
+    if pointer is not None:
+        path, revision = pointer["path"], pointer["revision"]
+        trust_remote_code = trust_remote_code or pointer.get("trust_remote_code", False)
     if tokenizer.pad_token is None:
         # GPT-2 and Llama ship without a pad token; padding is masked out anyway.
         tokenizer.pad_token = tokenizer.eos_token

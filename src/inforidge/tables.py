@@ -150,9 +150,12 @@ def table_schema(name: str) -> TableSchema:
 
 
 def model_label(model: ModelConfig) -> str:
-    """Short model name: the hub id / path, or family + size for scratch models."""
-    if model.source == "pretrained":
-        return str(model.name_or_path)
+    """Short model name: the hub id / path, family + size for scratch models, ``series`` for a
+    local series, ``run@step`` for a run started from another run's checkpoint."""
+    if model.source == "run":
+        return f"{model.run}@step-{model.step}"
+    if model.source != "scratch":
+        return str(model.name_or_path or model.source)
     return f"{model.architecture}-L{model.n_layer}-d{model.n_embd}"
 
 

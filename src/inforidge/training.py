@@ -28,7 +28,7 @@ from tqdm import tqdm
 from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
 from inforidge.atomic import atomic_directory
-from inforidge.checkpoint_files import METRICS_FILE
+from inforidge.checkpoint_files import METRICS_FILE, SOURCE_FILE
 from inforidge.batching import EncodedExample, encode_frame, iterate_batches
 from inforidge.config import RunConfig, TrainingConfig
 from inforidge.configschema import build
@@ -188,20 +188,46 @@ def _evaluate(model, tokenizer, data: SegmentData, cfg: TrainingConfig, device) 
     return metrics
 
 
-def initialize_run(run: RunConfig, vocabulary: list[str], data: SegmentData, out_dir: Path, device: str = "auto") -> None:
+def initialize_run(
+    run: RunConfig, vocabulary: list[str], data: SegmentData, out_dir: Path, device: str = "auto",
+    start: Path | None = None,
+) -> None:
     """Write checkpoint step 0: the starting model, with no optimizer state yet.
 
-    Also checks, once the tokenizer is known, that each answer class of the task has
-    its own first target token (``inforidge.tasks.answers``).
+    ``start``: the other run's checkpoint a ``model.source: run`` run continues from. Also
+    checks, once the tokenizer is known, that each answer class of the task has its own
+    first target token (``inforidge.tasks.answers``).
     """
     dev = resolve_device(device)
-    model, tokenizer = initial_model(run.model, vocabulary, run.seed)
+    model, tokenizer = initial_model(run.model, vocabulary, run.seed, start=start)
     check_first_tokens(tokenizer, [data.train, *data.evals.values()])
     model.to(dev)
     torch.manual_seed(run.seed)
     metrics = {"step": 0, "train_loss": None, **_evaluate(model, tokenizer, data, run.training, dev)}
     state = {"step": 0, "optimizer": None, "scheduler": None, "adapter": None, "rng": _rng_state()}
     save_checkpoint(out_dir, model.cpu(), tokenizer, state, metrics)
+
+
+def write_series_checkpoint(run: RunConfig, source: dict, step: int, data: SegmentData, out_dir: Path,
+                            device: str = "auto") -> dict:
+    """Checkpoint ``step`` of an external series: a pointer, not a copy of the weights.
+
+    The directory holds ``source.json`` (``source``: path or hub id, revision), the model's
+    config.json (tables read the depth from it), its tokenizer, and metrics.json from the task's
+    eval splits, so the training table has accuracy curves for a series too. No trainer state:
+    nothing resumes from a series step.
+    """
+    dev = resolve_device(device)
+    model, tokenizer = load_model(source["path"], dev, revision=source["revision"],
+                                  trust_remote_code=source["trust_remote_code"])
+    check_first_tokens(tokenizer, list(data.evals.values()))
+    metrics = {"step": step, "train_loss": None, **_evaluate(model, tokenizer, data, run.training, dev)}
+    with atomic_directory(out_dir) as tmp:
+        model.config.save_pretrained(tmp)
+        tokenizer.save_pretrained(tmp)
+        (tmp / SOURCE_FILE).write_text(json.dumps(source, indent=2))
+        (tmp / METRICS_FILE).write_text(json.dumps(metrics, indent=2))
+    return metrics
 
 
 def prepare_model(run: RunConfig, prev_dir: Path, base_dir: Path | None, state: dict, device: torch.device):

@@ -7,7 +7,7 @@ import sys
 PLANNING_MODULES = [
     "inforidge.config", "inforidge.configschema", "inforidge.schedule", "inforidge.tasks", "inforidge.tasks.sources",
     "inforidge.capacity", "inforidge.multitoken_settings", "inforidge.codedeps", "inforidge.planning", "inforidge.clusterplan", "inforidge.fetch",
-    "inforidge.threads",
+    "inforidge.threads", "inforidge.series",
     "inforidge.figures", "inforidge.probes.registry", "inforidge.tasks.registry",
 ]
 

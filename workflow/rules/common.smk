@@ -18,7 +18,8 @@ from inforidge.figures import wanted_figures
 from inforidge.multitoken_settings import probe_task_name
 from inforidge.planning import capacity_wanted
 from inforidge.probes.registry import PROBES
-from inforidge.schedule import checkpoint_steps, previous_step
+from inforidge.schedule import previous_step
+from inforidge.series import check_sources, run_steps, series_sources
 from inforidge.tasks import build_task
 from inforidge.tasks.sources import local_files
 from inforidge.threads import choose_threads, scratch_width
@@ -28,8 +29,10 @@ SRC = Path(workflow.basedir) / "src"
 SCRIPTS = Path(workflow.basedir) / "workflow" / "scripts"
 
 # A job no partition would accept is a plan-time error, before anything is submitted.
+# So are series paths that do not exist, duplicate steps and chains to checkpoints a run lacks.
 try:
     check_runtimes(CFG)
+    check_sources(CFG)
 except ConfigError as err:
     raise WorkflowError(f"invalid config: {err}") from None
 
@@ -126,7 +129,12 @@ def allocation_gpus(run, stage):
 
 
 def train_group(w):
-    """Cluster job of a training segment: consecutive segments of one run, together under cluster.max_job_runtime."""
+    """Cluster job of a training segment: consecutive segments of one run, together under cluster.max_job_runtime.
+
+    A series run's steps do not depend on each other: each is its own job, so they run in parallel.
+    """
+    if run_cfg(w.run).model.source == "series":
+        return f"train_{w.run}_step{w.step}"
     steps = steps_of(w.run)
     runtime = run_cfg(w.run).resources.train.runtime
     return f"train_{w.run}_{train_job_index(steps, int(w.step), runtime, CFG.cluster.max_job_runtime)}"
@@ -137,7 +145,21 @@ def task_of(run):
 
 
 def steps_of(run):
-    return checkpoint_steps(run_cfg(run).training)
+    """A run's checkpoint steps: its training schedule's, or its external series' own."""
+    return run_steps(run_cfg(run), f"runs.{run}")
+
+
+def first_checkpoint(run):
+    """The run's first checkpoint: step 0 of a trained run, the first step of a series."""
+    return checkpoint_dir(run, steps_of(run)[0])
+
+
+def series_source(run, step):
+    """Where checkpoint ``step`` of a series run lives (path / hub id, revision); None otherwise."""
+    model = run_cfg(run).model
+    if model.source != "series":
+        return None
+    return series_sources(model, f"runs.{run}.model")[int(step)].as_dict()
 
 
 def eval_splits(run):
@@ -164,8 +186,8 @@ def data_path(task, split):
 
 
 def start_checkpoints():
-    """Step-0 checkpoint of every run: tables read each model's depth from its config.json."""
-    return [checkpoint_dir(run, 0) for run in CFG.runs]
+    """First checkpoint of every run: tables read each model's depth from its config.json."""
+    return [first_checkpoint(run) for run in CFG.runs]
 
 
 def checkpoint_outputs():
@@ -197,12 +219,19 @@ def data_inputs(w):
 
 
 def train_inputs(w):
-    """The previous checkpoint (none for step 0), step 0 for LoRA runs, and the task splits."""
+    """The task splits and what the checkpoint starts from: the previous checkpoint (none for
+    step 0), step 0 for LoRA runs, the other run's checkpoint for step 0 of a ``source: run``
+    run (so a change there reruns this run), a series step's local directory."""
     run = run_cfg(w.run)
     inputs = {
         split: data_path(run.task, split) for split in task_of(w.run).split_names()
     }
+    if run.model.source == "series":
+        source = series_source(w.run, w.step)
+        return inputs | ({"series": source["path"]} if source["revision"] is None else {})
     prev = previous_step(steps_of(w.run), int(w.step))
+    if prev is None and run.model.source == "run":
+        inputs["start"] = checkpoint_dir(run.model.run, run.model.step)
     if prev is not None:
         inputs["previous"] = checkpoint_dir(w.run, prev)
         if run.training.lora is not None:

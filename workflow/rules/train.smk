@@ -1,4 +1,5 @@
-# Training as a chain of segments: checkpoint k is trained from checkpoint k-1.
+# Training as a chain of segments: checkpoint k is trained from checkpoint k-1. A series run's
+# step jobs instead point at its external checkpoints (independent of each other; docs/training.md).
 
 
 rule train:
@@ -26,5 +27,6 @@ rule train:
         eval_splits=lambda w: task_of(w.run).eval_splits,
         train_split=lambda w: task_of(w.run).train_split,
         splits=lambda w: task_of(w.run).split_names(),
+        source=lambda w: series_source(w.run, w.step),
     script:
         "../scripts/train.py"

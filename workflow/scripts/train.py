@@ -1,4 +1,5 @@
-"""Write checkpoint {step} of a run: the initial model (step 0) or one training segment.
+"""Write checkpoint {step} of a run: the initial model (step 0), one training segment, or a
+pointer to step {step} of an external checkpoint series (``model.source: series``).
 
 FSDP runs launch the segment on every GPU with ``accelerate launch``; this process owns
 the temporary output directory, so a killed job still leaves nothing that looks done.
@@ -16,17 +17,34 @@ from inforidge.config import RunConfig
 from inforidge.configschema import build
 from inforidge.jobs import job
 from inforidge.tasks import word_vocabulary
-from inforidge.training import SegmentData, fsdp_launch_command, initialize_run, train_segment
+from inforidge.training import (
+    SegmentData,
+    fsdp_launch_command,
+    initialize_run,
+    train_segment,
+    write_series_checkpoint,
+)
+
+
+
+def read_data(params, inputs) -> tuple[dict[str, pd.DataFrame], SegmentData]:
+    """The task's splits by name, and the training/eval frames a segment needs."""
+    frames = {split: pd.read_parquet(inputs[split]) for split in params.splits}
+    return frames, SegmentData(frames[params.train_split], {role: frames[s] for role, s in params.eval_splits.items()})
+
 
 with job(snakemake) as log:
     params, inputs, name = snakemake.params, snakemake.input, snakemake.wildcards.run
     run = build(RunConfig, params.run, f"runs.{name}")
     out = Path(snakemake.output[0])
     step = int(snakemake.wildcards.step)
-    if "previous" not in inputs.keys():
-        frames = {split: pd.read_parquet(inputs[split]) for split in params.splits}
-        data = SegmentData(frames[params.train_split], {role: frames[s] for role, s in params.eval_splits.items()})
-        initialize_run(run, word_vocabulary(list(frames.values())), data, out, device=params.device)
+    if run.model.source == "series":
+        frames, data = read_data(params, inputs)
+        write_series_checkpoint(run, params.source, step, data, out, device=params.device)
+    elif "previous" not in inputs.keys():
+        frames, data = read_data(params, inputs)
+        start = Path(inputs.start) if "start" in inputs.keys() else None
+        initialize_run(run, word_vocabulary(list(frames.values())), data, out, device=params.device, start=start)
     elif run.training.distributed == "fsdp":
         with atomic_directory(out) as tmp:
             args = {"run": params.run, "name": name, "splits": {s: inputs[s] for s in params.splits},
@@ -39,8 +57,7 @@ with job(snakemake) as log:
             subprocess.run(command, check=True, stdout=sys.stderr, stderr=sys.stderr)
             args_file.unlink()
     else:
-        frames = {split: pd.read_parquet(inputs[split]) for split in params.splits}
-        data = SegmentData(frames[params.train_split], {role: frames[s] for role, s in params.eval_splits.items()})
+        frames, data = read_data(params, inputs)
         base = Path(inputs.base) if "base" in inputs.keys() else None
         train_segment(run, data, Path(inputs.previous), out, stop=step, device=params.device, base_dir=base)
     log.info("wrote checkpoint %s", out)

@@ -86,9 +86,9 @@ def dump_split(
     examples_hash = frame_sha256(frame)
     if max_examples is not None:
         frame = frame.iloc[:max_examples]
-    weights_hash, weight_files = checkpoint_sha256(checkpoint_dir)
     torch_device = resolve_device(device)
     model, tokenizer = load_model(str(checkpoint_dir), torch_device)
+    weights_hash, weight_files = checkpoint_sha256(checkpoint_dir)  # after the load: a hub series' files are cached
     target_mode = resolve_target_mode(target_mode, tokenizer, frame)
     storage = np.dtype(dtype)
     n = len(frame)

@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from inforidge.activations.layout import MANIFEST, shard_path
+from inforidge.checkpoint_files import weights_dir
 
 log = logging.getLogger(__name__)
 
@@ -46,9 +47,10 @@ def frame_sha256(frame: pd.DataFrame) -> str:
 
 
 def checkpoint_sha256(checkpoint_dir: Path) -> tuple[str, list[str]]:
-    """Combined hash of a checkpoint's weight files and their names (trainer state excluded)."""
+    """Combined hash of a checkpoint's weight files and their names (trainer state excluded);
+    a series pointer's are the files it points at (``checkpoint_files.weights_dir``)."""
     files = sorted(
-        p for p in checkpoint_dir.iterdir()
+        p for p in weights_dir(checkpoint_dir).iterdir()
         if p.is_file() and (p.suffix == ".safetensors" or (p.suffix == ".bin" and p.name.startswith("pytorch_model")))
     )
     if not files:
