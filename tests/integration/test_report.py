@@ -216,10 +216,11 @@ def wait_until(browser: DevTools, expression: str, timeout: float = 30) -> Any:
 
 # What the report of configs/test.yaml files under each category (one kernel: no kernel ablation).
 REPORTED = {
-    "Mutual information": {"mi_by_layer", "mi_heatmap", "mi_gain", "mi_corrected", "ridge_layer", "final_sites",
+    "Mutual information": {"mi_by_layer", "mi_heatmap", "mi_gain", "mi_null", "ridge_layer", "final_sites",
                            "mi_entropies"},
     "Training": {"training"},
     "Probes": {"residual_scaling", "residual_scaling_accuracy", "early_exit", "attention", "residual_norm"},
+    "Read-outs": {"linear_probe"},
 }
 
 
