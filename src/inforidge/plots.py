@@ -179,8 +179,8 @@ def mi_null(mi: pd.DataFrame, look: Look = Look()) -> plt.Figure:
         null = (rows[(rows["run"] == run) & (rows["split"] == split) & (rows["site"] == "resid_post[l]")]
                 .groupby("layer")[["null_mean", "null_std"]].mean())  # seed means (layers,)
         ax.plot(null.index, null["null_mean"], color="0.4", linestyle="--", label="permutation null mean")
-        ax.fill_between(null.index, null["null_mean"] - 2 * null["null_std"], null["null_mean"] + 2 * null["null_std"],
-                        color="0.6", alpha=0.3, label="null mean ± 2 null s.d.")
+        low, high = null["null_mean"] - 2 * null["null_std"], null["null_mean"] + 2 * null["null_std"]
+        ax.fill_between(null.index, low, high, color="0.6", alpha=0.3, label="null mean ± 2 null s.d.")
     grid.axes.flat[0].legend(fontsize="x-small", loc="best")
     grid.set_axis_labels(LAYER_LABEL, f"raw I(Z_l; Y) [{mi_unit(mi)}]")
     grid.set_titles(col_template="{col_name}", row_template="{row_name}")

@@ -6,7 +6,7 @@ import matplotlib.pyplot as plt
 import pandas as pd
 import seaborn as sns
 
-from inforidge.plots import LAYER_LABEL, SPLIT_TITLES, Look, _layer_ticks
+from inforidge.plots import LAYER_LABEL, SPLIT_TITLES, Look, _layer_ticks, default_kernel
 
 PROBE_METRICS = {"accuracy": "held-out accuracy", "v_info_bits": "V-information I_V(Z_l → Y) [bits]"}
 
@@ -39,15 +39,21 @@ def linear_probe(probe: pd.DataFrame, look: Look = Look()) -> plt.Figure:
     return grid.figure
 
 
+def _sigma_order(sigma: str) -> tuple[bool, float, str]:
+    """Numeric bandwidths by value, then rule names (NaN would not sort)."""
+    value = pd.to_numeric(sigma, errors="coerce")
+    return (bool(pd.isna(value)), 0.0 if pd.isna(value) else float(value), sigma)
+
+
 def ridge_sigma(ridge: pd.DataFrame, look: Look = Look()) -> plt.Figure:
-    """Ridge position vs kernel bandwidth σ at each run's last checkpoint (resid_post).
+    """Ridge position vs kernel bandwidth σ at each run's last checkpoint (resid_post, the main figures' kernel).
 
     Points are the argmax of the seed-mean curve; bars ±1 s.d. of the per-seed argmax layers.
     Numeric σ in increasing order, then bandwidth rules (median, silverman).
     """
-    rows = ridge[ridge["site"] == "resid_post"]
+    rows = ridge[(ridge["site"] == "resid_post") & (ridge["kernel"] == default_kernel(ridge))]
     rows = rows[rows["step"] == rows.groupby("run")["step"].transform("max")]
-    order = sorted(rows["sigma"].unique(), key=lambda s: (pd.to_numeric(s, errors="coerce"), s))
+    order = sorted(rows["sigma"].unique(), key=_sigma_order)
     rows = rows.assign(x=rows["sigma"].map({s: i for i, s in enumerate(order)}))
     panels = list(rows[["run", "split"]].drop_duplicates().sort_values(["run", "split"]).itertuples(index=False))
     fig, axes = plt.subplots(1, len(panels), figsize=(3.8 * len(panels), 3.2), squeeze=False)

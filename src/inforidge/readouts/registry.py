@@ -18,13 +18,12 @@ derived from :data:`READOUTS`. Nothing here imports torch.
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
 from typing import Any, Literal
 
 from inforidge.configschema import at_least, doc, require
 from inforidge.figures import FIGURES, FigureSpec
-from inforidge.registry import Registry
+from inforidge.registry import Registry, require_fields, settings_section
 from inforidge.tableschema import FLOAT, INT, SPLIT, STEP, STR, Column, TableSchema, run_schema
 
 
@@ -40,9 +39,7 @@ class ReadoutSpec:
     figures: tuple[FigureSpec, ...] = ()
 
     def __post_init__(self) -> None:
-        names = {f.name for f in dataclasses.fields(self.settings)}
-        if not {"enabled", "checkpoints"} <= names:
-            raise ValueError(f"read-out {self.name}: settings {self.settings.__name__} need enabled and checkpoints")
+        require_fields(self.settings, f"read-out {self.name}", "enabled", "checkpoints")
 
 
 READOUTS: Registry[ReadoutSpec] = Registry("read-out")
@@ -58,11 +55,8 @@ def register_readout(spec: ReadoutSpec) -> ReadoutSpec:
 
 def readouts_config_class() -> type:
     """The ``readouts`` config section: one field per registered read-out, typed by its settings class."""
-    fields = [(spec.name, spec.settings, doc(spec.doc, factory=spec.settings)) for spec in READOUTS]
-    cls = dataclasses.make_dataclass("ReadoutsConfig", fields, frozen=True)
-    cls.__doc__ = "Read-outs of the activation dumps that need no kernel (docs/mi.md); one section per read-out."
-    cls.__module__ = "inforidge.config"
-    return cls
+    text = "Read-outs of the activation dumps that need no kernel (docs/mi.md); one section per read-out."
+    return settings_section(READOUTS, "ReadoutsConfig", text)
 
 
 def readout_enabled(name: str) -> Any:
