@@ -87,14 +87,16 @@ def _layer_ticks(grid: sns.FacetGrid) -> None:
 
 
 def _layer_panels(data: pd.DataFrame, *, y: str, hue: str, ylabel: str, title: str, xlabel: str = LAYER_LABEL,
-                  style: str | None = None, palette: str | None = None, sharey: bool | str = True) -> plt.Figure:
+                  style: str | None = None, palette: str | None = None, sharey: bool | str = True,
+                  markers: dict[str, str] | None = None) -> plt.Figure:
     """Lines of ``y`` against layer, one per ``hue`` level, in split (columns) × run (rows) panels.
 
     Lines are means over subsample seeds with ±2 s.d. bands (the paper's convention).
     """
+    marks = {"markers": markers} if markers else {"marker": "o"}
     grid = sns.relplot(
         data=data, x="layer", y=y, hue=hue, style=style, col="split", row="run", kind="line",
-        errorbar=("sd", 2), palette=palette, height=3.0, aspect=1.2, marker="o",
+        errorbar=("sd", 2), palette=palette, height=3.0, aspect=1.2, **marks,
         facet_kws={"sharey": sharey, "margin_titles": True},
     )
     grid.set_axis_labels(xlabel, ylabel)
@@ -112,11 +114,17 @@ def lead_value(mi: pd.DataFrame) -> tuple[str, str]:
     return "mi", "raw I(Z_l; Y) (no permutation null)"
 
 
+RESID, FINAL = "resid_post[l]", "final_norm(resid_post[L])"
+#: The last layer after the final norm gets its own marker beside the resid_post curve.
+SITE_MARKERS = {RESID: "o", FINAL: "X"}
+
+
 def with_last_layer_sites(rows: pd.DataFrame) -> pd.DataFrame:
     """resid_post curves plus the last layer after the final norm (a lone, labelled point at l = L)."""
     last = rows[(rows["site"] == "final_norm") & (rows["layer"] == rows["n_layer"])]
     out = pd.concat([rows[rows["site"] == "resid_post"], last], ignore_index=True)
-    return out.assign(site=out["site"].map({"resid_post": "resid_post[l]", "final_norm": "final_norm(resid_post[L])"}))
+    return out.assign(site=out["site"].map({"resid_post": RESID, "final_norm": FINAL}))
+
 
 
 def mi_by_layer(mi: pd.DataFrame, look: Look = Look()) -> plt.Figure:
@@ -129,7 +137,8 @@ def mi_by_layer(mi: pd.DataFrame, look: Look = Look()) -> plt.Figure:
     kernel = default_kernel(mi)
     value, label = lead_value(mi)
     rows = with_last_layer_sites(_select(mi, kernel=kernel, site=None))
-    fig = _layer_panels(rows, y=value, hue="step", style="site", palette=look.cmap, sharey="row",
+    fig = _layer_panels(rows, y=value, hue="step", style="site", markers=SITE_MARKERS, palette=look.cmap,
+                        sharey="row",
                         ylabel=f"{label} [{mi_unit(mi)}]",
                         title=f"Mutual information by layer, excess over the permutation null ({kernel} kernel)"
                         if value == "mi_excess" else f"Raw mutual information by layer ({kernel} kernel)")
@@ -173,10 +182,10 @@ def mi_null(mi: pd.DataFrame, look: Look = Look()) -> plt.Figure:
     rows = with_last_layer_sites(_select(mi, site=None))
     rows = rows[rows["step"] == rows.groupby("run")["step"].transform("max")]
     grid = sns.relplot(data=rows, x="layer", y="mi", style="site", col="split", row="run", kind="line",
-                       errorbar=("sd", 2), marker="o", height=3.0, aspect=1.2, color="C0",
+                       errorbar=("sd", 2), markers=SITE_MARKERS, height=3.0, aspect=1.2, color="C0",
                        facet_kws={"sharey": "row", "margin_titles": True})
     for (run, split), ax in grid.axes_dict.items():
-        null = (rows[(rows["run"] == run) & (rows["split"] == split) & (rows["site"] == "resid_post[l]")]
+        null = (rows[(rows["run"] == run) & (rows["split"] == split) & (rows["site"] == RESID)]
                 .groupby("layer")[["null_mean", "null_std"]].mean())  # seed means (layers,)
         ax.plot(null.index, null["null_mean"], color="0.4", linestyle="--", label="permutation null mean")
         low, high = null["null_mean"] - 2 * null["null_std"], null["null_mean"] + 2 * null["null_std"]

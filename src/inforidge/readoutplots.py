@@ -8,6 +8,8 @@ import seaborn as sns
 
 from inforidge.plots import LAYER_LABEL, SPLIT_TITLES, Look, _layer_ticks, default_kernel
 
+SITE_MARKERS = {"resid_post": "o", "final_norm": "X"}
+
 PROBE_METRICS = {"accuracy": "held-out accuracy", "v_info_bits": "V-information I_V(Z_l → Y) [bits]"}
 
 
@@ -22,7 +24,7 @@ def linear_probe(probe: pd.DataFrame, look: Look = Look()) -> plt.Figure:
     long["panel"] = long["run"] + ": " + long["metric"].map(PROBE_METRICS)
     long["split"] = long["split"].map(lambda s: SPLIT_TITLES.get(s, s))
     grid = sns.relplot(data=long, x="layer", y="value", hue="step", style="site", col="split", row="panel",
-                       kind="line", errorbar=("sd", 2), marker="o", palette=look.cmap, height=3.0, aspect=1.2,
+                       kind="line", errorbar=("sd", 2), markers=SITE_MARKERS, palette=look.cmap, height=3.0, aspect=1.2,
                        facet_kws={"sharey": "row", "margin_titles": True})
     chance = probe.groupby(["run", "split"])["chance_accuracy"].mean()
     for (panel, split), ax in grid.axes_dict.items():
