@@ -17,6 +17,7 @@ import yaml
 from inforidge.configschema import ConfigError, at_least, build, convert, doc, positive, require
 from inforidge.mi.registry import LAYER_KERNELS
 from inforidge.probes.registry import ProbeSteps, ReadoutProbeConfig, ResidualScalingConfig, probes_config_class
+from inforidge.readouts.registry import LinearProbeConfig, readouts_config_class  # noqa: F401  (re-exported)
 from inforidge.tasks.registry import task_config_class
 
 __all__ = [
@@ -326,23 +327,8 @@ class MIConfig:
         return list(self.sigma) if isinstance(self.sigma, list) else [self.sigma]
 
 
-@dataclass(frozen=True)
-class LinearProbeConfig:
-    """Linear-probe read-out per layer: decodability of the target class without a kernel (docs/mi.md)."""
-
-    folds: int = doc("K of the stratified K-fold cross-validation (every score is on a held-out fold)", 5)
-    l2: float = doc("L2 penalty λ/2·‖W‖² on the weights (features standardized on the training folds)", 1e-2)
-    max_iter: int = doc("L-BFGS iterations per fit", 200)
-    seed: int = doc("seed of the fold assignment", 0)
-    max_examples: int | None = doc("use the first this many rows of the dump (null: all)", None)
-
-    def __post_init__(self) -> None:
-        if self.folds < 2:
-            raise ValueError(f"linear_probe.folds must be >= 2, got {self.folds}")
-        if self.l2 < 0:
-            raise ValueError(f"linear_probe.l2 must be >= 0, got {self.l2}")
-        if self.max_iter < 1:
-            raise ValueError(f"linear_probe.max_iter must be >= 1, got {self.max_iter}")
+# The readouts section is derived from the read-out registry (LinearProbeConfig lives with it).
+ReadoutsConfig = readouts_config_class()
 
 
 # The probes section is derived from the probe registry: one field per registered probe.
@@ -428,6 +414,8 @@ class Config:
     activations: ActivationsConfig = doc("activation dumping", factory=ActivationsConfig)
     mi: MIConfig = doc("mutual information estimation", factory=MIConfig)
     probes: ProbesConfig = doc("functional probes", factory=ProbesConfig)
+    readouts: ReadoutsConfig = doc("read-outs of the activation dumps that need no kernel (linear probe)",
+                                   factory=ReadoutsConfig)
     figures: FiguresConfig = doc("figures", factory=FiguresConfig)
     multitoken: MultitokenConfig = doc("multi-token generation stage", factory=MultitokenConfig)
     capacity: CapacitySettings = doc("model-capacity (depth) sweep outputs", factory=CapacitySettings)

@@ -61,10 +61,10 @@ def wanted_figures(cfg: Config) -> list[FigureSpec]:
 # --- built-in figures ----------------------------------------------------------------------
 
 _MI = "Mutual information"
-figure("mi_by_layer", ("mi",), "inforidge.plots:mi_by_layer", _MI, "MI vs layer (ridge curves)")
+figure("mi_by_layer", ("mi",), "inforidge.plots:mi_by_layer", _MI, "MI excess over the null vs layer (ridge curves)")
 figure("mi_heatmap", ("mi",), "inforidge.plots:mi_heatmap", _MI, "MI heatmap (layer x step)")
 figure("mi_gain", ("mi",), "inforidge.plots:mi_gain", _MI, "incremental gain", wanted=lambda cfg: cfg.mi.increments)
-figure("mi_corrected", ("mi",), "inforidge.plots:mi_corrected", _MI, "raw vs corrected MI",
+figure("mi_null", ("mi",), "inforidge.plots:mi_null", _MI, "raw MI and its permutation-null band",
        wanted=lambda cfg: cfg.mi.permutations > 0)
 figure("ridge_layer", ("mi",), "inforidge.plots:ridge_layer", _MI, "ridge layer over training")
 figure("final_sites", ("mi",), "inforidge.plots:final_sites", _MI, "resid_post vs final_norm",
@@ -72,11 +72,14 @@ figure("final_sites", ("mi",), "inforidge.plots:final_sites", _MI, "resid_post v
 figure("kernel_ablation", ("mi",), "inforidge.plots:kernel_ablation", _MI, "kernel ablation",
        wanted=lambda cfg: len(cfg.mi.kernels) > 1)
 figure("mi_entropies", ("mi",), "inforidge.plots:mi_entropies", _MI, "entropies S(Z), S(Y), S(Z,Y) by layer")
+figure("ridge_sigma", ("ridge",), "inforidge.readoutplots:ridge_sigma", _MI, "ridge position vs bandwidth σ",
+       wanted=lambda cfg: len(cfg.mi.sigmas) > 1)
 figure("training", ("training",), "inforidge.plots:training_curves", "Training", "training curves")
 
 # The probes register their figures with themselves; importing the registry here keeps the
 # report order (MI, training, probes, sweeps) whichever module is imported first.
 import inforidge.probes.registry  # noqa: E402,F401
+import inforidge.readouts.registry  # noqa: E402,F401
 
 
 def _capacity_wanted(cfg: Config) -> bool:

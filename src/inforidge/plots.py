@@ -87,14 +87,16 @@ def _layer_ticks(grid: sns.FacetGrid) -> None:
 
 
 def _layer_panels(data: pd.DataFrame, *, y: str, hue: str, ylabel: str, title: str, xlabel: str = LAYER_LABEL,
-                  style: str | None = None, palette: str | None = None, sharey: bool | str = True) -> plt.Figure:
+                  style: str | None = None, palette: str | None = None, sharey: bool | str = True,
+                  markers: dict[str, str] | None = None) -> plt.Figure:
     """Lines of ``y`` against layer, one per ``hue`` level, in split (columns) × run (rows) panels.
 
     Lines are means over subsample seeds with ±2 s.d. bands (the paper's convention).
     """
+    marks = {"markers": markers} if markers else {"marker": "o"}
     grid = sns.relplot(
         data=data, x="layer", y=y, hue=hue, style=style, col="split", row="run", kind="line",
-        errorbar=("sd", 2), palette=palette, height=3.0, aspect=1.2, marker="o",
+        errorbar=("sd", 2), palette=palette, height=3.0, aspect=1.2, **marks,
         facet_kws={"sharey": sharey, "margin_titles": True},
     )
     grid.set_axis_labels(xlabel, ylabel)
@@ -105,12 +107,44 @@ def _layer_panels(data: pd.DataFrame, *, y: str, hue: str, ylabel: str, title: s
     return grid.figure
 
 
+def lead_value(mi: pd.DataFrame) -> tuple[str, str]:
+    """The column the main figures lead with and its axis name: the excess over the null when the null ran."""
+    if mi["mi_excess"].notna().any():
+        return "mi_excess", "I(Z_l; Y) − null mean"
+    return "mi", "raw I(Z_l; Y) (no permutation null)"
+
+
+RESID, FINAL = "resid_post[l]", "final_norm(resid_post[L])"
+#: The last layer after the final norm gets its own marker beside the resid_post curve.
+SITE_MARKERS = {RESID: "o", FINAL: "X"}
+
+
+def with_last_layer_sites(rows: pd.DataFrame) -> pd.DataFrame:
+    """resid_post curves plus the last layer after the final norm (a lone, labelled point at l = L)."""
+    last = rows[(rows["site"] == "final_norm") & (rows["layer"] == rows["n_layer"])]
+    out = pd.concat([rows[rows["site"] == "resid_post"], last], ignore_index=True)
+    return out.assign(site=out["site"].map({"resid_post": RESID, "final_norm": FINAL}))
+
+
+
 def mi_by_layer(mi: pd.DataFrame, look: Look = Look()) -> plt.Figure:
-    """The ridge curves: I(Z_l; Y) vs layer, one line per checkpoint, ID and OOD panels."""
+    """The ridge curves in the quantity that survives the null: I − null mean vs layer, per checkpoint.
+
+    The last layer appears twice: resid_post[L] on the curve and after the final norm (the
+    paper's hidden_states[-1]) as a separate marker. Without a null the raw curve is drawn,
+    and the axis says so.
+    """
     kernel = default_kernel(mi)
-    return _layer_panels(_select(mi, kernel=kernel), y="mi", hue="step", palette=look.cmap, sharey="row",
-                         ylabel=f"I(Z_l; Y) [{mi_unit(mi)}]",
-                         title=f"Mutual information by layer (resid_post, {kernel} kernel)")
+    value, label = lead_value(mi)
+    rows = with_last_layer_sites(_select(mi, kernel=kernel, site=None))
+    fig = _layer_panels(rows, y=value, hue="step", style="site", markers=SITE_MARKERS, palette=look.cmap,
+                        sharey="row",
+                        ylabel=f"{label} [{mi_unit(mi)}]",
+                        title=f"Mutual information by layer, excess over the permutation null ({kernel} kernel)"
+                        if value == "mi_excess" else f"Raw mutual information by layer ({kernel} kernel)")
+    for ax in fig.axes:
+        ax.axhline(0.0, color="0.5", linewidth=0.8, linestyle=":")  # the null's level
+    return fig
 
 
 def mi_heatmap(mi: pd.DataFrame, look: Look = Look()) -> plt.Figure:
@@ -139,17 +173,30 @@ def mi_gain(mi: pd.DataFrame, look: Look = Look()) -> plt.Figure:
                          title="Incremental gain of each block's update ΔZ_l = Z_l − Z_(l−1)")
 
 
-def mi_corrected(mi: pd.DataFrame, look: Look = Look()) -> plt.Figure:
-    """Raw MI, the permutation null mean and the excess over it by layer, at each run's last checkpoint."""
-    rows = _select(mi)
+def mi_null(mi: pd.DataFrame, look: Look = Look()) -> plt.Figure:
+    """Raw I(Z_l; Y) beside its permutation null (mean ± 2 null s.d.) by layer, at each run's last checkpoint.
+
+    How much of a raw ridge is geometry: the null band is what the raw estimator reads when Y
+    is shuffled against the same states. The last layer is shown at both sites.
+    """
+    rows = with_last_layer_sites(_select(mi, site=None))
     rows = rows[rows["step"] == rows.groupby("run")["step"].transform("max")]
-    long = rows.melt(id_vars=["run", "step", "split", "layer", "sample_seed"],
-                     value_vars=["mi", "mi_excess", "null_mean"], var_name="estimate", value_name="value")
-    long["estimate"] = long["estimate"].map({"mi": "raw I", "mi_excess": "excess over null (raw − null mean)",
-                                             "null_mean": "permutation null"})
-    return _layer_panels(long, y="value", hue="estimate", style="estimate",
-                         ylabel=f"mutual information [{mi_unit(mi)}]",
-                         title="Raw MI vs its permutation null (last checkpoint, resid_post)")
+    grid = sns.relplot(data=rows, x="layer", y="mi", style="site", col="split", row="run", kind="line",
+                       errorbar=("sd", 2), markers=SITE_MARKERS, height=3.0, aspect=1.2, color="C0",
+                       facet_kws={"sharey": "row", "margin_titles": True})
+    for (run, split), ax in grid.axes_dict.items():
+        null = (rows[(rows["run"] == run) & (rows["split"] == split) & (rows["site"] == RESID)]
+                .groupby("layer")[["null_mean", "null_std"]].mean())  # seed means (layers,)
+        ax.plot(null.index, null["null_mean"], color="0.4", linestyle="--", label="permutation null mean")
+        low, high = null["null_mean"] - 2 * null["null_std"], null["null_mean"] + 2 * null["null_std"]
+        ax.fill_between(null.index, low, high, color="0.6", alpha=0.3, label="null mean ± 2 null s.d.")
+    grid.axes.flat[0].legend(fontsize="x-small", loc="best")
+    grid.set_axis_labels(LAYER_LABEL, f"raw I(Z_l; Y) [{mi_unit(mi)}]")
+    grid.set_titles(col_template="{col_name}", row_template="{row_name}")
+    _split_titles(grid)
+    _layer_ticks(grid)
+    grid.figure.suptitle("Raw MI and its permutation null (last checkpoint)", y=1.03)
+    return grid.figure
 
 
 def ridge_layer(mi: pd.DataFrame, look: Look = Look()) -> plt.Figure:

@@ -9,6 +9,7 @@ job that runs them, so that planning the workflow never imports them.
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 from collections.abc import Iterator
 from typing import Any, Generic, Protocol, TypeVar
@@ -60,3 +61,21 @@ def resolve(ref: str) -> Any:
     if not attribute:
         raise ValueError(f"reference {ref!r} is not of the form 'module:attribute'")
     return getattr(importlib.import_module(module), attribute)
+
+
+def require_fields(settings: type, owner: str, *names: str) -> None:
+    """A spec's settings dataclass declares the fields the workflow reads (e.g. enabled, checkpoints)."""
+    missing = set(names) - {f.name for f in dataclasses.fields(settings)}
+    if missing:
+        raise ValueError(f"{owner}: settings {settings.__name__} need the fields {sorted(missing)}")
+
+
+def settings_section(specs: Registry[Any], class_name: str, doc_text: str) -> type:
+    """A frozen config section with one field per spec, named ``spec.name`` and typed ``spec.settings``."""
+    from inforidge.configschema import doc
+
+    fields = [(spec.name, spec.settings, doc(spec.doc, factory=spec.settings)) for spec in specs]
+    cls = dataclasses.make_dataclass(class_name, fields, frozen=True)
+    cls.__doc__ = doc_text
+    cls.__module__ = "inforidge.config"
+    return cls

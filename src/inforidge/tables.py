@@ -27,6 +27,7 @@ from inforidge.atomic import temp_sibling
 from inforidge.checkpoint_files import read_metrics
 from inforidge.config import ModelConfig, RunConfig, TaskConfig, TrainingConfig, as_dict, runs_from_params
 from inforidge.probes.registry import PROBES
+from inforidge.readouts.registry import READOUTS
 from inforidge.tableschema import (  # noqa: F401  (re-exported: the table vocabulary)
     BOOL, FLOAT, INT, RUN_COLUMNS, RUN_KEYS, SPLIT, STEP, STR, Column, TableSchema, run_schema,
 )
@@ -94,6 +95,43 @@ TABLES: dict[str, TableSchema] = {
 }
 # Probe tables come from the probe registry: each probe declares the tables it writes.
 TABLES.update({schema.name: schema for probe in PROBES for schema in probe.tables.values()})
+# Read-out tables come from the read-out registry: one table per read-out.
+TABLES.update({readout.table.name: readout.table for readout in READOUTS})
+
+# Tables derived from the mi table (inforidge.ridgetables): the ridge statistic and paired layer differences.
+_CURVE = (
+    STEP, SPLIT,
+    Column("site", STR, "hook site: `resid_post` or `final_norm` (curves with more than one layer only)"),
+    Column("kernel", STR, "Gram-matrix kernel"),
+    Column("sigma", STR, "kernel bandwidth (a number or a rule name); one row set per value of a sweep"),
+    Column("value", STR, "mi table column compared: `mi_excess` (excess over the permutation null) or `mi` (raw)"),
+)
+TABLES["ridge"] = run_schema("ridge", "Ridge statistic of every I(Z_l; Y) layer curve: argmax layer and its spread "
+                                      "across subsample seeds.", [
+    *_CURVE,
+    Column("ridge_layer", INT, "argmax over layers of the seed-mean of `value` (lowest layer on ties)"),
+    Column("ridge_layer_mean", FLOAT, "mean over seeds of each seed's own argmax layer"),
+    Column("ridge_layer_std", FLOAT, "standard deviation (ddof 1) of the per-seed argmax layers (NaN for one "
+                                     "seed)", nullable=True),
+    Column("interior_fraction", FLOAT, "share of seeds whose argmax lies strictly inside the stack "
+                                       "(first_layer < argmax < last_layer)"),
+    Column("first_layer", INT, "first layer of the curve"),
+    Column("last_layer", INT, "last layer of the curve"),
+    Column("ridge_position", FLOAT, "(ridge_layer − first_layer) / (last_layer − first_layer)"),
+    Column("seeds", INT, "subsample seeds"),
+], ["run", "step", "split", "site", "kernel", "sigma", "value"])
+TABLES["mi_paired"] = run_schema("mi_paired", "Layer l minus the last layer of its curve, paired by subsample "
+                                              "seed, with a t-interval over seeds.", [
+    *_CURVE,
+    Column("layer_a", INT, "layer l"),
+    Column("layer_b", INT, "the last layer L of the curve (the same site)"),
+    Column("mean_diff", FLOAT, "mean over seeds of value(l) − value(L)"),
+    Column("std_diff", FLOAT, "standard deviation (ddof 1) of the paired differences (NaN for one seed)",
+           nullable=True),
+    Column("seeds", INT, "seeds present at both layers"),
+    Column("ci_low", FLOAT, "lower end of the 95% t-interval of mean_diff (NaN for one seed)", nullable=True),
+    Column("ci_high", FLOAT, "upper end of the 95% t-interval of mean_diff (NaN for one seed)", nullable=True),
+], ["run", "step", "split", "site", "kernel", "sigma", "value", "layer_a"])
 
 
 # Sweep tables (built by inforidge.capacity and inforidge.multitoken); L for capacity is measured.
@@ -214,6 +252,12 @@ def probe_table(name: str, parts: Sequence[str | Path], runs: Mapping[str, RunCo
     ``fit_seed``): ``seed`` is the run's training seed in every table.
     """
     return conform(with_run_keys(concat_parts(parts), runs), name)
+
+
+def readout_table(name: str, parts: Sequence[str | Path], runs: Mapping[str, RunConfig]) -> pd.DataFrame:
+    """Concatenate per-job read-out frames into table ``name``; split keys renamed as in :func:`mi_table`."""
+    frame = concat_parts(parts).rename(columns={"split": "data_split", "split_role": "split"})
+    return conform(with_run_keys(frame, runs), name)
 
 
 def training_table(checkpoints: Sequence[str | Path], run_names: Sequence[str],

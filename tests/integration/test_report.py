@@ -216,10 +216,11 @@ def wait_until(browser: DevTools, expression: str, timeout: float = 30) -> Any:
 
 # What the report of configs/test.yaml files under each category (one kernel: no kernel ablation).
 REPORTED = {
-    "Mutual information": {"mi_by_layer", "mi_heatmap", "mi_gain", "mi_corrected", "ridge_layer", "final_sites",
+    "Mutual information": {"mi_by_layer", "mi_heatmap", "mi_gain", "mi_null", "ridge_layer", "final_sites",
                            "mi_entropies"},
     "Training": {"training"},
     "Probes": {"residual_scaling", "residual_scaling_accuracy", "early_exit", "attention", "residual_norm"},
+    "Read-outs": {"linear_probe"},
 }
 
 
@@ -282,7 +283,7 @@ def test_report_loads_without_console_errors_and_shows_figures(browser: DevTools
     # The figures are grouped by category; open two of them as a reader would and keep those views.
     for category in REPORTED:
         assert browser.evaluate(f"document.body.innerText.includes({json.dumps(category)})"), category
-    show_figure(browser, "Mutual information", "MI vs layer (ridge curves)", "mi_by_layer")
+    show_figure(browser, "Mutual information", "MI excess over the null vs layer (ridge curves)", "mi_by_layer")
     browser.screenshot(ARTIFACTS / "report-figure.png")
     show_figure(browser, "Probes", "residual scaling accuracy (before vs after)", "residual_scaling_accuracy")
     browser.screenshot(ARTIFACTS / "report-residual-scaling-accuracy.png")

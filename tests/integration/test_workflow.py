@@ -71,3 +71,23 @@ def test_figures_exist(finished_workflow):
 def test_second_run_schedules_nothing(finished_workflow):
     result = snakemake(finished_workflow, "-n", "--cores", "2")
     assert "Nothing to be done" in result.stdout + result.stderr, result.stdout[-3000:]
+
+
+def test_linear_probe_table_per_checkpoint_split_site_layer_fold(finished_workflow):
+    probe = table(finished_workflow, "linear_probe")
+    run, settings = CFG.runs["tiny"], CFG.readouts.linear_probe
+    steps, n_layer = checkpoint_steps(run.training), run.model.n_layer
+    assert len(probe) == (n_layer + 1 + 1) * len(steps) * 2 * settings.folds  # resid_post 0..L + final_norm
+    assert not probe.duplicated(["run", "step", "split", "site", "layer", "fold"]).any()
+    assert set(probe["split"]) == {"id", "ood"}
+    assert np.isfinite(probe[["accuracy", "ce_bits", "h_y_bits", "v_info_bits"]].to_numpy()).all()
+    assert ((probe["accuracy"] >= 0) & (probe["accuracy"] <= 1)).all()
+    assert np.allclose(probe["v_info_bits"], probe["h_y_bits"] - probe["ce_bits"])
+
+
+def test_ridge_and_paired_tables_follow_the_mi_table(finished_workflow):
+    ridge, paired = table(finished_workflow, "ridge"), table(finished_workflow, "mi_paired")
+    n_layer = CFG.runs["tiny"].model.n_layer
+    assert set(ridge["value"]) == {"mi_excess", "mi"} and set(ridge["site"]) == {"resid_post"}
+    assert ridge["ridge_layer"].between(0, n_layer).all() and ridge["seeds"].eq(len(CFG.mi.seeds)).all()
+    assert set(paired["layer_a"]) == set(range(n_layer)) and paired["layer_b"].eq(n_layer).all()

@@ -115,3 +115,52 @@ def test_figure_rules_are_derived_from_the_registry(repo_root):
     for spec in FIGURES:  # names live in the registry only (`"training"` is also a table name)
         assert not any(f'figure_{spec.name}' in text or f'"{spec.name}.rst"' in text for text in rules.values())
     assert [name for name, text in rules.items() if "figure_draw" in text] == ["figures.smk"]
+
+
+def test_main_figure_leads_with_the_excess_and_labels_both_last_layer_sites(tables):
+    fig = plots.draw("mi_by_layer", tables)
+    try:
+        assert "null mean" in fig.axes[0].get_ylabel()
+        labels = {t.get_text() for legend in fig.legends for t in legend.texts}
+        assert {"resid_post[l]", "final_norm(resid_post[L])"} <= labels
+    finally:
+        plt.close(fig)
+    no_null = tables["mi"].assign(mi_excess=float("nan"), null_mean=float("nan"), null_std=float("nan"))
+    fig = plots.draw("mi_by_layer", {"mi": no_null})
+    assert "raw" in fig.axes[0].get_ylabel() and "no permutation null" in fig.axes[0].get_ylabel()
+    plt.close(fig)
+
+
+def test_null_figure_draws_the_null_band_beside_the_raw_curve(tables):
+    fig = plots.draw("mi_null", tables)
+    try:
+        for ax in fig.axes:
+            band = ax.collections[-1].get_paths()[0].vertices[:, 1]  # the null band's fill polygon
+            assert band.min() == pytest.approx(0.4 - 2 * 0.05) and band.max() == pytest.approx(0.4 + 2 * 0.05)
+    finally:
+        plt.close(fig)
+
+
+def test_ridge_sigma_puts_numeric_bandwidths_in_order_then_rules(tables):
+    ridge = pd.concat([tables["ridge"].assign(sigma=s, ridge_layer=i) for i, s in enumerate(["0.5", "2.0", "median"])]
+                      + [tables["ridge"].assign(sigma="10.0", ridge_layer=3)], ignore_index=True)
+    fig = plots.draw("ridge_sigma", {"ridge": ridge})
+    try:
+        ax = fig.axes[0]
+        assert [t.get_text() for t in ax.get_xticklabels()] == ["0.5", "2.0", "10.0", "median"]
+        line = ax.get_lines()[0]
+        assert list(line.get_ydata()) == [0, 1, 3, 2]
+    finally:
+        plt.close(fig)
+
+
+def test_ridge_sigma_is_drawn_for_a_bandwidth_sweep_only(repo_root):
+    import yaml
+
+    from inforidge.config import validate_config
+    from inforidge.figures import wanted_figures
+
+    data = yaml.safe_load((repo_root / "configs/test.yaml").read_text())
+    assert "ridge_sigma" not in {f.name for f in wanted_figures(validate_config(data))}
+    data["mi"]["sigma"] = [0.5, 1.0, "median"]
+    assert "ridge_sigma" in {f.name for f in wanted_figures(validate_config(data))}

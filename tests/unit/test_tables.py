@@ -21,7 +21,8 @@ from inforidge.capacity import capacity_table
 from inforidge.config import RunConfig, TaskConfig, runs_from_params
 from inforidge.multitoken import multitoken_table
 from inforidge.probes.registry import PROBES
-from inforidge.tables import TABLES, conform, mi_table, probe_table, runs_table, write_table
+from inforidge.ridgetables import paired_table, ridge_table
+from inforidge.tables import TABLES, conform, mi_table, probe_table, readout_table, runs_table, write_table
 
 N_LAYER = 3
 STEPS = (0, 4, 12)
@@ -81,6 +82,19 @@ def synthetic_probe_parts(step: int) -> dict[str, pd.DataFrame]:
     return parts
 
 
+def synthetic_readout_part(step: int, role: str) -> pd.DataFrame:
+    """One linear-probe job's frame (the columns linear_probe_dump returns, plus the rule's keys)."""
+    rows = [{"site": site, "layer": layer, "fold": fold, "fold_seed": 0, "n_train": 77, "n_test": 19, "classes": 5,
+             "accuracy": 0.2 + 0.15 * layer + 0.01 * fold, "chance_accuracy": 0.2, "ce_bits": 2.3 - 0.3 * layer,
+             "h_y_bits": 2.3, "v_info_bits": 0.3 * layer}
+            for site, layers in (("resid_post", range(N_LAYER + 1)), ("final_norm", [N_LAYER]))
+            for layer in layers for fold in range(3)]
+    frame = pd.DataFrame(rows)
+    for key, value in {"split_role": role, "split": SPLITS[role], "step": step, "run": "tiny"}.items():
+        frame.insert(0, key, value)
+    return frame
+
+
 # Table name -> per-job file stem, from the probe registry (what the rules do).
 PROBE_FILES = {schema.name: stem for probe in PROBES for stem, schema in probe.tables.items()}
 
@@ -102,6 +116,18 @@ def write_synthetic_tables(results_dir: Path, *, kernels=("gaussian",)) -> Path:
         path.parent.mkdir(parents=True, exist_ok=True)
         probe_parts[probe].to_parquet(path)
         write_table(probe_table(table, [path], runs), results_dir / f"tables/{table}.parquet", table)
+    probe_paths = []
+    for step in STEPS:
+        for role in SPLITS:
+            path = results_dir / f"runs/tiny/readouts/step-{step}/{SPLITS[role]}/linear_probe.parquet"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            synthetic_readout_part(step, role).to_parquet(path)
+            probe_paths.append(path)
+    write_table(readout_table("linear_probe", probe_paths, runs), results_dir / "tables/linear_probe.parquet",
+                "linear_probe")
+    mi = pd.read_parquet(results_dir / "tables/mi.parquet")
+    write_table(ridge_table(mi), results_dir / "tables/ridge.parquet", "ridge")
+    write_table(paired_table(mi), results_dir / "tables/mi_paired.parquet", "mi_paired")
     training = pd.DataFrame([{"run": "tiny", "step": step, "train_loss": None if step == 0 else 1.0 / (1 + step),
                               "split": split, "loss": 2.0 - step / 10, "accuracy": step / 13}
                              for step in STEPS for split in ("id", "ood")])
@@ -256,3 +282,36 @@ def test_capacity_refuses_an_n_layer_that_the_activations_contradict(results_dir
     mi = pd.read_parquet(results_dir / "tables/mi.parquet").assign(n_layer=4)
     with pytest.raises(ValueError, match=r"n_layer differs .*'tiny': \(4, 3\)"):
         capacity_table(mi)
+
+
+def test_ridge_table_reads_the_excess_and_the_raw_curve(results_dir):
+    ridge = pd.read_parquet(results_dir / "tables/ridge.parquet")
+    assert set(ridge["value"]) == {"mi_excess", "mi"}
+    assert set(ridge["site"]) == {"resid_post"}  # final_norm has one layer: no ridge
+    last = ridge[(ridge["step"] == 12) & (ridge["value"] == "mi_excess")]
+    assert (last["ridge_layer"] == 2).all() and (last["interior_fraction"] == 1.0).all()  # the synthetic ridge at 2
+    assert (last["first_layer"] == 0).all() and (last["last_layer"] == N_LAYER).all()
+
+
+def test_paired_table_differs_each_layer_from_the_last_by_seed(results_dir):
+    mi = pd.read_parquet(results_dir / "tables/mi.parquet")
+    paired = pd.read_parquet(results_dir / "tables/mi_paired.parquet")
+    assert (paired["layer_b"] == N_LAYER).all() and N_LAYER not in set(paired["layer_a"])
+    row = paired.query("step == 12 and split == 'ood' and value == 'mi' and layer_a == 2").iloc[0]
+    curve = mi.query("step == 12 and split == 'ood' and quantity == 'mi' and site == 'resid_post'")
+    wide = curve.pivot(index="sample_seed", columns="layer", values="mi")
+    diff = wide[2] - wide[N_LAYER]
+    assert row["mean_diff"] == pytest.approx(diff.mean()) and row["seeds"] == 2
+    assert row["ci_low"] < row["mean_diff"] < row["ci_high"]
+
+
+def test_without_a_null_only_the_raw_curve_is_compared(results_dir):
+    mi = pd.read_parquet(results_dir / "tables/mi.parquet")
+    mi = mi.assign(null_mean=np.nan, null_std=np.nan, mi_excess=np.nan, mi_z=np.nan, p_value=np.nan)
+    assert set(ridge_table(mi)["value"]) == {"mi"} and set(paired_table(mi)["value"]) == {"mi"}
+
+
+def test_linear_probe_table_takes_the_split_role(results_dir):
+    probe = pd.read_parquet(results_dir / "tables/linear_probe.parquet")
+    assert set(probe["split"]) == {"id", "ood"} and set(probe["data_split"]) == {"eval_id", "eval_ood"}
+    assert probe["seed"].eq(7).all()  # the run's training seed, not the fold seed

@@ -18,6 +18,7 @@ from inforidge.figures import wanted_figures
 from inforidge.multitoken_settings import probe_task_name
 from inforidge.planning import capacity_wanted
 from inforidge.probes.registry import PROBES
+from inforidge.readouts.registry import READOUTS
 from inforidge.schedule import previous_step
 from inforidge.series import check_sources, run_steps, series_sources
 from inforidge.tasks import build_task
@@ -291,6 +292,27 @@ def probe_outputs(spec, stem):
     ]
 
 
+# --- readouts.smk -----------------------------------------------------------
+
+
+def readout_file(name):
+    """Per-job output template of read-out ``name`` (one per run, checkpoint and eval split)."""
+    return f"{RESULTS}/runs/{{run}}/readouts/step-{{step}}/{{split}}/{name}.parquet"
+
+
+def readout_outputs(spec):
+    """Per-job files of read-out ``spec`` for every analysed checkpoint and eval split (none when disabled)."""
+    settings = getattr(CFG.readouts, spec.name)
+    if not settings.enabled:
+        return []
+    return [
+        readout_file(spec.name).format(run=run, step=step, split=split)
+        for run in CFG.runs
+        for step in analysed_steps(run, settings.checkpoints)
+        for split in eval_splits(run)
+    ]
+
+
 # --- tables.smk --------------------------------------------------------------
 
 
@@ -312,6 +334,8 @@ def table_outputs():
     names = ["mi", "training", "runs"] + [
         t for spec, stem, t in probe_tables() if probe_outputs(spec, stem)
     ]
+    names += ["ridge", "mi_paired"]
+    names += [r.table.name for r in READOUTS if readout_outputs(r)]
     return [table_path(name) for name in names]
 
 

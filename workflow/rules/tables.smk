@@ -79,3 +79,44 @@ for _spec, _stem, _table in probe_tables():
             runs=all_run_params(),
         script:
             "../scripts/table_probe.py"
+
+
+# One rule per registered read-out table (table_linear_probe, ...).
+for _readout in READOUTS:
+
+    rule:
+        name:
+            f"table_{_readout.table.name}"
+        input:
+            parts=readout_outputs(_readout),
+            start=start_checkpoints(),
+            code=script_code("table_readout.py"),
+        output:
+            table_path(_readout.table.name),
+        log:
+            f"logs/tables/{_readout.table.name}.log",
+        localrule: True
+        conda:
+            "../../envs/report.yaml"
+        params:
+            table=_readout.table.name,
+            runs=all_run_params(),
+        script:
+            "../scripts/table_readout.py"
+
+
+# The ridge statistic and paired layer differences, derived from the mi table.
+rule table_ridge:
+    input:
+        mi=rules.table_mi.output[0],
+        code=script_code("table_ridge.py"),
+    output:
+        ridge=table_path("ridge"),
+        mi_paired=table_path("mi_paired"),
+    log:
+        "logs/tables/ridge.log",
+    localrule: True
+    conda:
+        "../../envs/report.yaml"
+    script:
+        "../scripts/table_ridge.py"

@@ -1,0 +1,74 @@
+"""Figures of the read-out and ridge tables: the linear probe by layer, the ridge position vs σ."""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import pandas as pd
+import seaborn as sns
+
+from inforidge.plots import LAYER_LABEL, SPLIT_TITLES, Look, _layer_ticks, default_kernel
+
+SITE_MARKERS = {"resid_post": "o", "final_norm": "X"}
+
+PROBE_METRICS = {"accuracy": "held-out accuracy", "v_info_bits": "V-information I_V(Z_l → Y) [bits]"}
+
+
+def linear_probe(probe: pd.DataFrame, look: Look = Look()) -> plt.Figure:
+    """Held-out accuracy and V-information of the linear probe vs layer, per checkpoint, ID and OOD.
+
+    Mean over folds with ±2 s.d. bands; chance accuracy (majority class) dotted; V-information
+    0 (no better than the class prior) dotted. Both sites' layers appear, final_norm as its own style.
+    """
+    long = probe.melt(id_vars=["run", "step", "split", "site", "layer", "fold"], value_vars=list(PROBE_METRICS),
+                      var_name="metric", value_name="value")
+    long["panel"] = long["run"] + ": " + long["metric"].map(PROBE_METRICS)
+    long["split"] = long["split"].map(lambda s: SPLIT_TITLES.get(s, s))
+    grid = sns.relplot(data=long, x="layer", y="value", hue="step", style="site", col="split", row="panel",
+                       kind="line", errorbar=("sd", 2), markers=SITE_MARKERS, palette=look.cmap, height=3.0, aspect=1.2,
+                       facet_kws={"sharey": "row", "margin_titles": True})
+    chance = probe.groupby(["run", "split"])["chance_accuracy"].mean()
+    for (panel, split), ax in grid.axes_dict.items():
+        run, _, metric = panel.partition(": ")
+        if metric == PROBE_METRICS["accuracy"]:
+            role = {v: k for k, v in SPLIT_TITLES.items()}.get(split, split)
+            ax.axhline(chance.get((run, role), float("nan")), color="0.5", linewidth=0.8, linestyle=":")
+        else:
+            ax.axhline(0.0, color="0.5", linewidth=0.8, linestyle=":")
+    grid.set_axis_labels(LAYER_LABEL, "value (see row)")
+    grid.set_titles(col_template="{col_name}", row_template="{row_name}")
+    _layer_ticks(grid)
+    grid.figure.suptitle("Linear probe Z_l → target class, cross-validated (dotted: chance / prior)", y=1.03)
+    return grid.figure
+
+
+def _sigma_order(sigma: str) -> tuple[bool, float, str]:
+    """Numeric bandwidths by value, then rule names (NaN would not sort)."""
+    value = pd.to_numeric(sigma, errors="coerce")
+    return (bool(pd.isna(value)), 0.0 if pd.isna(value) else float(value), sigma)
+
+
+def ridge_sigma(ridge: pd.DataFrame, look: Look = Look()) -> plt.Figure:
+    """Ridge position vs kernel bandwidth σ at each run's last checkpoint (resid_post, the main figures' kernel).
+
+    Points are the argmax of the seed-mean curve; bars ±1 s.d. of the per-seed argmax layers.
+    Numeric σ in increasing order, then bandwidth rules (median, silverman).
+    """
+    rows = ridge[(ridge["site"] == "resid_post") & (ridge["kernel"] == default_kernel(ridge))]
+    rows = rows[rows["step"] == rows.groupby("run")["step"].transform("max")]
+    order = sorted(rows["sigma"].unique(), key=_sigma_order)
+    rows = rows.assign(x=rows["sigma"].map({s: i for i, s in enumerate(order)}))
+    panels = list(rows[["run", "split"]].drop_duplicates().sort_values(["run", "split"]).itertuples(index=False))
+    fig, axes = plt.subplots(1, len(panels), figsize=(3.8 * len(panels), 3.2), squeeze=False)
+    colors = dict(zip(sorted(rows["value"].unique()), sns.color_palette(look.palette)))
+    for ax, (run, split) in zip(axes.flat, panels):
+        for value, color in colors.items():
+            line = rows[(rows["run"] == run) & (rows["split"] == split) & (rows["value"] == value)].sort_values("x")
+            ax.errorbar(line["x"], line["ridge_layer"], yerr=line["ridge_layer_std"].fillna(0.0), marker="o",
+                        capsize=3, color=color, label=f"argmax of {value}")
+        ax.set_xticks(range(len(order)), order)
+        ax.set_xlabel("kernel bandwidth σ")
+        ax.set_ylabel("ridge layer (argmax over l)")
+        ax.set_title(f"{run}: {SPLIT_TITLES.get(split, split)}")
+        ax.legend(fontsize="x-small")
+    fig.tight_layout()
+    return fig

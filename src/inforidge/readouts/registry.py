@@ -1,0 +1,122 @@
+"""The read-out registry: analyses of an activation dump that need no model (docs/extending.md).
+
+A read-out runs on the same dumps as the MI stage — one job per (run, checkpoint, eval
+split), input the activations manifest — where a probe (:mod:`inforidge.probes.registry`)
+reloads the model. A :class:`ReadoutSpec` holds:
+
+- ``settings``: its config dataclass (``readouts.<name>``, derived by
+  :func:`readouts_config_class`); it needs ``enabled`` and ``checkpoints`` fields;
+- ``job``: ``"module:function"`` called as ``job(manifest: Path, settings) -> DataFrame``,
+  imported only inside the job (torch stays out of planning);
+- ``table``: the schema of the table aggregated from the per-job frames (the rule adds
+  run, step, split and data_split);
+- ``figures``: its figures (registered in :data:`inforidge.figures.FIGURES`).
+
+The rule ``readout_<name>``, the table rule, the figures and the report entries are
+derived from :data:`READOUTS`. Nothing here imports torch.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from inforidge.configschema import at_least, doc, require
+from inforidge.figures import FIGURES, FigureSpec
+from inforidge.registry import Registry, require_fields, settings_section
+from inforidge.tableschema import FLOAT, INT, SPLIT, STEP, STR, Column, TableSchema, run_schema
+
+
+@dataclass(frozen=True)
+class ReadoutSpec:
+    """One read-out of the activation dumps: its settings, per-job function, table and figures."""
+
+    name: str
+    settings: type
+    doc: str
+    job: str
+    table: TableSchema
+    figures: tuple[FigureSpec, ...] = ()
+
+    def __post_init__(self) -> None:
+        require_fields(self.settings, f"read-out {self.name}", "enabled", "checkpoints")
+
+
+READOUTS: Registry[ReadoutSpec] = Registry("read-out")
+
+
+def register_readout(spec: ReadoutSpec) -> ReadoutSpec:
+    """Register a read-out and its figures."""
+    READOUTS.register(spec)
+    for fig in spec.figures:
+        FIGURES.register(fig)
+    return spec
+
+
+def readouts_config_class() -> type:
+    """The ``readouts`` config section: one field per registered read-out, typed by its settings class."""
+    text = "Read-outs of the activation dumps that need no kernel (docs/mi.md); one section per read-out."
+    return settings_section(READOUTS, "ReadoutsConfig", text)
+
+
+def readout_enabled(name: str) -> Any:
+    """``wanted`` predicate of a read-out's figures: the read-out is enabled in the config."""
+    return lambda cfg: getattr(cfg.readouts, name).enabled
+
+
+# --- built-in read-outs --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LinearProbeConfig:
+    """Linear-probe read-out per layer: decodability of the target class without a kernel (docs/mi.md)."""
+
+    enabled: bool = doc("run the linear-probe read-out", True)
+    checkpoints: Literal["all", "final"] = doc("read every checkpoint's dumps or only the final one's", "all")
+    folds: int = doc("K of the stratified K-fold cross-validation (every score is on a held-out fold)", 5)
+    l2: float = doc("L2 penalty λ/2·‖W‖² on the weights (features standardized on the training folds)", 1e-2)
+    max_iter: int = doc("L-BFGS iterations per fit", 200)
+    seed: int = doc("seed of the fold assignment", 0)
+    max_examples: int | None = doc("use the first this many rows of the dump (null: all)", None)
+
+    def __post_init__(self) -> None:
+        # Messages name the field: the class is also built directly (tests, notebooks), not only from a config.
+        require(self.folds >= 2, "folds", f"linear_probe.folds must be >= 2, got {self.folds}")
+        require(self.l2 >= 0, "l2", f"linear_probe.l2 must be >= 0, got {self.l2}")
+        require(self.max_iter >= 1, "max_iter", f"linear_probe.max_iter must be >= 1, got {self.max_iter}")
+        at_least(self, 1, "max_examples")
+
+
+_READOUT_KEYS = (
+    STEP, SPLIT,
+    Column("data_split", STR, "dataset split the activations came from (e.g. `eval_id`)"),
+    Column("site", STR, "hook site: `resid_post` (residual stream) or `final_norm` (after the final norm)"),
+    Column("layer", INT, "layer l: 0 = embedding output, L = last block"),
+)
+
+register_readout(ReadoutSpec(
+    name="linear_probe",
+    settings=LinearProbeConfig,
+    doc="cross-validated linear probe Z_l → target class per layer (accuracy, cross-entropy, V-information)",
+    job="inforidge.readouts.linear_probe:linear_probe_dump",
+    table=run_schema(
+        "linear_probe", "Linear probe from each layer's state to the target class, per held-out fold.", [
+            *_READOUT_KEYS,
+            Column("fold", INT, "held-out fold k = 0..K−1 of the stratified K-fold split"),
+            Column("fold_seed", INT, "seed of the fold assignment (shared by every layer and site)"),
+            Column("n_train", INT, "rows the probe was fitted on (the other K−1 folds)"),
+            Column("n_test", INT, "held-out rows scored"),
+            Column("classes", INT, "distinct target classes in the dump"),
+            Column("accuracy", FLOAT, "held-out top-1 accuracy of the probe"),
+            Column("chance_accuracy", FLOAT, "held-out accuracy of always predicting the training folds' "
+                                             "majority class (the accuracy null)"),
+            Column("ce_bits", FLOAT, "held-out cross-entropy −mean log₂ p(y|z) of the probe [bits]"),
+            Column("h_y_bits", FLOAT, "held-out cross-entropy of the training folds' add-one class frequencies: "
+                                      "the input-free predictor H_V(Y|∅) [bits]"),
+            Column("v_info_bits", FLOAT, "h_y_bits − ce_bits: predictive V-information I_V(Z → Y) of the linear "
+                                         "family on held-out rows (≤ 0 in expectation when Z ⟂ Y) [bits]"),
+        ], ["run", "step", "split", "site", "layer", "fold"]),
+    figures=(FigureSpec("linear_probe", ("linear_probe",), "inforidge.readoutplots:linear_probe", "Read-outs",
+                        "linear probe: accuracy and V-information by layer",
+                        wanted=readout_enabled("linear_probe")),),
+))
