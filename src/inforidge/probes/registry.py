@@ -18,7 +18,6 @@ are derived from :data:`PROBES`. Nothing here imports torch.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -27,7 +26,7 @@ import pandas as pd
 
 from inforidge.configschema import at_least, doc, positive, require
 from inforidge.figures import FIGURES, FigureSpec
-from inforidge.registry import Registry
+from inforidge.registry import Registry, require_fields, settings_section
 from inforidge.tableschema import FLOAT, INT, SPLIT, STEP, STR, Column, TableSchema, run_schema
 
 ProbeSteps = Literal["all", "final"]
@@ -54,9 +53,7 @@ class ProbeSpec:
     figures: tuple[FigureSpec, ...] = ()
 
     def __post_init__(self) -> None:
-        names = {f.name for f in dataclasses.fields(self.settings)}
-        if not {"enabled", "checkpoints"} <= names:
-            raise ValueError(f"probe {self.name}: settings {self.settings.__name__} need enabled and checkpoints fields")
+        require_fields(self.settings, f"probe {self.name}", "enabled", "checkpoints")
 
 
 PROBES: Registry[ProbeSpec] = Registry("probe")
@@ -72,11 +69,8 @@ def register_probe(spec: ProbeSpec) -> ProbeSpec:
 
 def probes_config_class() -> type:
     """The ``probes`` config section: one field per registered probe, typed by its settings class."""
-    fields = [(spec.name, spec.settings, doc(spec.doc, factory=spec.settings)) for spec in PROBES]
-    cls = dataclasses.make_dataclass("ProbesConfig", fields, frozen=True)
-    cls.__doc__ = "Functional probes (docs/method.md, Probes); one section per registered probe."
-    cls.__module__ = "inforidge.config"
-    return cls
+    return settings_section(PROBES, "ProbesConfig",
+                            "Functional probes (docs/method.md, Probes); one section per registered probe.")
 
 
 def probe_enabled(name: str) -> Any:
