@@ -22,8 +22,8 @@ def test_load_returns_the_table_with_typed_columns(results_dir):
 
 
 def test_unknown_table_name_is_rejected(results_dir):
-    with pytest.raises(ValueError, match="unknown table 'ridge'"):
-        results.load("ridge", results_dir)
+    with pytest.raises(ValueError, match="unknown table 'ridges'"):
+        results.load("ridges", results_dir)
 
 
 def test_missing_file_is_named(tmp_path):
