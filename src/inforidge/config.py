@@ -319,15 +319,57 @@ ProbeSteps = Literal["all", "final"]
 
 @dataclass(frozen=True)
 class ResidualScalingConfig:
-    """Trainable per-block residual scales β fitted on ID and on OOD data (weights frozen)."""
+    """Per-block residual scales β = exp(θ) fitted with a temperature on ID and on OOD data (weights frozen).
+
+    Each fit frame is split by seed into fit / validation / held-out parts; the fit stops
+    early on the validation loss and is scored on the held-out part and the eval splits,
+    beside a temperature-only baseline fitted on the same data (docs/probes.md).
+    """
 
     enabled: bool = doc("run this probe", True)
     checkpoints: ProbeSteps = doc("probe every checkpoint or only the final one", "final")
-    steps: int = doc("optimizer steps per fit", 150)
-    lr: float = doc("Adam learning rate for β", 0.05)
+    steps: int = doc("cap on optimizer steps per fit (a fit reaching it unstopped is flagged not converged)", 400)
+    lr: float = doc("Adam learning rate for log β and log temperature", 0.05)
     batch_size: int = doc("examples per step", 64)
-    seeds: list[int] = doc("fit seeds (data order); bands in figures", factory=lambda: [0, 1, 2])
-    record_every: int = doc("record β every this many steps", 10)
+    seeds: list[int] = doc("fit seeds: each draws its own fit/validation/held-out partition and data order; bands in figures",
+                           factory=lambda: [0, 1, 2])
+    eval_every: int = doc("measure the validation loss every this many steps", 10)
+    patience: int = doc("stop after this many validation checks without improvement", 5)
+    min_delta: float = doc("an improvement is a validation-loss drop of more than this [nats]", 1.0e-3)
+    fractions: list[float] = doc("fit, validation, held-out shares of each fit split (sum 1)",
+                                 factory=lambda: [0.5, 0.25, 0.25])
+
+    def __post_init__(self) -> None:
+        if len(self.fractions) != 3 or min(self.fractions) <= 0 or abs(sum(self.fractions) - 1) > 1e-6:
+            raise ValueError(f"probes.residual_scaling.fractions: need 3 positive shares summing to 1, got {self.fractions}")
+        for key in ("steps", "batch_size", "eval_every", "patience"):
+            if getattr(self, key) < 1:
+                raise ValueError(f"probes.residual_scaling.{key}: must be >= 1, got {getattr(self, key)}")
+
+
+@dataclass(frozen=True)
+class TunedLensConfig:
+    """Tuned lens: per-layer affine translators trained on non-eval data of the frozen checkpoint."""
+
+    enabled: bool = doc("run this probe", True)
+    checkpoints: ProbeSteps = doc("probe every checkpoint or only the final one", "final")
+    steps: int = doc("Adam steps on the cached last-position states", 250)
+    lr: float = doc("Adam learning rate of the translators", 1.0e-3)
+    batch_size: int = doc("cached states per step", 256)
+    seeds: list[int] = doc("training seeds (batch order); bands in figures", factory=lambda: [0, 1, 2])
+    max_train_examples: int | None = doc("cap on training examples (null: all)", 2048)
+
+
+@dataclass(frozen=True)
+class CausalConfig:
+    """Block ablation (zero and mean) and last-position activation patching."""
+
+    enabled: bool = doc("run this probe", True)
+    checkpoints: ProbeSteps = doc("probe every checkpoint or only the final one", "final")
+    batch_size: int = doc("examples per forward pass", 64)
+    max_examples: int | None = doc("cap on examples per eval split and on the reference set (null: all)", 512)
+    seeds: list[int] = doc("patching pair seeds (which source each target gets); bands in figures",
+                           factory=lambda: [0, 1, 2])
 
     def __post_init__(self) -> None:
         at_least(self, 1, "steps", "batch_size", "record_every")

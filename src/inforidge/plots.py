@@ -272,11 +272,11 @@ def early_exit(early: pd.DataFrame, mi: pd.DataFrame, look: Look = Look()) -> pl
 
 
 def attention(attn: pd.DataFrame, look: Look = Look()) -> plt.Figure:
-    """Attention mass of the last prompt position per block: signal tokens, last token, rest."""
-    long = attn.melt(id_vars=["run", "step", "split", "layer"], value_vars=["signal_mass", "last_mass", "other_mass"],
-                     var_name="target", value_name="mass")
-    long["target"] = long["target"].map({"signal_mass": "signal tokens", "last_mass": "last token",
-                                         "other_mass": "other tokens"})
+    """Attention mass of the last prompt position per block: sink (position 0), signal tokens, last token, rest."""
+    long = attn.melt(id_vars=["run", "step", "split", "layer"],
+                     value_vars=["sink_mass", "signal_mass", "last_mass", "other_mass"], var_name="target", value_name="mass")
+    long["target"] = long["target"].map({"sink_mass": "sink (position 0)", "signal_mass": "signal tokens",
+                                         "last_mass": "last token", "other_mass": "other tokens"})
     long["panel"] = long["run"] + ", step " + long["step"].astype(str)
     grid = sns.relplot(data=long, x="layer", y="mass", hue="target", style="split", col="panel", kind="line",
                        marker="o", height=3.0, aspect=1.2, col_wrap=min(3, long["panel"].nunique()))

@@ -148,9 +148,11 @@ TABLES: dict[str, TableSchema] = {
         _schema("attention", "Attention of the last prompt position per layer, averaged over heads and examples.", [
             STEP, SPLIT,
             Column("layer", INT, "block l = 1..L"),
-            Column("signal_mass", FLOAT, "attention mass on the task's signal tokens"),
+            Column("sink_mass", FLOAT, "attention mass on position 0, the attention sink (counted in no other mass)"),
+            Column("signal_mass", FLOAT, "attention mass on the task's signal tokens other than position 0"),
             Column("last_mass", FLOAT, "attention mass on the last token itself"),
             Column("other_mass", FLOAT, "attention mass on all other tokens"),
+            Column("sink_is_signal", FLOAT, "fraction of examples whose position 0 is a signal token"),
             Column("n", INT, "examples averaged"),
         ], ["run", "step", "split", "layer"]),
     )

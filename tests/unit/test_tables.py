@@ -65,8 +65,8 @@ def synthetic_probe_parts(step: int) -> dict[str, pd.DataFrame]:
                              for phase in ("before", "after")])
     early = pd.DataFrame([{"split": split, "layer": layer, "accuracy": min(1.0, 0.2 * layer + (0.1 if split == "id" else 0)),
                            "loss": 2.0 - 0.3 * layer, "n": 96} for split in ("id", "ood") for layer in range(N_LAYER + 1)])
-    attention = pd.DataFrame([{"split": split, "layer": layer, "signal_mass": 0.2 * layer, "last_mass": 0.1,
-                               "other_mass": 0.9 - 0.2 * layer, "n": 96} for split in ("id", "ood") for layer in layers])
+    attention = pd.DataFrame([{"split": split, "layer": layer, "sink_mass": 0.05, "signal_mass": 0.2 * layer,
+                               "last_mass": 0.1, "other_mass": 0.85 - 0.2 * layer, "sink_is_signal": 1.0, "n": 96} for split in ("id", "ood") for layer in layers])
     parts = {"residual_scaling_betas": betas, "residual_scaling_accuracy": accuracy, "early_exit": early,
              "attention": attention}
     for frame in parts.values():

@@ -12,30 +12,26 @@ from inforidge.devices import resolve_device
 from inforidge.modeling import load_model
 from inforidge.probes.attention import attention_mass
 from inforidge.probes.early_exit import early_exit
-from inforidge.probes.residual_scaling import fit_residual_scaling
+from inforidge.probes.residual_scaling import fit_settings, residual_scaling_study
 
 
 def residual_scaling_job(
     checkpoint: Path, fit_frames: Mapping[str, pd.DataFrame], eval_frames: Mapping[str, pd.DataFrame],
     settings: Mapping[str, Any], device: str,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Fit β on each fit split (role id/ood) for each seed; returns (betas, accuracy) frames.
+    """Run ``residual_scaling_study`` and return (betas, accuracy) in the current table shapes.
 
-    Both frames gain ``fit_split`` and ``seed`` columns; accuracy rows keep ``split``
-    for the evaluated role and ``phase`` before/after.
+    Until the probe registry wires the full study frames (docs/probes.md), betas keep
+    opt_step (the early-stopped step), layer, beta, fit_split, seed; accuracy keeps the
+    ``before``/``after`` rows (split includes ``heldout``).
     """
     dev = resolve_device(device)
     model, tokenizer = load_model(str(checkpoint), dev)
-    betas, accuracy = [], []
-    for fit_split, fit_frame in fit_frames.items():
-        for seed in settings["seeds"]:
-            result = fit_residual_scaling(
-                model, tokenizer, fit_frame, dict(eval_frames), steps=settings["steps"], lr=settings["lr"],
-                batch_size=settings["batch_size"], seed=seed, device=dev, record_every=settings["record_every"],
-            )
-            betas.append(result.betas.assign(fit_split=fit_split, seed=seed))
-            accuracy.append(result.accuracy.assign(fit_split=fit_split, seed=seed))
-    return pd.concat(betas, ignore_index=True), pd.concat(accuracy, ignore_index=True)
+    study = residual_scaling_study(model, tokenizer, dict(fit_frames), dict(eval_frames), seeds=settings["seeds"],
+                                   settings=fit_settings(settings), fractions=tuple(settings["fractions"]), device=dev)
+    betas = study.betas[["opt_step", "layer", "beta", "fit_split", "seed"]]
+    accuracy = study.summary[study.summary["phase"].isin(["before", "after"])]
+    return betas, accuracy[["split", "phase", "accuracy", "loss", "n", "fit_split", "seed"]].reset_index(drop=True)
 
 
 def readout_job(probe: str, checkpoint: Path, frames: Mapping[str, pd.DataFrame], settings: Mapping[str, Any],
