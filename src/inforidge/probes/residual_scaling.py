@@ -110,6 +110,7 @@ class FitSettings:
     eval_every: int = 10
     patience: int = 5
     min_delta: float = 1e-3
+    restore_best: bool = True  # False: keep the last step's parameters (the no-early-stopping control)
 
     def __post_init__(self) -> None:
         if min(self.max_steps, self.batch_size, self.eval_every, self.patience) < 1 or self.lr <= 0 or self.min_delta < 0:
@@ -170,6 +171,8 @@ def early_stopped_fit(
             stale += 1
         if stale >= settings.patience:
             break
+    if not settings.restore_best:
+        best_step, best_state = history[-1]["opt_step"], scales.state_dict()
     scales.load_state_dict(best_state)
     return FitTrace(stopped_step=best_step, converged=stale >= settings.patience, history=history)
 

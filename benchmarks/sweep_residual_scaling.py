@@ -1,0 +1,82 @@
+"""Sweep learning rate × step cap (with and without early stopping) for the residual-scaling study.
+
+Usage (after a workflow run has produced the checkpoint and the split parquets):
+
+    python benchmarks/sweep_residual_scaling.py RESULTS_DIR RUN STEP OUT_DIR [--lrs ...] [--caps ...]
+
+Writes OUT_DIR/{betas,summary,history,grid}.parquet (every study frame, keyed by lr, cap,
+early_stopping) and prints the grid: per setting, the share of converged fits, the mean
+restored step, the held-out/ID/OOD loss and accuracy change against the temperature
+baseline, the seed spread of β (mean over layers of the s.d. across seeds) and seconds.
+The results and the chosen defaults are recorded in docs/probes.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+import pandas as pd
+import torch
+
+from inforidge.modeling import load_model
+from inforidge.probes.residual_scaling import FitSettings, improvement_over_temperature, residual_scaling_study
+from inforidge.tasks.base import StandardSplitsTask
+
+
+def _frames(results: Path, task: str) -> tuple[dict[str, pd.DataFrame], dict[str, pd.DataFrame]]:
+    data = results / "data" / task
+    fit = {role: pd.read_parquet(data / f"{split}.parquet") for role, split in StandardSplitsTask.probe_splits.items()}
+    evals = {role: pd.read_parquet(data / f"{split}.parquet") for role, split in StandardSplitsTask.eval_splits.items()}
+    return fit, evals
+
+
+def _grid_row(study, seconds: float) -> dict:
+    gain = improvement_over_temperature(study.summary)
+    fits = study.summary[study.summary["phase"] == "after"].drop_duplicates(["seed", "fit_split"])
+    row = {"converged": fits["converged"].mean(), "stopped_step": fits["stopped_step"].mean(), "seconds": seconds,
+           "beta_seed_sd": study.betas.groupby(["fit_split", "layer"])["beta"].std().mean(),
+           "beta_max": study.betas["beta"].max(), "beta_min": study.betas["beta"].min()}
+    for (fit_split, split), g in gain.groupby(["fit_split", "split"]):
+        row[f"{fit_split}>{split} dloss"] = g["delta_loss"].mean()
+        row[f"{fit_split}>{split} dacc"] = g["delta_accuracy"].mean()
+    return row
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("results", type=Path)
+    parser.add_argument("run")
+    parser.add_argument("step", type=int)
+    parser.add_argument("out", type=Path)
+    parser.add_argument("--task", default="arithmetic")
+    parser.add_argument("--lrs", type=float, nargs="+", default=[0.01, 0.03, 0.1, 0.3])
+    parser.add_argument("--caps", type=int, nargs="+", default=[100, 400, 1600])
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    args = parser.parse_args()
+    torch.set_num_threads(1)
+    device = torch.device("cpu")
+    model, tokenizer = load_model(str(args.results / "runs" / args.run / "checkpoints" / f"step-{args.step}"), device)
+    fit, evals = _frames(args.results, args.task)
+    frames: dict[str, list[pd.DataFrame]] = {"betas": [], "summary": [], "history": [], "grid": []}
+    for early in (True, False):
+        for cap in args.caps:
+            for lr in args.lrs:
+                settings = FitSettings(max_steps=cap, lr=lr, batch_size=64, eval_every=10,
+                                       patience=5 if early else cap + 1, restore_best=early)
+                start = time.perf_counter()
+                study = residual_scaling_study(model, tokenizer, fit, evals, seeds=args.seeds, settings=settings,
+                                               device=device)
+                keys = {"lr": lr, "cap": cap, "early_stopping": early}
+                for name in ("betas", "summary", "history"):
+                    frames[name].append(getattr(study, name).assign(**keys))
+                frames["grid"].append(pd.DataFrame([{**keys, **_grid_row(study, time.perf_counter() - start)}]))
+                print(frames["grid"][-1].round(3).to_string(index=False, header=len(frames["grid"]) == 1), flush=True)
+    args.out.mkdir(parents=True, exist_ok=True)
+    for name, parts in frames.items():
+        pd.concat(parts, ignore_index=True).to_parquet(args.out / f"{name}.parquet")
+
+
+if __name__ == "__main__":
+    main()
