@@ -2,7 +2,7 @@
 
 Usage (after a workflow run has produced the checkpoint and the split parquets):
 
-    python benchmarks/sweep_residual_scaling.py RESULTS_DIR RUN STEP OUT_DIR [--lrs ...] [--caps ...]
+    python benchmarks/sweep_residual_scaling.py RESULTS_DIR RUN STEP OUT_DIR [--grid lr:cap:early|last ...]
 
 Writes OUT_DIR/{betas,summary,history,grid}.parquet (every study frame, keyed by lr, cap,
 early_stopping) and prints the grid: per setting, the share of converged fits, the mean
@@ -22,13 +22,15 @@ import torch
 
 from inforidge.modeling import load_model
 from inforidge.probes.residual_scaling import FitSettings, improvement_over_temperature, residual_scaling_study
-from inforidge.tasks.base import StandardSplitsTask
+from inforidge.tasks.base import StandardSplits
 
 
 def _frames(results: Path, task: str) -> tuple[dict[str, pd.DataFrame], dict[str, pd.DataFrame]]:
     data = results / "data" / task
-    fit = {role: pd.read_parquet(data / f"{split}.parquet") for role, split in StandardSplitsTask.probe_splits.items()}
-    evals = {role: pd.read_parquet(data / f"{split}.parquet") for role, split in StandardSplitsTask.eval_splits.items()}
+    # The first 512 rows of each fit split: the default max_fit_examples (ID and OOD fits of equal size).
+    fit = {role: pd.read_parquet(data / f"{split}.parquet").head(512)
+           for role, split in StandardSplits.probe_splits.items()}
+    evals = {role: pd.read_parquet(data / f"{split}.parquet") for role, split in StandardSplits.eval_splits.items()}
     return fit, evals
 
 
@@ -51,31 +53,35 @@ def main() -> None:
     parser.add_argument("step", type=int)
     parser.add_argument("out", type=Path)
     parser.add_argument("--task", default="arithmetic")
-    parser.add_argument("--lrs", type=float, nargs="+", default=[0.01, 0.03, 0.1, 0.3])
-    parser.add_argument("--caps", type=int, nargs="+", default=[100, 400, 1600])
+    parser.add_argument("--grid", nargs="+", default=["0.03:300:early", "0.1:300:early", "0.3:300:early", "0.1:300:last"],
+                        help="settings lr:cap:early|last (last: no early stopping, keep the cap's parameters)")
+    parser.add_argument("--fit-splits", nargs="+", default=["id", "ood"])
+    parser.add_argument("--batch-size", type=int, default=256)
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     args = parser.parse_args()
     torch.set_num_threads(1)
     device = torch.device("cpu")
     model, tokenizer = load_model(str(args.results / "runs" / args.run / "checkpoints" / f"step-{args.step}"), device)
     fit, evals = _frames(args.results, args.task)
+    fit = {role: fit[role] for role in args.fit_splits}
     frames: dict[str, list[pd.DataFrame]] = {"betas": [], "summary": [], "history": [], "grid": []}
-    for early in (True, False):
-        for cap in args.caps:
-            for lr in args.lrs:
-                settings = FitSettings(max_steps=cap, lr=lr, batch_size=64, eval_every=10,
-                                       patience=5 if early else cap + 1, restore_best=early)
-                start = time.perf_counter()
-                study = residual_scaling_study(model, tokenizer, fit, evals, seeds=args.seeds, settings=settings,
-                                               device=device)
-                keys = {"lr": lr, "cap": cap, "early_stopping": early}
-                for name in ("betas", "summary", "history"):
-                    frames[name].append(getattr(study, name).assign(**keys))
-                frames["grid"].append(pd.DataFrame([{**keys, **_grid_row(study, time.perf_counter() - start)}]))
-                print(frames["grid"][-1].round(3).to_string(index=False, header=len(frames["grid"]) == 1), flush=True)
     args.out.mkdir(parents=True, exist_ok=True)
-    for name, parts in frames.items():
-        pd.concat(parts, ignore_index=True).to_parquet(args.out / f"{name}.parquet")
+    for spec in args.grid:
+        lr, cap, mode = spec.split(":")
+        early = mode == "early"
+        settings = FitSettings(max_steps=int(cap), lr=float(lr), batch_size=args.batch_size, eval_every=10,
+                               patience=5 if early else int(cap) + 1, restore_best=early)
+        start = time.perf_counter()
+        study = residual_scaling_study(model, tokenizer, fit, evals, seeds=args.seeds, settings=settings, device=device)
+        keys = {"lr": float(lr), "cap": int(cap), "early_stopping": early}
+        for name in ("betas", "summary", "history"):
+            frames[name].append(getattr(study, name).assign(**keys))
+        frames["grid"].append(pd.DataFrame([{**keys, **_grid_row(study, time.perf_counter() - start)}]))
+        print(frames["grid"][-1].round(3).to_string(index=False), flush=True)
+        for name, parts in frames.items():  # after every setting, so a slow sweep keeps what it did
+            pd.concat(parts, ignore_index=True).to_parquet(args.out / f"{name}.parquet")
+
+
 
 
 if __name__ == "__main__":

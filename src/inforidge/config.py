@@ -338,6 +338,8 @@ class ResidualScalingConfig:
     min_delta: float = doc("an improvement is a validation-loss drop of more than this [nats]", 1.0e-3)
     fractions: list[float] = doc("fit, validation, held-out shares of each fit split (sum 1)",
                                  factory=lambda: [0.5, 0.25, 0.25])
+    max_fit_examples: int | None = doc("use the first this many rows of each fit split (null: all); equal sizes keep "
+                                       "ID and OOD fits comparable", 512)
 
     def __post_init__(self) -> None:
         if len(self.fractions) != 3 or min(self.fractions) <= 0 or abs(sum(self.fractions) - 1) > 1e-6:

@@ -27,6 +27,8 @@ def residual_scaling_job(
     """
     dev = resolve_device(device)
     model, tokenizer = load_model(str(checkpoint), dev)
+    cap = settings["max_fit_examples"]
+    fit_frames = {role: frame.head(cap) if cap else frame for role, frame in fit_frames.items()}
     study = residual_scaling_study(model, tokenizer, dict(fit_frames), dict(eval_frames), seeds=settings["seeds"],
                                    settings=fit_settings(settings), fractions=tuple(settings["fractions"]), device=dev)
     betas = study.betas[["opt_step", "layer", "beta", "fit_split", "seed"]]
