@@ -28,6 +28,7 @@ from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
 from inforidge.architecture import num_layers
 from inforidge.batching import PromptBatch, gather_positions
+from inforidge.config import CausalConfig
 from inforidge.probes._batches import first_target_batches, last_prompt_logits, score
 from inforidge.probes._hooks import Rewrite, rewritten_stream
 from inforidge.probes.early_exit import residual_stream
@@ -186,3 +187,27 @@ def activation_patching(
              **{f"{m}_clean": v for m, v in zip(PATCH_METRICS, (clean / count).tolist())}, "n": count}
             for layer in range(n_layers)]
     return pd.DataFrame(rows, columns=PATCH_COLUMNS)
+
+
+def causal_probe(
+    model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, eval_frames: Mapping[str, pd.DataFrame],
+    reference: pd.DataFrame, settings: CausalConfig, *, device: torch.device,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The whole probe for one checkpoint: (ablation, patching) frames.
+
+    Frames and the reference are capped at ``settings.max_examples`` rows. Patching runs
+    once per seed in ``settings.seeds`` in both directions between the eval roles
+    ``id`` and ``ood`` (where both exist); its frame gains ``seed``, ``target_split`` and
+    ``source_split`` columns.
+    """
+    cap = settings.max_examples
+    frames = {role: f.head(cap) if cap else f for role, f in eval_frames.items()}
+    ablation = block_ablation(model, tokenizer, frames, reference.head(cap) if cap else reference,
+                              batch_size=settings.batch_size, device=device)
+    directions = [(a, b) for a in frames for b in frames if a != b] or [(r, r) for r in frames]
+    patching = [
+        activation_patching(model, tokenizer, frames[target], frames[source], batch_size=settings.batch_size,
+                            device=device, seed=seed).assign(seed=seed, target_split=target, source_split=source)
+        for seed in settings.seeds for target, source in directions
+    ]
+    return ablation, pd.concat(patching, ignore_index=True)

@@ -27,6 +27,7 @@ from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
 from inforidge.architecture import find_final_norm, find_lm_head
 from inforidge.batching import gather_positions
+from inforidge.config import TunedLensConfig
 from inforidge.probes._batches import first_target_batches, score_logits
 from inforidge.probes.early_exit import residual_stream
 
@@ -148,3 +149,27 @@ def lens_readout(lens: TunedLens, states: Mapping[str, LastPositionStates], batc
         rows += [{"split": role, "layer": l, "lens": kind, "accuracy": right / count, "loss": loss / count,
                   "kl_to_final": kl / count, "n": count} for (kind, l), (loss, right, kl) in sums.items()]
     return pd.DataFrame(rows, columns=LENS_COLUMNS).sort_values(["split", "lens", "layer"], ignore_index=True)
+
+
+def tuned_lens_probe(
+    model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, train_frame: pd.DataFrame,
+    eval_frames: Mapping[str, pd.DataFrame], settings: TunedLensConfig, *, batch_size: int, device: torch.device,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The whole probe for one checkpoint: one lens per seed, read out on every eval frame.
+
+    ``train_frame`` must not be eval data (the workflow passes the ``train`` split).
+    Returns (readout, history): the ``lens_readout`` frame and the training history,
+    each with a ``seed`` column (the logit-lens rows repeat per seed, unchanged).
+    """
+    cap = settings.max_train_examples
+    train = last_position_states(model, tokenizer, train_frame.head(cap) if cap else train_frame,
+                                 batch_size=batch_size, device=device)
+    evals = {role: last_position_states(model, tokenizer, f, batch_size=batch_size, device=device)
+             for role, f in eval_frames.items()}
+    readouts, histories = [], []
+    for seed in settings.seeds:
+        lens, history = train_tuned_lens(model, train, steps=settings.steps, lr=settings.lr,
+                                         batch_size=settings.batch_size, seed=seed)
+        readouts.append(lens_readout(lens, evals).assign(seed=seed))
+        histories.append(history.assign(seed=seed))
+    return pd.concat(readouts, ignore_index=True), pd.concat(histories, ignore_index=True)

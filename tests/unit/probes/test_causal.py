@@ -8,6 +8,7 @@ import pytest
 import torch
 
 from inforidge.architecture import find_blocks
+from inforidge.config import CausalConfig
 from inforidge.probes._batches import first_target_batches, last_prompt_logits, score
 from inforidge.probes.causal import (
     ABLATION_COLUMNS,
@@ -15,6 +16,7 @@ from inforidge.probes.causal import (
     _paired_batches,
     activation_patching,
     block_ablation,
+    causal_probe,
     mean_updates,
 )
 
@@ -96,3 +98,14 @@ def test_patching_is_deterministic_given_the_seed(make_model, frames) -> None:
     first = activation_patching(model, tokenizer, frames["eval_id"], frames["eval_ood"], batch_size=8, device=CPU, seed=1)
     again = activation_patching(model, tokenizer, frames["eval_id"], frames["eval_ood"], batch_size=8, device=CPU, seed=1)
     assert first.equals(again)
+
+
+def test_probe_runs_ablation_and_patching_both_ways(make_model, frames) -> None:
+    model, tokenizer = make_model()
+    settings = CausalConfig(batch_size=16, max_examples=16, seeds=[0, 1])
+    roles = {"id": frames["eval_id"], "ood": frames["eval_ood"]}
+    ablation, patching = causal_probe(model, tokenizer, roles, frames["train"], settings, device=CPU)
+    assert set(ablation["split"]) == {"id", "ood"} and (ablation["n"] == 16).all()
+    assert set(zip(patching["target_split"], patching["source_split"])) == {("id", "ood"), ("ood", "id")}
+    assert sorted(patching["seed"].unique()) == [0, 1]
+    assert len(patching) == 2 * 2 * 3  # seeds × directions × layers 0..2

@@ -8,7 +8,14 @@ import torch
 from inforidge.architecture import find_blocks
 from inforidge.tasks.arithmetic import ArithmeticTask
 from inforidge.probes.early_exit import early_exit
-from inforidge.probes.tuned_lens import LENS_COLUMNS, last_position_states, lens_readout, train_tuned_lens
+from inforidge.config import TunedLensConfig
+from inforidge.probes.tuned_lens import (
+    LENS_COLUMNS,
+    last_position_states,
+    lens_readout,
+    train_tuned_lens,
+    tuned_lens_probe,
+)
 
 CPU = torch.device("cpu")
 
@@ -56,3 +63,15 @@ def test_trained_lens_moves_toward_the_final_layer_on_held_out_data(make_model, 
     assert all(torch.equal(before[k], v) for k, v in model.state_dict().items())
     assert all(p.requires_grad for p in model.parameters())
     assert not any(p is q for p in lens.parameters() for q in model.parameters())
+
+
+def test_probe_trains_one_lens_per_seed(make_model, frames) -> None:
+    model, tokenizer = make_model()
+    settings = TunedLensConfig(steps=5, seeds=[0, 1], max_train_examples=32)
+    readout, history = tuned_lens_probe(model, tokenizer, frames["train"], {"id": frames["eval_id"]}, settings,
+                                        batch_size=16, device=CPU)
+    assert sorted(readout["seed"].unique()) == [0, 1]
+    assert len(readout) == 2 * 2 * 3  # seeds × lenses × layers 0..2
+    assert len(history) == 2 * 5
+    tuned = readout[readout["lens"] == "tuned"].pivot(index="layer", columns="seed", values="loss")
+    assert not tuned[0].equals(tuned[1])  # the seeds drew different batches
