@@ -70,7 +70,7 @@ def main() -> None:
         lr, cap, mode = spec.split(":")
         early = mode == "early"
         settings = FitSettings(max_steps=int(cap), lr=float(lr), batch_size=args.batch_size, eval_every=10,
-                               patience=5 if early else int(cap) + 1, restore_best=early)
+                               patience=5 if early else int(cap) + 1, min_delta=1e-3, restore_best=early)
         start = time.perf_counter()
         study = residual_scaling_study(model, tokenizer, fit, evals, seeds=args.seeds, settings=settings, device=device)
         keys = {"lr": float(lr), "cap": int(cap), "early_stopping": early}

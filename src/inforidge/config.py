@@ -328,9 +328,9 @@ class ResidualScalingConfig:
 
     enabled: bool = doc("run this probe", True)
     checkpoints: ProbeSteps = doc("probe every checkpoint or only the final one", "final")
-    steps: int = doc("cap on optimizer steps per fit (a fit reaching it unstopped is flagged not converged)", 400)
-    lr: float = doc("Adam learning rate for log β and log temperature", 0.05)
-    batch_size: int = doc("examples per step", 64)
+    steps: int = doc("cap on optimizer steps per fit (a fit reaching it unstopped is flagged not converged)", 300)
+    lr: float = doc("Adam learning rate for log β and log temperature (docs/probes.md: the sweep)", 0.1)
+    batch_size: int = doc("examples per step (256: the whole fit part of 512 rows, full-batch steps)", 256)
     seeds: list[int] = doc("fit seeds: each draws its own fit/validation/held-out partition and data order; bands in figures",
                            factory=lambda: [0, 1, 2])
     eval_every: int = doc("measure the validation loss every this many steps", 10)

@@ -56,8 +56,7 @@ def mean_updates(
             update = ((states[1:] - states[:-1]) * mask[None, :, :, None]).sum(dim=1)  # [L, T, d]
             width = max(update.shape[1], counts.shape[0])
             sums = _pad_to(update, width) if sums is None else _pad_to(sums, width) + _pad_to(update, width)
-            counts = _pad_to(counts[None, :, None], width)[0, :, 0] + _pad_to(mask.sum(0)[None, :, None], width)[0, :, 0]
-            # (the [None, :, None] views let one padding helper serve [T] and [L, T, d])
+            counts = _pad_end(counts, width) + _pad_end(mask.sum(0), width)
     if sums is None:
         raise ValueError("the reference frame for mean ablation is empty")
     per_position = sums / counts.clamp(min=1)[None, :, None]
@@ -68,6 +67,11 @@ def mean_updates(
 def _pad_to(x: torch.Tensor, width: int) -> torch.Tensor:
     """Zero-pad dim 1 of x [A, T, C] to ``width``."""
     return torch.nn.functional.pad(x, (0, 0, 0, width - x.shape[1]))
+
+
+def _pad_end(x: torch.Tensor, width: int) -> torch.Tensor:
+    """Zero-pad x [T] to ``width``."""
+    return torch.nn.functional.pad(x, (0, width - x.shape[0]))
 
 
 def _mean_update_at(means: torch.Tensor, block: int, length: int) -> torch.Tensor:

@@ -104,12 +104,13 @@ class FitSettings:
     ``max_steps`` before that is flagged ``converged = False``.
     """
 
-    max_steps: int = 400
-    lr: float = 0.05
-    batch_size: int = 64
-    eval_every: int = 10
-    patience: int = 5
-    min_delta: float = 1e-3
+    # No defaults here: they live in ResidualScalingConfig (``fit_settings`` converts).
+    max_steps: int
+    lr: float
+    batch_size: int
+    eval_every: int
+    patience: int
+    min_delta: float
     restore_best: bool = True  # False: keep the last step's parameters (the no-early-stopping control)
 
     def __post_init__(self) -> None:

@@ -28,7 +28,8 @@ def _inputs(tokenizer, frame: pd.DataFrame) -> dict[str, torch.Tensor]:
 
 
 def _study(model, tokenizer, frames, seeds=(0,), **overrides):
-    settings = FitSettings(**{"max_steps": 12, "lr": 0.05, "batch_size": 8, "eval_every": 3, "patience": 2, **overrides})
+    defaults = {"max_steps": 12, "lr": 0.05, "batch_size": 8, "eval_every": 3, "patience": 2, "min_delta": 1e-3}
+    settings = FitSettings(**{**defaults, **overrides})
     return residual_scaling_study(model, tokenizer, {"ood": frames["probe_ood"]}, {"id": frames["eval_id"]},
                                   seeds=list(seeds), settings=settings, device=CPU)
 
@@ -95,7 +96,7 @@ def test_early_stopping_restores_the_best_validation_step(make_model, frames) ->
     model, tokenizer = make_model()
     val = list(first_target_batches(tokenizer, frames["eval_id"], 16, CPU))
     train = iter(list(first_target_batches(tokenizer, frames["probe_ood"], 8, CPU)) * 100)
-    settings = FitSettings(max_steps=60, lr=0.5, batch_size=8, eval_every=2, patience=3)
+    settings = FitSettings(max_steps=60, lr=0.5, batch_size=8, eval_every=2, patience=3, min_delta=1e-3)
     with scaled_residuals(model) as scales:
         trace = early_stopped_fit(model, scales, [scales.theta, scales.tau], train, val, settings)
         restored = score(model, val, scales.temperature_value())["loss"]
