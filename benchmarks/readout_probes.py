@@ -11,15 +11,13 @@ took. The findings on the default config are recorded in docs/probes.md.
 
 from __future__ import annotations
 
-import argparse
 import time
-from pathlib import Path
 
 import pandas as pd
 import torch
+from _checkpoint_args import checkpoint_parser, load_checkpoint
 
 from inforidge.config import CausalConfig, TunedLensConfig
-from inforidge.modeling import load_model
 from inforidge.probes.attention import attention_mass
 from inforidge.probes.causal import causal_probe
 from inforidge.probes.tuned_lens import tuned_lens_probe
@@ -27,17 +25,9 @@ from inforidge.tasks.base import StandardSplits
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("results", type=Path)
-    parser.add_argument("run")
-    parser.add_argument("step", type=int)
-    parser.add_argument("out", type=Path)
-    parser.add_argument("--task", default="arithmetic")
-    args = parser.parse_args()
-    torch.set_num_threads(1)
+    args = checkpoint_parser(__doc__.splitlines()[0]).parse_args()
+    model, tokenizer, data = load_checkpoint(args)
     device = torch.device("cpu")
-    model, tokenizer = load_model(str(args.results / "runs" / args.run / "checkpoints" / f"step-{args.step}"), device)
-    data = args.results / "data" / args.task
     evals = {role: pd.read_parquet(data / f"{split}.parquet") for role, split in StandardSplits.eval_splits.items()}
     train = pd.read_parquet(data / "train.parquet")
     args.out.mkdir(parents=True, exist_ok=True)

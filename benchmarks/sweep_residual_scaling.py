@@ -13,20 +13,18 @@ The results and the chosen defaults are recorded in docs/probes.md.
 
 from __future__ import annotations
 
-import argparse
 import time
 from pathlib import Path
 
 import pandas as pd
 import torch
+from _checkpoint_args import checkpoint_parser, load_checkpoint
 
-from inforidge.modeling import load_model
 from inforidge.probes.residual_scaling import FitSettings, improvement_over_temperature, residual_scaling_study
 from inforidge.tasks.base import StandardSplits
 
 
-def _frames(results: Path, task: str) -> tuple[dict[str, pd.DataFrame], dict[str, pd.DataFrame]]:
-    data = results / "data" / task
+def _frames(data: Path) -> tuple[dict[str, pd.DataFrame], dict[str, pd.DataFrame]]:
     # The first 512 rows of each fit split: the default max_fit_examples (ID and OOD fits of equal size).
     fit = {role: pd.read_parquet(data / f"{split}.parquet").head(512)
            for role, split in StandardSplits.probe_splits.items()}
@@ -47,22 +45,16 @@ def _grid_row(study, seconds: float) -> dict:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("results", type=Path)
-    parser.add_argument("run")
-    parser.add_argument("step", type=int)
-    parser.add_argument("out", type=Path)
-    parser.add_argument("--task", default="arithmetic")
+    parser = checkpoint_parser(__doc__.splitlines()[0])
     parser.add_argument("--grid", nargs="+", default=["0.03:300:early", "0.1:300:early", "0.3:300:early", "0.1:300:last"],
                         help="settings lr:cap:early|last (last: no early stopping, keep the cap's parameters)")
     parser.add_argument("--fit-splits", nargs="+", default=["id", "ood"])
     parser.add_argument("--batch-size", type=int, default=256)
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     args = parser.parse_args()
-    torch.set_num_threads(1)
+    model, tokenizer, data = load_checkpoint(args)
     device = torch.device("cpu")
-    model, tokenizer = load_model(str(args.results / "runs" / args.run / "checkpoints" / f"step-{args.step}"), device)
-    fit, evals = _frames(args.results, args.task)
+    fit, evals = _frames(data)
     fit = {role: fit[role] for role in args.fit_splits}
     frames: dict[str, list[pd.DataFrame]] = {"betas": [], "summary": [], "history": [], "grid": []}
     args.out.mkdir(parents=True, exist_ok=True)
