@@ -342,11 +342,11 @@ class ResidualScalingConfig:
                                        "ID and OOD fits comparable", 512)
 
     def __post_init__(self) -> None:
-        if len(self.fractions) != 3 or min(self.fractions) <= 0 or abs(sum(self.fractions) - 1) > 1e-6:
-            raise ValueError(f"probes.residual_scaling.fractions: need 3 positive shares summing to 1, got {self.fractions}")
-        for key in ("steps", "batch_size", "eval_every", "patience"):
-            if getattr(self, key) < 1:
-                raise ValueError(f"probes.residual_scaling.{key}: must be >= 1, got {getattr(self, key)}")
+        at_least(self, 1, "steps", "batch_size", "eval_every", "patience")
+        positive(self, "lr")
+        require(bool(self.seeds), "seeds", "must name at least one seed")
+        require(len(self.fractions) == 3 and min(self.fractions) > 0 and abs(sum(self.fractions) - 1) <= 1e-6,
+                "fractions", f"need 3 positive shares (fit, validation, held-out) summing to 1, got {self.fractions}")
 
 
 @dataclass(frozen=True)
@@ -374,8 +374,7 @@ class CausalConfig:
                            factory=lambda: [0, 1, 2])
 
     def __post_init__(self) -> None:
-        at_least(self, 1, "steps", "batch_size", "record_every")
-        positive(self, "lr")
+        at_least(self, 1, "batch_size")
         require(bool(self.seeds), "seeds", "must name at least one seed")
 
 

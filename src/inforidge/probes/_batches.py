@@ -8,8 +8,8 @@ import pandas as pd
 import torch
 from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
-from inforidge.architecture import find_lm_head
-from inforidge.batching import PromptBatch, encode_frame, gather_positions, iterate_batches
+from inforidge import lmhead
+from inforidge.batching import PromptBatch, encode_frame, iterate_batches
 
 
 def first_target_batches(
@@ -25,20 +25,9 @@ def first_target_batches(
         yield batch.to(device)
 
 
-def last_prompt_hidden(model: PreTrainedModel, batch: PromptBatch) -> torch.Tensor:
-    """The base model's final hidden state (after the final norm) at the last prompt position: [B, d].
-
-    Runs ``model.base_model`` (GPT2Model, LlamaModel, ...) so the LM head is never applied
-    to all T positions: the probes need one position, and [B, T, V] is the largest tensor
-    of a forward pass.
-    """
-    out = model.base_model(input_ids=batch.input_ids, attention_mask=batch.attention_mask, use_cache=False)
-    return gather_positions(out.last_hidden_state, batch.last_prompt)  # [B, d]
-
-
 def last_prompt_logits(model: PreTrainedModel, batch: PromptBatch) -> torch.Tensor:
-    """Next-token logits at the last prompt position only: [B, V] in float32."""
-    return find_lm_head(model)(last_prompt_hidden(model, batch)).float()
+    """Next-token logits at the last prompt position only: [B, V] in float32 (``inforidge.lmhead``)."""
+    return lmhead.last_prompt_logits(model, batch).float()
 
 
 def score_logits(logits: torch.Tensor, targets: torch.Tensor) -> tuple[float, int]:

@@ -159,5 +159,5 @@ def test_study_is_deterministic_given_the_seed(make_model, frames) -> None:
 def test_settings_come_from_the_config() -> None:
     settings = fit_settings(vars(ResidualScalingConfig(steps=7, eval_every=2)))
     assert (settings.max_steps, settings.eval_every) == (7, 2)
-    with pytest.raises(ValueError, match="fractions"):
+    with pytest.raises(ValueError, match="3 positive shares"):
         ResidualScalingConfig(fractions=[0.5, 0.5])
