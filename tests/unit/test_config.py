@@ -120,7 +120,7 @@ def test_shipped_configs_validate(name, repo_root):
         ("activations.sites", [], "activations.sites: must name at least one site"),
         ("probes.residual_scaling.steps", 0, "probes.residual_scaling.steps: must be >= 1"),
         ("probes.residual_scaling.lr", 0, "probes.residual_scaling.lr: must be > 0"),
-        ("probes.residual_scaling.record_every", 0, "probes.residual_scaling.record_every: must be >= 1"),
+        ("probes.residual_scaling.eval_every", 0, "probes.residual_scaling.eval_every: must be >= 1"),
         ("probes.residual_scaling.seeds", [], "probes.residual_scaling.seeds: must name at least one seed"),
         ("probes.early_exit.batch_size", 0, "probes.early_exit.batch_size: must be >= 1"),
         ("probes.attention.max_examples", 0, "probes.attention.max_examples: must be >= 1"),
