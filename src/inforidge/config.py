@@ -263,7 +263,7 @@ class MIConfig:
         require(bool(self.kernels), "kernels", "must name at least one kernel")
         require(not isinstance(self.sigma, list) or bool(self.sigma), "sigma", "an empty list sweeps no bandwidth")
         bad = [s for s in self.sigmas if not isinstance(s, str) and not s > 0]
-        require(not bad, "sigma", f"bandwidths must be > 0, got {bad}")
+        require(not bad, "sigma", f"must be > 0, got {self.sigma}")
         positive(self, "base")
         require(self.base != 1, "base", "must not be 1 (log base 1 is undefined)")
         # An estimate from fewer than two examples has no spread: the Gram matrices are 1 x 1.
