@@ -30,6 +30,7 @@ from inforidge.registry import resolve  # noqa: E402
 from inforidge.results import mean_mi, ridge_layers  # noqa: E402
 
 SPLIT_TITLES = {"id": "in-distribution", "ood": "out-of-distribution"}
+SCORED_TITLES = {"heldout": "held-out (fit split)", **SPLIT_TITLES}  # where a fitted probe is scored
 LAYER_LABEL = "layer l (0 = embeddings)"
 BLOCK_LABEL = "block l"
 STEP_LABEL = "training step"
@@ -266,48 +267,61 @@ def training_curves(training: pd.DataFrame, look: Look = Look()) -> plt.Figure:
 
 
 def residual_scaling(betas: pd.DataFrame, look: Look = Look()) -> plt.Figure:
-    """Fitted β_l per block, ID-fit vs OOD-fit, mean over fit seeds with ±2 s.d. bands."""
-    final = betas[betas["opt_step"] == betas.groupby(["run", "step", "fit_split", "fit_seed"])["opt_step"]
-                  .transform("max")]
-    grid = sns.relplot(data=final, x="layer", y="beta", hue="fit_split", style="fit_split", col="step", row="run",
-                       kind="line", errorbar=("sd", 2), marker="o", height=3.0, aspect=1.2,
-                       facet_kws={"margin_titles": True})
-    for ax in grid.axes.flat:
+    """Early-stopped β_l per block, ID-fit vs OOD-fit: raw β and β / mean β, mean over fit seeds with 1σ bands.
+
+    Fits that did not converge (step cap reached) are marked with an x: their β may still be moving.
+    """
+    long = betas.melt(id_vars=["run", "step", "fit_split", "fit_seed", "layer", "converged"],
+                      value_vars=["beta", "beta_norm"], var_name="scale", value_name="value")
+    long["scale"] = long["scale"].map({"beta": "raw β_l", "beta_norm": "normalised β_l / mean β"})
+    long["panel"] = long["run"] + ", step " + long["step"].astype(str)
+    long["fit_split"] = long["fit_split"].map(lambda s: SPLIT_TITLES.get(s, s))
+    grid = sns.relplot(data=long, x="layer", y="value", hue="fit_split", style="fit_split", col="scale", row="panel",
+                       kind="line", errorbar=("sd", 1), marker="o", height=3.0, aspect=1.2, palette=look.palette,
+                       facet_kws={"margin_titles": True, "sharey": False})
+    for (panel, scale), ax in grid.axes_dict.items():
         ax.axhline(1.0, color="0.5", linewidth=0.8, linestyle=":")  # β = 1: the unmodified block
-    grid.set_axis_labels(BLOCK_LABEL, "residual scale β_l (dimensionless)")
-    grid.set_titles(col_template="checkpoint step {col_name}", row_template="{row_name}")
+        loose = long[(long["panel"] == panel) & (long["scale"] == scale) & ~long["converged"].astype(bool)]
+        ax.scatter(loose["layer"], loose["value"], marker="x", color="0.2", zorder=5,
+                   label="not converged" if len(loose) else None)
+    grid.set_axis_labels(BLOCK_LABEL, "residual scale (dimensionless)")
+    grid.set_titles(col_template="{col_name}", row_template="{row_name}")
     _layer_ticks(grid)
     grid.legend.set_title("β fitted on")
-    grid.figure.suptitle("Residual scaling: β fitted on ID vs OOD data", y=1.03)
+    grid.figure.suptitle("Residual scaling: β fitted on ID vs OOD data (mean ± 1 s.d. over fit seeds)", y=1.03)
     return grid.figure
 
 
-PHASE_LABELS = {"before": "before (all β = 1)", "after": "after fitting β"}
+PHASE_LABELS = {"before": "model (all β = 1)", "temperature": "temperature only", "after": "β + temperature"}
 
 
-def residual_scaling_accuracy(accuracy: pd.DataFrame, look: Look = Look()) -> plt.Figure:
-    """Target accuracy before vs after fitting β per eval split, mean over fit seeds with ±2 s.d. bars."""
+def phase_rows(summary: pd.DataFrame) -> pd.DataFrame:
     keys = ["run", "step", "fit_split", "fit_seed", "split"]
-    phases = accuracy.groupby(keys)["phase"].agg(frozenset)
+    phases = summary.groupby(keys)["phase"].agg(frozenset)
     incomplete = phases[phases != frozenset(PHASE_LABELS)]
     if not incomplete.empty:
         # A lone bar would read as "no change"; refuse rather than draw half a comparison.
-        raise ValueError(f"residual_scaling_accuracy needs before and after rows; incomplete {keys}: "
+        raise ValueError(f"residual_scaling_accuracy needs before, temperature and after rows; incomplete {keys}: "
                          f"{list(incomplete.index)}")
-    rows = accuracy.assign(phase=accuracy["phase"].map(PHASE_LABELS),
-                           split=accuracy["split"].map(lambda s: SPLIT_TITLES.get(s, s)),
-                           fit_split=accuracy["fit_split"].map(lambda s: SPLIT_TITLES.get(s, s)),
-                           panel=accuracy["run"] + ", step " + accuracy["step"].astype(str))
+    return summary.assign(phase=summary["phase"].map(PHASE_LABELS),
+                          split=summary["split"].map(lambda s: SCORED_TITLES.get(s, s)),
+                          fit_split=summary["fit_split"].map(lambda s: SPLIT_TITLES.get(s, s)),
+                          panel=summary["run"] + ", step " + summary["step"].astype(str))
+
+
+def residual_scaling_accuracy(summary: pd.DataFrame, look: Look = Look()) -> plt.Figure:
+    """Accuracy of the model, the temperature baseline and the joint β fit per scored split, mean ± 1 s.d. over seeds."""
+    rows = phase_rows(summary)
     grid = sns.catplot(data=rows, x="split", y="accuracy", hue="phase", hue_order=list(PHASE_LABELS.values()),
-                       col="fit_split", row="panel", kind="bar", errorbar=("sd", 2), capsize=0.1, height=3.0,
-                       aspect=1.1, margin_titles=True)
+                       col="fit_split", row="panel", kind="bar", errorbar=("sd", 1), capsize=0.1, height=3.0,
+                       aspect=1.3, margin_titles=True, palette=look.palette)
     for ax in grid.axes.flat:
         for bars in ax.containers:
-            ax.bar_label(bars, fmt="%.3f", label_type="center", fontsize="small")
-    grid.set_axis_labels("evaluation split", "target accuracy (first token)")
-    grid.set_titles(col_template="β fitted on {col_name} data", row_template="{row_name}")
+            ax.bar_label(bars, fmt="%.3f", label_type="center", fontsize="x-small")
+    grid.set_axis_labels("scored on", "target accuracy (first token)")
+    grid.set_titles(col_template="fitted on {col_name} data", row_template="{row_name}")
     grid.legend.set_title("model")
-    grid.figure.suptitle("Residual scaling: accuracy before vs after fitting β", y=1.03)
+    grid.figure.suptitle("Residual scaling: accuracy before, with a temperature, with β + temperature", y=1.03)
     return grid.figure
 
 
@@ -340,11 +354,11 @@ def early_exit(early: pd.DataFrame, mi: pd.DataFrame, look: Look = Look()) -> pl
 
 
 def attention(attn: pd.DataFrame, look: Look = Look()) -> plt.Figure:
-    """Attention mass of the last prompt position per block: signal tokens, last token, rest."""
-    long = attn.melt(id_vars=["run", "step", "split", "layer"], value_vars=["signal_mass", "last_mass", "other_mass"],
-                     var_name="target", value_name="mass")
-    long["target"] = long["target"].map({"signal_mass": "signal tokens", "last_mass": "last token",
-                                         "other_mass": "other tokens"})
+    """Attention mass of the last prompt position per block: sink (position 0), signal tokens, last token, rest."""
+    long = attn.melt(id_vars=["run", "step", "split", "layer"],
+                     value_vars=["sink_mass", "signal_mass", "last_mass", "other_mass"], var_name="target", value_name="mass")
+    long["target"] = long["target"].map({"sink_mass": "sink (position 0)", "signal_mass": "signal tokens",
+                                         "last_mass": "last token", "other_mass": "other tokens"})
     long["panel"] = long["run"] + ", step " + long["step"].astype(str)
     grid = sns.relplot(data=long, x="layer", y="mass", hue="target", style="split", col="panel", kind="line",
                        marker="o", height=3.0, aspect=1.2, col_wrap=min(3, long["panel"].nunique()))

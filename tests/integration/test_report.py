@@ -219,7 +219,8 @@ REPORTED = {
     "Mutual information": {"mi_by_layer", "mi_heatmap", "mi_gain", "mi_null", "ridge_layer", "final_sites",
                            "mi_entropies"},
     "Training": {"training"},
-    "Probes": {"residual_scaling", "residual_scaling_accuracy", "early_exit", "attention", "residual_norm"},
+    "Probes": {"residual_scaling", "residual_scaling_accuracy", "residual_scaling_gain", "early_exit", "attention",
+               "residual_norm", "tuned_lens", "causal_ablation", "causal_patching"},
     "Read-outs": {"linear_probe"},
 }
 

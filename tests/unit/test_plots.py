@@ -81,17 +81,17 @@ def test_residual_scaling_accuracy_shows_before_and_after_for_each_split(tables)
     finally:
         plt.close(fig)
     expected = {
-        (f"β fitted on {plots.SPLIT_TITLES[fit]} data", plots.PHASE_LABELS[phase], plots.SPLIT_TITLES[split]): mean
+        (f"fitted on {plots.SPLIT_TITLES[fit]} data", plots.PHASE_LABELS[phase], plots.SCORED_TITLES[split]): mean
         for (fit, split, phase), mean in acc.groupby(["fit_split", "split", "phase"])["accuracy"].mean().items()
     }
-    assert len(expected) == 8  # 2 fit splits × 2 eval splits × before/after
+    assert len(expected) == 18  # 2 fit splits × (held-out + 2 eval splits) × before/temperature/after
     assert heights == pytest.approx(expected)
 
 
 def test_residual_scaling_accuracy_refuses_half_a_comparison(tables):
     acc = tables["residual_scaling_accuracy"]
     no_after_ood = acc[~((acc["phase"] == "after") & (acc["split"] == "ood"))]
-    with pytest.raises(ValueError, match="needs before and after rows"):
+    with pytest.raises(ValueError, match="needs before, temperature and after rows"):
         plots.draw("residual_scaling_accuracy", {"residual_scaling_accuracy": no_after_ood})
 
 

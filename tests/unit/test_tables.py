@@ -61,21 +61,39 @@ def synthetic_mi_part(step: int, role: str, *, kernels=("gaussian",)) -> pd.Data
 def synthetic_probe_parts(step: int) -> dict[str, pd.DataFrame]:
     """One probe job's frames per probe kind, with the columns the probe rules write."""
     layers = range(1, N_LAYER + 1)
-    betas = pd.DataFrame([{"fit_split": fit, "fit_seed": seed, "opt_step": opt, "layer": layer,
-                           "beta": 1.0 if opt == 0 else 1.0 + (0.2 if fit == "ood" else 0.05) * (2 - layer) + 0.01 * seed}
-                          for fit in ("id", "ood") for seed in (0, 1) for opt in (0, 5) for layer in layers])
+    betas = pd.DataFrame([{"fit_split": fit, "fit_seed": seed, "layer": layer,
+                           "beta": 1.0 + (0.2 if fit == "ood" else 0.05) * (2 - layer) + 0.01 * seed,
+                           "beta_norm": 1.0 + 0.1 * (2 - layer), "opt_step": 20, "converged": seed == 0}
+                          for fit in ("id", "ood") for seed in (0, 1) for layer in layers])
     accuracy = pd.DataFrame([{"fit_split": fit, "fit_seed": seed, "split": split, "phase": phase,
-                              "accuracy": 0.5 + 0.1 * (phase == "after"), "loss": 1.2, "n": 96}
-                             for fit in ("id", "ood") for seed in (0, 1) for split in ("id", "ood")
-                             for phase in ("before", "after")])
+                              "accuracy": 0.5 + 0.1 * (phase == "after"), "loss": 1.2 - 0.1 * (phase != "before"), "n": 96,
+                              "temperature": 1.0 if phase == "before" else 1.5, "converged": True,
+                              "stopped_step": 0 if phase == "before" else 20}
+                             for fit in ("id", "ood") for seed in (0, 1) for split in ("heldout", "id", "ood")
+                             for phase in ("before", "temperature", "after")])
     early = pd.DataFrame([{"split": split, "layer": layer, "accuracy": min(1.0, 0.2 * layer + (0.1 if split == "id" else 0)),
                            "loss": 2.0 - 0.3 * layer, "n": 96} for split in ("id", "ood") for layer in range(N_LAYER + 1)])
-    attention = pd.DataFrame([{"split": split, "layer": layer, "signal_mass": 0.2 * layer, "last_mass": 0.1,
-                               "other_mass": 0.9 - 0.2 * layer, "n": 96} for split in ("id", "ood") for layer in layers])
+    attention = pd.DataFrame([{"split": split, "layer": layer, "sink_mass": 0.05, "signal_mass": 0.2 * layer,
+                               "last_mass": 0.1, "other_mass": 0.85 - 0.2 * layer, "sink_is_signal": 1.0, "n": 96}
+                              for split in ("id", "ood") for layer in layers])
     norms = pd.DataFrame([{"split": split, "layer": layer, "mean_norm": 1.0 + layer, "sd_norm": 0.1, "n": 96}
                           for split in ("id", "ood") for layer in range(N_LAYER + 1)])
+    lens = pd.DataFrame([{"split": split, "layer": layer, "lens": lens, "accuracy": min(1.0, 0.25 * layer),
+                          "loss": 2.0 - 0.3 * layer - 0.1 * (lens == "tuned") + 0.01 * seed, "kl_to_final": 0.5 * (N_LAYER - layer),
+                          "n": 96, "fit_seed": seed}
+                         for split in ("id", "ood") for layer in range(N_LAYER + 1) for lens in ("logit", "tuned")
+                         for seed in (0, 1)])
+    ablation = pd.DataFrame([{"split": split, "layer": layer, "ablation": kind, "accuracy": 0.4, "loss": 1.5, "n": 96,
+                              "delta_accuracy": -0.1 * layer, "delta_loss": 0.2 * layer}
+                             for split in ("id", "ood") for layer in layers for kind in ("zero", "mean")])
+    metrics = {"p_target": 0.5, "logit_diff": 1.0, "target_accuracy": 0.6, "source_rate": 0.1}
+    patching = pd.DataFrame([{"fit_seed": seed, "target_split": target, "source_split": source, "layer": layer,
+                              **{m: v * layer / N_LAYER for m, v in metrics.items()},
+                              **{f"{m}_clean": v for m, v in metrics.items()}, "n": 90}
+                             for seed in (0, 1) for target, source in (("id", "ood"), ("ood", "id")) for layer in layers])
     parts = {"residual_scaling_betas": betas, "residual_scaling_accuracy": accuracy, "early_exit": early,
-             "attention": attention, "residual_norm": norms}
+             "attention": attention, "residual_norm": norms, "tuned_lens": lens, "causal_ablation": ablation,
+             "causal_patching": patching}
     for frame in parts.values():
         frame.insert(0, "step", np.int64(step))
         frame.insert(0, "run", "tiny")

@@ -1,9 +1,13 @@
 """Attention mass (the paper's Table 2): where the last prompt position looks.
 
 For each layer, the attention row of the last prompt position is averaged over heads
-and split into the mass on the task's signal tokens, on the last token itself, and on
-everything else. The paper finds ridge layers attending to signal tokens while the
-final layers revert to positional heuristics (mass on the last token).
+and split into the mass on the attention sink (position 0: the first token, or the BOS
+token where the tokenizer prepends one), on the task's signal tokens, on the last token
+itself, and on everything else. The sink is counted apart because causal LMs park
+attention on position 0 whatever it holds; where position 0 is also a signal token,
+counting it as signal would report the sink as signal attention. The paper finds ridge
+layers attending to signal tokens while the final layers revert to positional
+heuristics (mass on the last token).
 """
 
 from __future__ import annotations
@@ -18,6 +22,9 @@ from transformers import PreTrainedModel, PreTrainedTokenizerBase
 from inforidge.architecture import num_layers
 from inforidge.encoding import word_to_token_positions
 from inforidge.probes._batches import first_target_batches
+
+
+MASSES = ("sink_mass", "signal_mass", "last_mass", "other_mass")
 
 
 @contextmanager
@@ -48,21 +55,23 @@ def attention_mass(
     model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, frames: dict[str, pd.DataFrame], *,
     batch_size: int, device: torch.device,
 ) -> pd.DataFrame:
-    """Attention from the last prompt position to signal tokens, itself and the rest.
+    """Attention from the last prompt position to the sink, signal tokens, itself and the rest.
 
     Returns one row per (split, layer) with columns split (the role name keying
-    ``frames``), layer (1..L), signal_mass (summed over the signal tokens), last_mass
-    (on the last prompt token), other_mass (on tokens that are neither), each averaged
-    over heads and then examples, and n (examples). A last token that is itself a
-    signal token counts in both signal_mass and last_mass; otherwise the three sum to 1.
+    ``frames``), layer (1..L), sink_mass (on position 0), signal_mass (summed over the
+    signal tokens other than position 0), last_mass (on the last prompt token, unless it
+    is position 0), other_mass (on tokens that are none of these), each averaged over
+    heads and then examples; sink_is_signal (fraction of examples whose position 0 is a
+    signal token) and n (examples). A last token that is itself a signal token counts in
+    both signal_mass and last_mass; otherwise the four masses sum to 1.
     """
     model.to(device).eval()
     rows = []
     with eager_attention(model):
         for role, frame in frames.items():
             signals = signal_token_positions(tokenizer, frame)
-            total = torch.zeros(num_layers(model), 3, device=device)  # summed (signal, last, other) masses
-            count = 0
+            total = torch.zeros(num_layers(model), 4, device=device)  # summed (sink, signal, last, other) masses
+            count, sink_signal = 0, sum(0 in positions for positions in signals)
             for batch in first_target_batches(tokenizer, frame, batch_size, device):
                 out = model(input_ids=batch.input_ids, attention_mask=batch.attention_mask,
                             output_attentions=True, use_cache=False)
@@ -72,12 +81,16 @@ def attention_mass(
                 is_signal = torch.zeros_like(is_last)  # [B, T]
                 for i, row in enumerate(batch.rows.tolist()):
                     is_signal[i, signals[row]] = True
-                masks = torch.stack([is_signal, is_last, ~(is_signal | is_last)], dim=1).float()  # [B, 3, T]
+                is_sink = torch.zeros_like(is_last)  # [B, T]
+                is_sink[:, 0] = True
+                is_signal &= ~is_sink
+                is_last &= ~is_sink
+                masks = torch.stack([is_sink, is_signal, is_last, ~(is_sink | is_signal | is_last)], dim=1).float()  # [B, 4, T]
                 for layer, weights in enumerate(out.attentions):  # weights: [B, H, T, T]
                     last_row = weights[b, :, batch.last_prompt, :].float().mean(dim=1)  # [B, T]
-                    total[layer] += (masks * last_row[:, None, :]).sum(dim=(0, 2))  # [3]
+                    total[layer] += (masks * last_row[:, None, :]).sum(dim=(0, 2))  # [4]
                 count += len(batch.rows)
-            for layer, (signal, last, other) in enumerate((total / count).tolist(), start=1):
-                rows.append({"split": role, "layer": layer, "signal_mass": signal, "last_mass": last,
-                             "other_mass": other, "n": count})
-    return pd.DataFrame(rows, columns=["split", "layer", "signal_mass", "last_mass", "other_mass", "n"])
+            for layer, masses in enumerate((total / count).tolist(), start=1):
+                rows.append({"split": role, "layer": layer, **dict(zip(MASSES, masses)),
+                             "sink_is_signal": sink_signal / count, "n": count})
+    return pd.DataFrame(rows, columns=["split", "layer", *MASSES, "sink_is_signal", "n"])

@@ -27,7 +27,7 @@ import pandas as pd
 from inforidge.configschema import at_least, doc, positive, require
 from inforidge.figures import FIGURES, FigureSpec
 from inforidge.registry import Registry, require_fields, settings_section
-from inforidge.tableschema import FLOAT, INT, SPLIT, STEP, STR, Column, TableSchema, run_schema
+from inforidge.tableschema import BOOL, FLOAT, INT, SPLIT, STEP, STR, Column, TableSchema, run_schema
 
 ProbeSteps = Literal["all", "final"]
 
@@ -83,19 +83,68 @@ def probe_enabled(name: str) -> Any:
 
 @dataclass(frozen=True)
 class ResidualScalingConfig:
-    """Trainable per-block residual scales β fitted on ID and on OOD data (weights frozen)."""
+    """Per-block residual scales β = exp(θ) fitted with a temperature on ID and on OOD data (weights frozen).
+
+    Each fit frame is split by seed into fit / validation / held-out parts; the fit stops
+    early on the validation loss and is scored on the held-out part and the eval splits,
+    beside a temperature-only baseline fitted on the same data (docs/probes.md).
+    """
 
     enabled: bool = doc("run this probe", True)
     checkpoints: ProbeSteps = doc("probe every checkpoint or only the final one", "final")
-    steps: int = doc("optimizer steps per fit", 150)
-    lr: float = doc("Adam learning rate for β", 0.05)
-    batch_size: int = doc("examples per step", 64)
-    seeds: list[int] = doc("fit seeds (data order); bands in figures", factory=lambda: [0, 1, 2])
-    record_every: int = doc("record β every this many steps", 10)
+    steps: int = doc("cap on optimizer steps per fit (a fit reaching it unstopped is flagged not converged)", 300)
+    lr: float = doc("Adam learning rate for log β and log temperature (docs/probes.md: the sweep)", 0.1)
+    batch_size: int = doc("examples per step (256: the whole fit part of 512 rows, full-batch steps)", 256)
+    seeds: list[int] = doc("fit seeds: each draws its own fit/validation/held-out partition and data order; bands in figures",
+                           factory=lambda: [0, 1, 2])
+    eval_every: int = doc("measure the validation loss every this many steps", 10)
+    patience: int = doc("stop after this many validation checks without improvement", 5)
+    min_delta: float = doc("an improvement is a validation-loss drop of more than this [nats]", 1.0e-3)
+    fractions: list[float] = doc("fit, validation, held-out shares of each fit split (sum 1)",
+                                 factory=lambda: [0.5, 0.25, 0.25])
+    max_fit_examples: int | None = doc("use the first this many rows of each fit split (null: all); equal sizes keep "
+                                       "ID and OOD fits comparable", 512)
 
     def __post_init__(self) -> None:
-        at_least(self, 1, "steps", "batch_size", "record_every")
+        at_least(self, 1, "steps", "batch_size", "eval_every", "patience", "max_fit_examples")
         positive(self, "lr")
+        require(self.min_delta >= 0, "min_delta", f"must be >= 0, got {self.min_delta}")
+        require(bool(self.seeds), "seeds", "must name at least one seed")
+        require(len(self.fractions) == 3 and min(self.fractions) > 0 and abs(sum(self.fractions) - 1) <= 1e-6,
+                "fractions", f"need 3 positive shares (fit, validation, held-out) summing to 1, got {self.fractions}")
+
+
+@dataclass(frozen=True)
+class TunedLensConfig:
+    """Tuned lens: per-layer affine translators trained on the train split of the frozen checkpoint."""
+
+    enabled: bool = doc("run this probe", True)
+    checkpoints: ProbeSteps = doc("probe every checkpoint or only the final one", "final")
+    steps: int = doc("Adam steps on the cached last-position states", 250)
+    lr: float = doc("Adam learning rate of the translators", 1.0e-3)
+    batch_size: int = doc("cached states per step (and examples per forward pass)", 256)
+    seeds: list[int] = doc("training seeds (batch order); bands in figures", factory=lambda: [0, 1, 2])
+    max_train_examples: int | None = doc("cap on training examples (null: all)", 2048)
+
+    def __post_init__(self) -> None:
+        at_least(self, 1, "steps", "batch_size", "max_train_examples")
+        positive(self, "lr")
+        require(bool(self.seeds), "seeds", "must name at least one seed")
+
+
+@dataclass(frozen=True)
+class CausalConfig:
+    """Block ablation (zero and mean) and last-position activation patching."""
+
+    enabled: bool = doc("run this probe", True)
+    checkpoints: ProbeSteps = doc("probe every checkpoint or only the final one", "final")
+    batch_size: int = doc("examples per forward pass", 64)
+    max_examples: int | None = doc("cap on examples per eval split and on the reference set (null: all)", 512)
+    seeds: list[int] = doc("patching pair seeds (which source each target gets); bands in figures",
+                           factory=lambda: [0, 1, 2])
+
+    def __post_init__(self) -> None:
+        at_least(self, 1, "batch_size", "max_examples")
         require(bool(self.seeds), "seeds", "must name at least one seed")
 
 
@@ -126,22 +175,33 @@ _READOUT = (
 register_probe(ProbeSpec(
     name="residual_scaling",
     settings=ResidualScalingConfig,
-    doc="residual scaling under distribution shift",
+    doc="residual scaling under distribution shift: held-out study beside a temperature baseline (docs/probes.md)",
     job="inforidge.probes.stage:residual_scaling_job",
     fit_splits=True,
     tables={
         "residual_scaling_betas": run_schema(
-            "residual_scaling", "Residual-scaling coefficients β_l over the probe's optimisation.", [
+            "residual_scaling", "Fitted residual scales β_l = exp θ_l (jointly with a temperature), one row per "
+            "(fit split, fit seed, block); the parameters restored at the best validation step.", [
                 *_FIT,
-                Column("opt_step", INT, "optimizer step of the β fit (0 = initial, all β = 1)"),
                 Column("layer", INT, "block l = 1..L that β_l scales"),
-                Column("beta", FLOAT, "residual-scaling coefficient β_l ≥ 0"),
-            ], ["run", "step", "fit_split", "fit_seed", "opt_step", "layer"]),
+                Column("beta", FLOAT, "residual-scaling coefficient β_l > 0 (1: the unmodified block)"),
+                Column("beta_norm", FLOAT, "β_l / mean over blocks of β (the profile's shape, not its level)"),
+                Column("opt_step", INT, "optimizer step restored by early stopping (best validation loss)"),
+                Column("converged", BOOL, "the fit stopped early (validation loss flat for `patience` checks) "
+                       "before the step cap; false: the cap was reached and β may still be moving"),
+            ], ["run", "step", "fit_split", "fit_seed", "layer"]),
         "residual_scaling_accuracy": run_schema(
-            "residual_scaling_accuracy", "Accuracy of the model before / after fitting β, per eval split.", [
-                *_FIT, SPLIT,
-                Column("phase", STR, "`before` (all β = 1, the unmodified model) or `after` fitting"),
+            "residual_scaling_accuracy", "Loss and accuracy of the model before fitting, with a temperature-only "
+            "baseline, and after the joint β + temperature fit; on the held-out part of the fit split and on the "
+            "eval splits. What β adds is `after` − `temperature`.", [
+                *_FIT,
+                Column("split", STR, "scored on: `heldout` (unseen part of the fit split) or an eval role `id`/`ood`"),
+                Column("phase", STR, "`before` (the model), `temperature` (temperature-only fit) or `after` "
+                       "(β and temperature fitted jointly)"),
                 *_READOUT,
+                Column("temperature", FLOAT, "softmax temperature of this phase (1 for `before`)"),
+                Column("converged", BOOL, "the fit of this phase stopped early before the step cap (`before`: true)"),
+                Column("stopped_step", INT, "optimizer step restored by early stopping (`before`: 0)"),
             ], ["run", "step", "fit_split", "fit_seed", "split", "phase"]),
     },
     figures=(
@@ -150,6 +210,9 @@ register_probe(ProbeSpec(
         FigureSpec("residual_scaling_accuracy", ("residual_scaling_accuracy",),
                    "inforidge.plots:residual_scaling_accuracy", "Probes",
                    "residual scaling accuracy (before vs after)", wanted=probe_enabled("residual_scaling")),
+        FigureSpec("residual_scaling_gain", ("residual_scaling_accuracy",),
+                   "inforidge.probeplots:residual_scaling_gain", "Probes",
+                   "residual scaling gain over the temperature baseline", wanted=probe_enabled("residual_scaling")),
     ),
 ))
 
@@ -171,15 +234,17 @@ register_probe(ProbeSpec(
 register_probe(ProbeSpec(
     name="attention",
     settings=ReadoutProbeConfig,
-    doc="attention mass on signal vs last token (Table 2)",
+    doc="attention mass on the sink, signal tokens and last token (Table 2)",
     job="inforidge.probes.stage:attention_job",
     tables={"attention": run_schema(
         "attention", "Attention of the last prompt position per layer, averaged over heads and examples.", [
             STEP, SPLIT,
             Column("layer", INT, "block l = 1..L"),
-            Column("signal_mass", FLOAT, "attention mass on the task's signal tokens"),
+            Column("sink_mass", FLOAT, "attention mass on position 0, the attention sink (counted in no other mass)"),
+            Column("signal_mass", FLOAT, "attention mass on the task's signal tokens other than position 0"),
             Column("last_mass", FLOAT, "attention mass on the last token itself"),
             Column("other_mass", FLOAT, "attention mass on all other tokens"),
+            Column("sink_is_signal", FLOAT, "fraction of examples whose position 0 is a signal token"),
             Column("n", INT, "examples averaged"),
         ], ["run", "step", "split", "layer"])},
     figures=(FigureSpec("attention", ("attention",), "inforidge.plots:attention", "Probes", "attention mass",
@@ -201,4 +266,71 @@ register_probe(ProbeSpec(
         ], ["run", "step", "split", "layer"])},
     figures=(FigureSpec("residual_norm", ("residual_norm",), "inforidge.probes.residual_norm:draw_residual_norm",
                         "Probes", "residual-stream norm", wanted=probe_enabled("residual_norm")),),
+))
+
+register_probe(ProbeSpec(
+    name="tuned_lens",
+    settings=TunedLensConfig,
+    doc="tuned lens (Belrose et al. 2023) beside the logit lens, trained on the train split",
+    job="inforidge.probes.stage:tuned_lens_job",
+    fit_splits=True,
+    tables={"tuned_lens": run_schema(
+        "tuned_lens", "Logit lens and tuned lens per layer at the last prompt position, per lens training seed "
+        "(the logit-lens rows repeat unchanged per seed).", [
+            STEP, SPLIT,
+            Column("layer", INT, "layer l = 0..L read out (L: the model's own prediction, both lenses)"),
+            Column("lens", STR, "`logit` (final norm + LM head) or `tuned` (per-layer affine translator first)"),
+            *_READOUT[:2],
+            Column("kl_to_final", FLOAT, "mean KL(p_final ‖ p_l) [nats], 0 at l = L"),
+            _READOUT[2],
+            Column("fit_seed", INT, "seed of the lens training (batch order)"),
+        ], ["run", "step", "split", "lens", "fit_seed", "layer"])},
+    figures=(FigureSpec("tuned_lens", ("tuned_lens",), "inforidge.probeplots:tuned_lens", "Probes",
+                        "tuned lens vs logit lens", wanted=probe_enabled("tuned_lens")),),
+))
+
+_PATCH_METRICS = (
+    ("p_target", "probability of the target's own answer"),
+    ("logit_diff", "logit of the target's answer − logit of the source's answer"),
+    ("target_accuracy", "fraction whose top-1 is the target's answer"),
+    ("source_rate", "fraction whose top-1 is the source's answer"),
+)
+
+register_probe(ProbeSpec(
+    name="causal",
+    settings=CausalConfig,
+    doc="causal checks: zero/mean ablation of each block's update, last-position activation patching",
+    job="inforidge.probes.stage:causal_job",
+    fit_splits=True,
+    tables={
+        "causal_ablation": run_schema(
+            "causal_ablation", "Each block's residual update removed (zero) or replaced by its mean over the train "
+            "split (mean): accuracy and loss on each eval split and the change from the intact model.", [
+                STEP, SPLIT,
+                Column("layer", INT, "block l = 1..L whose update is ablated"),
+                Column("ablation", STR, "`zero` (update removed) or `mean` (update replaced by its per-position "
+                       "mean over the reference set)"),
+                *_READOUT,
+                Column("delta_accuracy", FLOAT, "ablated − intact accuracy"),
+                Column("delta_loss", FLOAT, "ablated − intact loss [nats]"),
+            ], ["run", "step", "split", "layer", "ablation"]),
+        "causal_patching": run_schema(
+            "causal_patching", "resid_post[l] at the last prompt position copied from a source example into a "
+            "target example with a different answer; pair means (pairs drawn by `fit_seed`).", [
+                STEP,
+                Column("fit_seed", INT, "seed of the (target, source) pairing"),
+                Column("target_split", STR, "role the target examples come from"),
+                Column("source_split", STR, "role the source examples come from"),
+                Column("layer", INT, "layer l = 1..L patched (resid_post[l], the output of block l)"),
+                *(Column(f"{name}{suffix}", FLOAT, text + (" on the unpatched model" if suffix else ""))
+                  for suffix in ("", "_clean") for name, text in _PATCH_METRICS),
+                Column("n", INT, "pairs kept (answers differ)"),
+            ], ["run", "step", "fit_seed", "target_split", "source_split", "layer"]),
+    },
+    figures=(
+        FigureSpec("causal_ablation", ("causal_ablation",), "inforidge.probeplots:causal_ablation", "Probes",
+                   "block ablation", wanted=probe_enabled("causal")),
+        FigureSpec("causal_patching", ("causal_patching",), "inforidge.probeplots:causal_patching", "Probes",
+                   "activation patching", wanted=probe_enabled("causal")),
+    ),
 ))

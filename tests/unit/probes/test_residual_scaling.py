@@ -1,4 +1,4 @@
-"""Residual scaling: exact identity at β = 1, frozen weights, β ≥ 0, and a working fit."""
+"""Residual scaling: exact identity at β = 1, no absorbing zero, held-out protocol, early stopping."""
 
 from __future__ import annotations
 
@@ -6,9 +6,18 @@ import pandas as pd
 import pytest
 import torch
 
-from inforidge.architecture import find_final_norm, find_lm_head
-from inforidge.probes.early_exit import residual_stream
-from inforidge.probes.residual_scaling import fit_residual_scaling, scaled_residuals
+from inforidge.probes.registry import ResidualScalingConfig
+from inforidge.probes._batches import first_target_batches, score
+from inforidge.probes.residual_scaling import (
+    FitSettings,
+    ResidualScales,
+    early_stopped_fit,
+    fit_settings,
+    improvement_over_temperature,
+    residual_scaling_study,
+    scaled_residuals,
+    split_fit_frame,
+)
 
 ARCHITECTURES = ("gpt2", "llama", "qwen2")
 CPU = torch.device("cpu")
@@ -18,11 +27,11 @@ def _inputs(tokenizer, frame: pd.DataFrame) -> dict[str, torch.Tensor]:
     return tokenizer(list(frame["prompt"][:8]), return_tensors="pt", padding=True)
 
 
-def _fit(model, tokenizer, frames, **overrides):
-    kwargs = dict(steps=8, lr=0.05, batch_size=16, seed=0, device=CPU, record_every=3)
-    kwargs.update(overrides)
-    return fit_residual_scaling(model, tokenizer, frames["train"], {"id": frames["eval_id"], "fit": frames["train"]},
-                                **kwargs)
+def _study(model, tokenizer, frames, seeds=(0,), **overrides):
+    defaults = {"max_steps": 12, "lr": 0.05, "batch_size": 8, "eval_every": 3, "patience": 2, "min_delta": 1e-3}
+    settings = FitSettings(**{**defaults, **overrides})
+    return residual_scaling_study(model, tokenizer, {"ood": frames["probe_ood"]}, {"id": frames["eval_id"]},
+                                  seeds=list(seeds), settings=settings, device=CPU)
 
 
 @pytest.mark.parametrize("architecture", ARCHITECTURES)
@@ -33,23 +42,9 @@ def test_unit_scales_reproduce_the_model_exactly(make_model, frames, architectur
         expected = model(**inputs).logits
         with scaled_residuals(model) as scales:
             assert torch.equal(scales.betas(), torch.ones(2))
+            assert scales.temperature_value() == 1.0
             scaled = model(**inputs).logits
     assert torch.equal(scaled, expected)
-
-
-@pytest.mark.parametrize("architecture", ARCHITECTURES)
-def test_zero_scales_read_out_the_embeddings(make_model, frames, architecture: str) -> None:
-    model, tokenizer = make_model(architecture)
-    inputs = _inputs(tokenizer, frames["eval_id"])
-    with torch.no_grad():
-        with residual_stream(model) as stream:
-            model(**inputs)
-            embeddings = stream[0]  # [B, T, d]
-        expected = find_lm_head(model)(find_final_norm(model)(embeddings))
-        with scaled_residuals(model) as scales:
-            scales.set_betas(torch.zeros(2))
-            skipped = model(**inputs).logits
-    torch.testing.assert_close(skipped, expected, atol=1e-5, rtol=1e-5)
 
 
 def test_scales_change_the_output_and_unwrap_cleanly(make_model, frames) -> None:
@@ -59,8 +54,20 @@ def test_scales_change_the_output_and_unwrap_cleanly(make_model, frames) -> None
         expected = model(**inputs).logits
         with scaled_residuals(model) as scales:
             scales.set_betas(torch.tensor([0.5, 2.0]))
+            torch.testing.assert_close(scales.betas(), torch.tensor([0.5, 2.0]))
             assert not torch.allclose(model(**inputs).logits, expected)
         assert torch.equal(model(**inputs).logits, expected)
+
+
+def test_small_beta_is_not_absorbing() -> None:
+    # With β = θ², a β driven to 0 has zero gradient and can never return; with
+    # β = exp(θ) the gradient wrt θ is β·dL/dβ, never exactly 0, and β = 0 is unreachable.
+    scales = ResidualScales(1)
+    scales.set_betas(torch.tensor([1e-4]))
+    (scales.betas() * -1.0).sum().backward()  # a loss that wants β larger
+    assert scales.theta.grad.item() < 0
+    with pytest.raises(ValueError, match="positive"):
+        scales.set_betas(torch.tensor([0.0]))
 
 
 def test_weights_are_frozen_inside_and_restored_after(make_model) -> None:
@@ -71,61 +78,86 @@ def test_weights_are_frozen_inside_and_restored_after(make_model) -> None:
     assert all(p.requires_grad for p in model.parameters())
 
 
-def test_set_betas_rejects_negative_scales(make_model) -> None:
-    model, _ = make_model()
-    with scaled_residuals(model) as scales, pytest.raises(ValueError):
-        scales.set_betas(torch.tensor([1.0, -0.1]))
+def test_split_is_a_seeded_partition(frames) -> None:
+    frame = frames["probe_ood"]
+    parts = split_fit_frame(frame, 0, (0.5, 0.25, 0.25))
+    assert [len(p) for p in parts.values()] == [16, 8, 8]
+    prompts = [set(p["prompt"]) for p in parts.values()]
+    assert not (prompts[0] & prompts[1]) and not (prompts[0] & prompts[2]) and not (prompts[1] & prompts[2])
+    assert set().union(*prompts) == set(frame["prompt"])
+    again, other = split_fit_frame(frame, 0, (0.5, 0.25, 0.25)), split_fit_frame(frame, 1, (0.5, 0.25, 0.25))
+    assert again["heldout"].equals(parts["heldout"])
+    assert not other["heldout"].equals(parts["heldout"])
+    with pytest.raises(ValueError, match="sum to 1"):
+        split_fit_frame(frame, 0, (0.5, 0.5, 0.5))
 
 
-def test_fit_leaves_the_model_unchanged(make_model, frames) -> None:
+def test_early_stopping_restores_the_best_validation_step(make_model, frames) -> None:
     model, tokenizer = make_model()
-    before = {k: v.clone() for k, v in model.state_dict().items()}
-    inputs = _inputs(tokenizer, frames["eval_id"])
-    with torch.no_grad():
-        expected = model(**inputs).logits
-    result = _fit(model, tokenizer, frames)
-    assert (result.betas["beta"] != 1.0).any()  # the fit did move β
-    after = model.state_dict()
-    assert before.keys() == after.keys()
-    assert all(torch.equal(before[k], after[k]) for k in before)
-    with torch.no_grad():
-        assert torch.equal(model(**inputs).logits, expected)
+    val = list(first_target_batches(tokenizer, frames["eval_id"], 16, CPU))
+    train = iter(list(first_target_batches(tokenizer, frames["probe_ood"], 8, CPU)) * 100)
+    settings = FitSettings(max_steps=60, lr=0.5, batch_size=8, eval_every=2, patience=3, min_delta=1e-3)
+    with scaled_residuals(model) as scales:
+        trace = early_stopped_fit(model, scales, [scales.theta, scales.tau], train, val, settings)
+        restored = score(model, val, scales.temperature_value())["loss"]
+    history = pd.DataFrame(trace.history)
+    best = history.loc[history["val_loss"].idxmin()]
+    assert trace.stopped_step == best["opt_step"]
+    assert restored == pytest.approx(best["val_loss"], rel=1e-5)
+    if trace.converged:  # stopped by patience: the last `patience` checks did not beat the best
+        assert history["opt_step"].iloc[-1] - trace.stopped_step == settings.patience * settings.eval_every
 
 
-def test_fit_reduces_the_fit_loss(make_model, frames) -> None:
+def test_a_fit_cut_by_the_step_cap_is_flagged(make_model, frames) -> None:
     model, tokenizer = make_model()
-    result = _fit(model, tokenizer, frames, steps=30)
-    fit = result.accuracy[result.accuracy["split"] == "fit"].set_index("phase")
-    assert fit.loc["after", "loss"] < fit.loc["before", "loss"]
-    assert result.fit_loss["loss"].iloc[-5:].mean() < result.fit_loss["loss"].iloc[:5].mean()
+    study = _study(model, tokenizer, frames, max_steps=2, eval_every=1, patience=50)
+    assert not study.summary.loc[study.summary["phase"] != "before", "converged"].any()
+    assert not study.betas["converged"].any()
 
 
-def test_betas_stay_non_negative_under_a_large_learning_rate(make_model, frames) -> None:
+def test_study_frames(make_model, frames) -> None:
     model, tokenizer = make_model()
-    result = _fit(model, tokenizer, frames, lr=10.0, steps=10, record_every=1)
-    assert (result.betas["beta"] >= 0).all()
-    assert result.betas["beta"].notna().all()
+    study = _study(model, tokenizer, frames, seeds=(0, 1))
+    betas, summary = study.betas, study.summary
+    assert list(betas.columns) == ["seed", "fit_split", "layer", "beta", "beta_norm", "opt_step", "converged"]
+    assert len(betas) == 2 * 2  # seeds × layers
+    assert (betas["beta"] > 0).all()
+    norm_means = betas.groupby("seed")["beta_norm"].mean()
+    assert norm_means.tolist() == pytest.approx([1.0, 1.0])
+    assert set(summary["split"]) == {"heldout", "id"}
+    assert set(summary["phase"]) == {"before", "temperature", "after"}
+    assert len(summary) == 2 * 2 * 3  # seeds × eval splits × phases
+    assert (summary.loc[summary["phase"] == "before", "temperature"] == 1.0).all()
+    assert (summary.loc[summary["split"] == "heldout", "n"] == 8).all()
+    before = summary[summary["phase"] == "before"].set_index(["seed", "split"])
+    temperature = summary[summary["phase"] == "temperature"].set_index(["seed", "split"])
+    # A temperature cannot move the argmax: accuracy is unchanged by the baseline.
+    pd.testing.assert_series_equal(before["accuracy"], temperature["accuracy"])
+    gain = improvement_over_temperature(summary)
+    assert list(gain.columns) == ["seed", "fit_split", "split", "delta_loss", "delta_accuracy", "delta_loss_vs_model",
+                                  "delta_accuracy_vs_model"]
+    assert len(gain) == 4
+    assert set(study.history["fit"]) == {"temperature", "joint"}
 
 
-def test_result_frames_and_recording_schedule(make_model, frames) -> None:
+def test_study_improves_the_validation_loss_and_leaves_the_model_unchanged(make_model, frames) -> None:
     model, tokenizer = make_model()
-    result = _fit(model, tokenizer, frames, steps=7, record_every=3)
-    assert list(result.betas.columns) == ["opt_step", "layer", "beta"]
-    assert sorted(result.betas["opt_step"].unique()) == [0, 3, 6, 7]
-    assert sorted(result.betas["layer"].unique()) == [1, 2]
-    assert (result.betas.loc[result.betas["opt_step"] == 0, "beta"] == 1.0).all()
-    assert list(result.accuracy.columns) == ["split", "phase", "accuracy", "loss", "n"]
-    assert set(zip(result.accuracy["split"], result.accuracy["phase"])) == {
-        (s, p) for s in ("id", "fit") for p in ("before", "after")
-    }
-    assert result.accuracy["accuracy"].between(0, 1).all()
-    assert list(result.fit_loss["opt_step"]) == list(range(1, 8))
+    state = {k: v.clone() for k, v in model.state_dict().items()}
+    study = _study(model, tokenizer, frames, max_steps=30, lr=0.1)
+    assert all(torch.equal(state[k], v) for k, v in model.state_dict().items())
+    for _, fit in study.history.groupby("fit"):
+        assert fit["val_loss"].min() < fit["val_loss"].iloc[0]  # the restored point beats the start
 
 
-def test_fit_is_deterministic_given_the_seed(make_model, frames) -> None:
+def test_study_is_deterministic_given_the_seed(make_model, frames) -> None:
     model, tokenizer = make_model()
-    first = _fit(model, tokenizer, frames, seed=3)
-    second = _fit(model, tokenizer, frames, seed=3)
-    other = _fit(model, tokenizer, frames, seed=4)
+    first, second = _study(model, tokenizer, frames, seeds=(3,)), _study(model, tokenizer, frames, seeds=(3,))
     pd.testing.assert_frame_equal(first.betas, second.betas)
-    assert not first.fit_loss["loss"].equals(other.fit_loss["loss"])
+    pd.testing.assert_frame_equal(first.summary, second.summary)
+
+
+def test_settings_come_from_the_config() -> None:
+    settings = fit_settings(ResidualScalingConfig(steps=7, eval_every=2))
+    assert (settings.max_steps, settings.eval_every) == (7, 2)
+    with pytest.raises(ValueError, match="3 positive shares"):
+        ResidualScalingConfig(fractions=[0.5, 0.5])

@@ -1,0 +1,176 @@
+"""Tuned lens (Belrose et al. 2023, "Eliciting Latent Predictions from Transformers with the Tuned Lens").
+
+The logit lens reads ``resid_post[l]`` with the model's final norm and head, which assumes
+every layer already speaks the last layer's basis. The tuned lens learns, per layer
+l = 0..L−1, an affine translator h ↦ h + A_l h + b_l (A_l = 0, b_l = 0 at the start: the
+logit lens) trained to minimise KL(p_final ‖ p_l), the divergence from the model's own
+final next-token distribution to the translated readout. The last layer keeps the
+identity (its readout is the model). Everything is read at the last prompt position.
+
+The ``tuned-lens`` package (0.2.0, 2023) is not used: it pins no transformers 5 support,
+and pulls torchdata, datasets, accelerate and wandb for what is here ~80 lines.
+
+Cost: one frozen forward pass over the training frame (states at the last prompt
+position cached on the CPU: N × (L+1) × d floats), then ``steps`` Adam steps on the
+cache (no model forward), then one forward pass per eval frame.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import pandas as pd
+import torch
+from torch import nn
+from transformers import PreTrainedModel, PreTrainedTokenizerBase
+
+from inforidge.architecture import find_final_norm, find_lm_head
+from inforidge.batching import gather_positions
+from inforidge.probes.registry import TunedLensConfig
+from inforidge.probes._batches import first_target_batches, score_logits
+from inforidge.probes.early_exit import residual_stream
+
+
+@dataclass
+class LastPositionStates:
+    """``resid_post[0..L]`` at the last prompt position of every example of a frame.
+
+    Attributes:
+        hidden: [N, L+1, d] float32 on the CPU.
+        targets: [N] first target token id.
+    """
+
+    hidden: torch.Tensor
+    targets: torch.Tensor
+
+
+@torch.no_grad()
+def last_position_states(
+    model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, frame: pd.DataFrame, *, batch_size: int,
+    device: torch.device,
+) -> LastPositionStates:
+    """Run the frozen model over ``frame`` once and keep each layer's state at the last prompt position."""
+    model.to(device).eval()
+    hidden, targets = [], []
+    with residual_stream(model) as stream:
+        for batch in first_target_batches(tokenizer, frame, batch_size, device):
+            model.base_model(input_ids=batch.input_ids, attention_mask=batch.attention_mask, use_cache=False)
+            hidden.append(torch.stack([gather_positions(h, batch.last_prompt) for h in stream], dim=1).float().cpu())
+            targets.append(batch.target_first.cpu())
+    return LastPositionStates(hidden=torch.cat(hidden), targets=torch.cat(targets))  # [N, L+1, d], [N]
+
+
+class TunedLens(nn.Module):
+    """Affine translators for layers 0..L−1 (identity-initialised) plus the frozen final norm and head."""
+
+    def __init__(self, model: PreTrainedModel, n_layers: int, width: int) -> None:
+        super().__init__()
+        self.translators = nn.ModuleList(nn.Linear(width, width) for _ in range(n_layers))
+        for translator in self.translators:
+            nn.init.zeros_(translator.weight)
+            nn.init.zeros_(translator.bias)
+        # Kept outside the module tree so the lens's parameters are the translators only.
+        self._readout = (find_final_norm(model), find_lm_head(model))
+
+    def logits(self, hidden: torch.Tensor, layer: int, tuned: bool = True) -> torch.Tensor:
+        """Readout of hidden [N, d] at ``layer`` (0..L): [N, V]; ``tuned=False`` is the logit lens."""
+        if tuned and layer < len(self.translators):
+            hidden = hidden + self.translators[layer](hidden)
+        norm, head = self._readout
+        # States and translators are float32; a bf16/fp16 checkpoint's norm and head want their own dtype.
+        return head(norm(hidden.to(head.weight.dtype))).float()
+
+
+def _kl_to_final(lens: TunedLens, hidden: torch.Tensor) -> torch.Tensor:
+    """Mean over layers 0..L−1 of KL(p_final ‖ p_l) on a batch of states [B, L+1, d]."""
+    with torch.no_grad():
+        final = torch.log_softmax(lens.logits(hidden[:, -1], hidden.shape[1] - 1, tuned=False), dim=-1)  # [B, V]
+    kls = [torch.nn.functional.kl_div(torch.log_softmax(lens.logits(hidden[:, l], l), dim=-1), final,
+                                      log_target=True, reduction="batchmean")
+           for l in range(len(lens.translators))]
+    return torch.stack(kls).mean()
+
+
+def train_tuned_lens(
+    model: PreTrainedModel, states: LastPositionStates, *, steps: int = 250, lr: float = 1e-3, batch_size: int = 256,
+    seed: int = 0,
+) -> tuple[TunedLens, pd.DataFrame]:
+    """Train one translator per layer on cached states of data that is not the eval data.
+
+    Returns the lens and its history (opt_step, kl: mean over layers of the batch KL to
+    the final distribution, in nats). The model is frozen and unchanged.
+    """
+    n, width = states.hidden.shape[0], states.hidden.shape[2]
+    device = next(model.parameters()).device
+    lens = TunedLens(model, states.hidden.shape[1] - 1, width).to(device)
+    flags = {name: p.requires_grad for name, p in model.named_parameters()}
+    model.requires_grad_(False)
+    optimizer = torch.optim.Adam(lens.parameters(), lr=lr)
+    generator = torch.Generator().manual_seed(seed)
+    history = []
+    try:
+        for step in range(1, steps + 1):
+            idx = torch.randint(n, (min(batch_size, n),), generator=generator)
+            loss = _kl_to_final(lens, states.hidden[idx].to(device))
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            history.append({"opt_step": step, "kl": loss.item()})
+    finally:
+        for name, p in model.named_parameters():
+            p.requires_grad_(flags[name])
+    return lens, pd.DataFrame(history, columns=["opt_step", "kl"])
+
+
+LENS_COLUMNS = ["split", "layer", "lens", "accuracy", "loss", "kl_to_final", "n"]
+
+
+@torch.no_grad()
+def lens_readout(lens: TunedLens, states: Mapping[str, LastPositionStates], batch_size: int = 512) -> pd.DataFrame:
+    """Logit-lens and tuned-lens accuracy, loss and KL to the final layer per (split, layer).
+
+    The early-exit frame shape plus ``lens`` (``logit``/``tuned``) and ``kl_to_final``
+    (mean KL(p_final ‖ p_l), nats; 0 at l = L). ``states`` are keyed by split role.
+    """
+    rows = []
+    device = next(lens.parameters()).device
+    for role, st in states.items():
+        n_layers = st.hidden.shape[1]
+        sums = {(kind, l): [0.0, 0, 0.0] for kind in ("logit", "tuned") for l in range(n_layers)}
+        for start in range(0, len(st.targets), batch_size):
+            hidden, targets = st.hidden[start:start + batch_size].to(device), st.targets[start:start + batch_size].to(device)
+            final = torch.log_softmax(lens.logits(hidden[:, -1], n_layers - 1, tuned=False), dim=-1)
+            for (kind, l), acc in sums.items():
+                logits = lens.logits(hidden[:, l], l, tuned=kind == "tuned")  # [B, V]
+                loss, right = score_logits(logits, targets)
+                kl = torch.nn.functional.kl_div(torch.log_softmax(logits, -1), final, log_target=True, reduction="sum")
+                acc[0], acc[1], acc[2] = acc[0] + loss, acc[1] + right, acc[2] + kl.item()
+        count = len(st.targets)
+        rows += [{"split": role, "layer": l, "lens": kind, "accuracy": right / count, "loss": loss / count,
+                  "kl_to_final": kl / count, "n": count} for (kind, l), (loss, right, kl) in sums.items()]
+    return pd.DataFrame(rows, columns=LENS_COLUMNS).sort_values(["split", "lens", "layer"], ignore_index=True)
+
+
+def tuned_lens_probe(
+    model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, train_frame: pd.DataFrame,
+    eval_frames: Mapping[str, pd.DataFrame], settings: TunedLensConfig, *, batch_size: int, device: torch.device,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The whole probe for one checkpoint: one lens per seed, read out on every eval frame.
+
+    ``train_frame`` must not be eval data (the workflow passes the ``train`` split).
+    Returns (readout, history): the ``lens_readout`` frame and the training history,
+    each with a ``seed`` column (the logit-lens rows repeat per seed, unchanged).
+    """
+    cap = settings.max_train_examples
+    train = last_position_states(model, tokenizer, train_frame.head(cap) if cap else train_frame,
+                                 batch_size=batch_size, device=device)
+    evals = {role: last_position_states(model, tokenizer, f, batch_size=batch_size, device=device)
+             for role, f in eval_frames.items()}
+    readouts, histories = [], []
+    for seed in settings.seeds:
+        lens, history = train_tuned_lens(model, train, steps=settings.steps, lr=settings.lr,
+                                         batch_size=settings.batch_size, seed=seed)
+        readouts.append(lens_readout(lens, evals).assign(seed=seed))
+        histories.append(history.assign(seed=seed))
+    return pd.concat(readouts, ignore_index=True), pd.concat(histories, ignore_index=True)
