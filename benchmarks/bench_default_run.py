@@ -8,7 +8,7 @@ job times from the Snakemake ``benchmark:`` TSVs (job wall time including start-
 
 Goal (issue 17): <= 3 min idle and <= 1.5x idle with the busy process. Usage:
     .venv/bin/python benchmarks/bench_default_run.py [--config config.yaml] [--cores 2]
-        [--modes idle busy] [--json out.json]
+        [--modes idle busy] [--json out.json] [--keep DIR]
 """
 
 from __future__ import annotations
@@ -97,10 +97,11 @@ def log_work_times(workdir: Path) -> dict[str, list[float]]:
     return dict(times)
 
 
-def run_once(config: str, cores: int, busy: bool, timeout: float) -> dict:
-    """One clean default run in a fresh copy of the repository."""
+def run_once(config: str, cores: int, busy: bool, timeout: float, keep: Path | None = None) -> dict:
+    """One clean default run in a fresh copy of the repository (kept in ``keep`` when given)."""
     with tempfile.TemporaryDirectory(prefix="inforidge-bench-") as tmp:
-        workdir = Path(tmp)
+        workdir = keep / ("busy" if busy else "idle") if keep else Path(tmp)
+        workdir.mkdir(parents=True, exist_ok=False)
         copy_repo(workdir)
         env = {k: v for k, v in os.environ.items() if not k.endswith("_NUM_THREADS") and k != "PYTHONPATH"}
         env["PATH"] = f"{Path(sys.executable).parent}:{env.get('PATH', '')}"
@@ -141,10 +142,11 @@ def main() -> None:
     parser.add_argument("--modes", nargs="+", default=["idle", "busy"], choices=["idle", "busy"])
     parser.add_argument("--timeout", type=float, default=3600, help="seconds; also bounds the busy loop")
     parser.add_argument("--json", type=Path, help="also write the figures here")
+    parser.add_argument("--keep", type=Path, help="run in KEEP/idle and KEEP/busy (new folders) and keep the results")
     args = parser.parse_args()
     results = []
     for mode in args.modes:
-        results.append(run_once(args.config, args.cores, mode == "busy", args.timeout))
+        results.append(run_once(args.config, args.cores, mode == "busy", args.timeout, args.keep))
         print(f"{mode} done: {results[-1]['wall_s']:.0f} s", flush=True)
     report(results)
     if args.json:
