@@ -74,6 +74,8 @@ figure("kernel_ablation", ("mi",), "inforidge.plots:kernel_ablation", _MI, "kern
 figure("mi_entropies", ("mi",), "inforidge.plots:mi_entropies", _MI, "entropies S(Z), S(Y), S(Z,Y) by layer")
 figure("ridge_sigma", ("ridge",), "inforidge.readoutplots:ridge_sigma", _MI, "ridge position vs bandwidth σ",
        wanted=lambda cfg: len(cfg.mi.sigmas) > 1)
+figure("mi_paired", ("mi_paired",), "inforidge.readoutplots:mi_paired", _MI,
+       "layer minus last layer, paired by seed", wanted=lambda cfg: len(cfg.mi.seeds) > 1)
 figure("training", ("training",), "inforidge.plots:training_curves", "Training", "training curves")
 
 # The probes register their figures with themselves; importing the registry here keeps the

@@ -217,7 +217,7 @@ def wait_until(browser: DevTools, expression: str, timeout: float = 30) -> Any:
 # What the report of configs/test.yaml files under each category (one kernel: no kernel ablation).
 REPORTED = {
     "Mutual information": {"mi_by_layer", "mi_heatmap", "mi_gain", "mi_null", "ridge_layer", "final_sites",
-                           "mi_entropies"},
+                           "mi_entropies", "mi_paired"},
     "Training": {"training"},
     "Probes": {"residual_scaling", "residual_scaling_accuracy", "residual_scaling_gain", "early_exit", "attention",
                "residual_norm", "tuned_lens", "causal_ablation", "causal_patching"},

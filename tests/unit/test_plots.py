@@ -164,3 +164,18 @@ def test_ridge_sigma_is_drawn_for_a_bandwidth_sweep_only(repo_root):
     assert "ridge_sigma" not in {f.name for f in wanted_figures(validate_config(data))}
     data["mi"]["sigma"] = [0.5, 1.0, "median"]
     assert "ridge_sigma" in {f.name for f in wanted_figures(validate_config(data))}
+
+
+def test_paired_figure_plots_each_layer_minus_the_last_at_the_last_step(tables):
+    paired = tables["mi_paired"]
+    fig = plots.draw("mi_paired", {"mi_paired": paired})
+    try:
+        ax = fig.axes[0]
+        run, split = sorted(paired[["run", "split"]].drop_duplicates().itertuples(index=False))[0]
+        want = paired[(paired["run"] == run) & (paired["split"] == split) & (paired["site"] == "resid_post")
+                      & (paired["value"] == "mi_excess") & (paired["step"] == paired["step"].max())]
+        line = ax.get_lines()[0]  # the excess's points (errorbar draws the data line first)
+        assert list(line.get_ydata()) == pytest.approx(want.sort_values("layer_a")["mean_diff"].tolist())
+        assert list(line.get_xdata()) == pytest.approx((want.sort_values("layer_a")["layer_a"] - 0.12).tolist())
+    finally:
+        plt.close(fig)
