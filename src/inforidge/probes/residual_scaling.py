@@ -239,6 +239,9 @@ def _one_seed(
         measure("before", scales, None)
         for fit, params in (("temperature", [scales.tau]), ("joint", [scales.theta, scales.tau])):
             scales.load_state_dict({k: torch.zeros_like(v) for k, v in scales.state_dict().items()})
+            # With θ frozen (the temperature-only fit) no graph runs through the model: the
+            # backward pass is the division by T alone, and the fit costs forwards only.
+            scales.theta.requires_grad_(fit == "joint")
             generator = torch.Generator().manual_seed(seed)
             train = _endless_batches(examples, settings.batch_size, tokenizer.pad_token_id, generator, device)
             trace = early_stopped_fit(model, scales, params, train, validation, settings)
