@@ -173,7 +173,8 @@ def test_paired_figure_plots_each_layer_minus_the_last_at_the_last_step(tables):
         ax = fig.axes[0]
         run, split = sorted(paired[["run", "split"]].drop_duplicates().itertuples(index=False))[0]
         want = paired[(paired["run"] == run) & (paired["split"] == split) & (paired["site"] == "resid_post")
-                      & (paired["value"] == "mi_excess") & (paired["step"] == paired["step"].max())]
+                      & (paired["value"] == "mi_excess") & (paired["step"] == paired["step"].max())
+                      & (paired["kernel"] == "gaussian")]  # the main figures' kernel
         line = ax.get_lines()[0]  # the excess's points (errorbar draws the data line first)
         assert list(line.get_ydata()) == pytest.approx(want.sort_values("layer_a")["mean_diff"].tolist())
         assert list(line.get_xdata()) == pytest.approx((want.sort_values("layer_a")["layer_a"] - 0.12).tolist())
