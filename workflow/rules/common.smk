@@ -229,7 +229,9 @@ def train_inputs(w):
     }
     if run.model.source == "series":
         source = series_source(w.run, w.step)
-        return inputs | ({"series": source["path"]} if source["revision"] is None else {})
+        return inputs | (
+            {"series": source["path"]} if source["revision"] is None else {}
+        )
     prev = previous_step(steps_of(w.run), int(w.step))
     if prev is None and run.model.source == "run":
         inputs["start"] = checkpoint_dir(run.model.run, run.model.step)
