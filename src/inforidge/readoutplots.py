@@ -47,17 +47,27 @@ def _sigma_order(sigma: str) -> tuple[bool, float, str]:
     return (bool(pd.isna(value)), 0.0 if pd.isna(value) else float(value), sigma)
 
 
+def _final_resid_post(frame: pd.DataFrame) -> pd.DataFrame:
+    """The ``resid_post`` rows of the main figures' kernel at each run's last checkpoint."""
+    rows = frame[(frame["site"] == "resid_post") & (frame["kernel"] == default_kernel(frame))]
+    return rows[rows["step"] == rows.groupby("run")["step"].transform("max")]
+
+
+def _run_split_panels(rows: pd.DataFrame) -> list[tuple[str, str]]:
+    """One panel per (run, split), in sorted order."""
+    return list(rows[["run", "split"]].drop_duplicates().sort_values(["run", "split"]).itertuples(index=False))
+
+
 def ridge_sigma(ridge: pd.DataFrame, look: Look = Look()) -> plt.Figure:
     """Ridge position vs kernel bandwidth σ at each run's last checkpoint (resid_post, the main figures' kernel).
 
     Points are the argmax of the seed-mean curve; bars ±1 s.d. of the per-seed argmax layers.
     Numeric σ in increasing order, then bandwidth rules (median, silverman).
     """
-    rows = ridge[(ridge["site"] == "resid_post") & (ridge["kernel"] == default_kernel(ridge))]
-    rows = rows[rows["step"] == rows.groupby("run")["step"].transform("max")]
+    rows = _final_resid_post(ridge)
     order = sorted(rows["sigma"].unique(), key=_sigma_order)
     rows = rows.assign(x=rows["sigma"].map({s: i for i, s in enumerate(order)}))
-    panels = list(rows[["run", "split"]].drop_duplicates().sort_values(["run", "split"]).itertuples(index=False))
+    panels = _run_split_panels(rows)
     fig, axes = plt.subplots(1, len(panels), figsize=(3.8 * len(panels), 3.2), squeeze=False)
     colors = dict(zip(sorted(rows["value"].unique()), sns.color_palette(look.palette)))
     for ax, (run, split) in zip(axes.flat, panels):
@@ -85,11 +95,10 @@ def mi_paired(paired: pd.DataFrame, look: Look = Look()) -> plt.Figure:
     bar lies above 0 carries more than the last layer beyond seed-to-seed spread: the ridge
     claim, tested layer by layer for the excess over the null and for raw MI.
     """
-    rows = paired[(paired["site"] == "resid_post") & (paired["kernel"] == default_kernel(paired))]
-    rows = rows[rows["step"] == rows.groupby("run")["step"].transform("max")]
+    rows = _final_resid_post(paired)
     if not rows.empty:  # one σ per panel: the smallest numeric one (a sweep has ridge_sigma)
         rows = rows[rows["sigma"] == min(rows["sigma"].unique(), key=_sigma_order)]
-    panels = list(rows[["run", "split"]].drop_duplicates().sort_values(["run", "split"]).itertuples(index=False))
+    panels = _run_split_panels(rows)
     fig, axes = plt.subplots(1, max(len(panels), 1), figsize=(3.8 * max(len(panels), 1), 3.2), squeeze=False)
     colors = dict(zip(PAIRED_VALUES, sns.color_palette(look.palette)))
     for ax, (run, split) in zip(axes.flat, panels):
