@@ -1,8 +1,35 @@
-"""Shared fixtures: tiny tasks and models built from config (never from the hub)."""
+"""Shared fixtures: tiny tasks and models built from config (never from the hub), and how the
+suite is split across parallel workers (pytest-xdist, ``make test`` runs two)."""
 
 from __future__ import annotations
 
 import pytest
+import torch
+
+from tests import workflow_runs
+
+# Tests run beside another worker (and beside workflow jobs) on few cores: torch's default of
+# one thread per core makes two busy processes fight over every core, which is far slower than
+# one thread each (docs/performance.md). Tests that need more threads set them themselves.
+torch.set_num_threads(1)
+
+
+def _worker_group(item: pytest.Item) -> str:
+    """The xdist group of a test: its module, or ``reference`` for users of the shared run.
+
+    ``--dist loadgroup`` sends a group to one worker, so a module-scoped workflow run is built
+    once, and every module that reads the memoised reference run (directly or through
+    ``finished_workflow``) shares one worker and so one run.
+    """
+    if "finished_workflow" in item.fixturenames or getattr(item.module, "reference_run", None) is workflow_runs.reference_run:
+        return "reference"
+    return item.module.__name__
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        if item.get_closest_marker("xdist_group") is None:
+            item.add_marker(pytest.mark.xdist_group(_worker_group(item)))
 
 from inforidge.config import ModelConfig
 from inforidge.modeling import initial_model

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import logging
 import os
 import shutil
@@ -34,6 +35,25 @@ def _remove_stale(path: Path) -> None:
         for stale in path.parent.glob(f".{path.name}.{tag}-*"):
             log.warning("removing %s left by an interrupted run", stale)
             shutil.rmtree(stale, ignore_errors=True)
+
+
+@contextmanager
+def exclusive(lock: Path) -> Iterator[None]:
+    """Hold an exclusive advisory lock on the file ``lock`` (created if missing) for the block.
+
+    For shared caches written outside Snakemake (the fixture cache, filled by tests running
+    in parallel workers and by ``make fixtures``): ``_remove_stale`` assumes one writer per
+    output, and this makes it true there. The lock dies with its process, so a killed
+    writer never leaves it held.
+    """
+    lock = Path(lock)
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    with lock.open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 @contextmanager

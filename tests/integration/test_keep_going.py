@@ -2,7 +2,10 @@
 onerror handler names the failed job's run, rule, log and error line (inforidge.failures).
 
 The broken run's task has answers whose first target tokens collide ("big dog" / "big cat"),
-which training refuses at step 0; the tiny run beside it must complete all its per-run jobs.
+which training refuses at step 0. The grid starts from a copy of the shared reference run of
+configs/test.yaml with the tiny run's last-checkpoint analysis removed, so that work is
+scheduled beside the failing run and must still complete (and the suite does not train the
+tiny run a second time).
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.workflow_runs import REPO, snakemake, write_config
+from tests.workflow_runs import copy_workdir, reference_run, snakemake, write_config
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -28,9 +31,16 @@ def clashing_dataset(path: Path, rows: int = 200) -> Path:
     return path
 
 
-def test_a_failing_run_leaves_the_others_complete_and_is_named(tmp_path):
-    work = tmp_path / "work"
-    work.mkdir()
+#: The healthy run's jobs the test deletes from the reference copy: they run beside the failure.
+REDO = ("results/runs/tiny/mi/step-12/eval_id.parquet", "results/runs/tiny/mi/step-12/eval_ood.parquet",
+        "results/runs/tiny/probes/step-12/early_exit.parquet")
+
+
+def test_a_failing_run_leaves_the_others_complete_and_is_named(tmp_path, tmp_path_factory):
+    repo, reference = reference_run(tmp_path_factory)
+    work = copy_workdir(reference, tmp_path / "work")
+    for path in REDO:
+        (work / path).unlink()
     data = clashing_dataset(tmp_path / "clash.jsonl")
     config = write_config(tmp_path / "config.yaml", **{
         "tasks.clash": {"kind": "text", "dataset": str(data),
@@ -40,13 +50,20 @@ def test_a_failing_run_leaves_the_others_complete_and_is_named(tmp_path):
                         "training": {"steps": 12, "checkpoints": [0, 4, 12], "batch_size": 32, "warmup_steps": 2,
                                      "eval_examples": 64}},
     })
-    result = snakemake(REPO, work, "--cores", "2", "--keep-going", config=config, check=False)
+    result = snakemake(repo, work, "--cores", "2", "--keep-going", config=config, check=False)
     assert result.returncode != 0
     out = result.stdout + result.stderr
     assert ("FAILED run broken | rule train | log logs/train/broken/step-0.log | answers share a first target token"
             " under this tokenizer: [['big cat', 'big dog']]") in out, out[-5000:]
     assert "inforidge: 1 job(s) failed (run broken)" in out
-    # Every per-run job of the healthy run finished; nothing of the broken run looks complete.
+    # The healthy run's rescheduled jobs ran; every per-run output of it is there; nothing of
+    # the broken run looks complete.
+    for path in REDO:
+        assert (work / path).is_file(), path
+    assert "rule mi:" in out and "rule probe_early_exit:" in out, out[-5000:]
+    # ... and only those: the copied checkpoints were not trained again (same mtime as the reference's).
+    last = "results/runs/tiny/checkpoints/step-12/config.json"
+    assert (work / last).stat().st_mtime == (reference / last).stat().st_mtime
     for step in (0, 4, 12):
         assert (work / f"results/runs/tiny/checkpoints/step-{step}/config.json").is_file()
         for split in ("eval_id", "eval_ood"):
