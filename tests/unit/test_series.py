@@ -98,6 +98,10 @@ def test_chain_to_a_series_step(tmp_path):
         ({"p": {"task": "arithmetic", "model": {"source": "run", "run": "tiny"}}}, "runs.p.model.step", "required"),
         ({"p": {**series_run({"revisions": ["step1"]}, name_or_path="m"), "training": {"checkpoints": [1]}}},
          "runs.p.training", "trains nothing"),
+        ({"p": {"task": "arithmetic", "model": {"source": "pretrained", "name_or_path": "/nonexistent/model"}}},
+         "runs.p.model.name_or_path", "no such directory '/nonexistent/model'"),
+        ({"p": {"task": "arithmetic", "model": {"source": "pretrained", "name_or_path": "./models/gpt2"}}},
+         "runs.p.model.name_or_path", "no such directory './models/gpt2'"),
     ],
 )
 def test_plan_time_errors_name_the_key(runs, key, message):
