@@ -7,7 +7,8 @@ their requests for minutes and then fail with messages that do not name the mode
   (``HF_HUB_OFFLINE`` set, or one DNS lookup and TCP connect with a short timeout). When it
   cannot, common.smk puts every job in offline mode (``OFFLINE``), so a missing file is an
   immediate error instead of minutes of retries, and records why in ``REASON_ENV``.
-* ``hub_source`` wraps a load by hub id: in offline mode a load that misses the cache
+* ``require_cached`` checks a job's hub model in the cache before the job imports torch, and
+  ``hub_source`` wraps a load by hub id: in offline mode a load that misses the cache
   becomes one ``HubUnavailable`` line naming the model, tokenizer or dataset and the cache.
   ``inforidge.failures`` collects those lines per run at the end of the workflow and adds the
   ``inforidge fetch`` command that fills the cache.
@@ -103,6 +104,20 @@ def hub_source(kind: str, name: str, revision: str | None = None) -> Iterator[No
         if not offline():
             raise
         raise HubUnavailable(missing_line(kind, name, revision)) from err
+
+
+def require_cached(name: str, revision: str | None = None) -> None:
+    """Offline, fail at once when hub model ``name`` has no config.json cached at ``revision``.
+
+    Torch-free and without network: a job calls it before importing torch and transformers
+    (seconds each), so a missing model costs a job a second, not its whole start-up.
+    """
+    if not offline() or Path(name).expanduser().exists():
+        return
+    from huggingface_hub import try_to_load_from_cache
+
+    if not isinstance(try_to_load_from_cache(name, "config.json", revision=revision), str):
+        raise HubUnavailable(missing_line("model", name, revision))
 
 
 def _cache_dir(kind: str) -> str:
