@@ -63,6 +63,8 @@ onerror:
     from inforidge.failures import report
 
     print(
-        report(log, configfiles=workflow.overwrite_configfiles or workflow.configfiles),
+        report(
+            log, configfiles=workflow.overwrite_configfiles or workflow.configfiles
+        ),
         file=sys.stderr,
     )

@@ -140,3 +140,34 @@ def check_sources(cfg: Config) -> None:
             if run.model.step not in steps:
                 raise ConfigError(f"{key}.step: run {run.model.run!r} has no checkpoint {run.model.step} "
                                   f"(its checkpoints: {steps})")
+
+
+def duplicate_steps(hashes: dict[int, str]) -> dict[int, int]:
+    """{step: the earliest step with identical weights} for every step that repeats an earlier one."""
+    first: dict[str, int] = {}
+    repeats = {}
+    for step, digest in sorted(hashes.items()):
+        if digest in first:
+            repeats[step] = first[digest]
+        else:
+            first[digest] = step
+    return repeats
+
+
+def check_duplicates(run: str, hashes: dict[int, str], allowed: bool) -> dict[int, int]:
+    """``duplicate_steps`` of series run ``run``; unless ``allowed``, any is an error naming the steps.
+
+    A published series can serve one checkpoint under several step names (EleutherAI/pythia
+    issues 205 and 206); analysed as distinct points in training they would fake a trend.
+    """
+    repeats = duplicate_steps(hashes)
+    if repeats and not allowed:
+        groups: dict[int, list[int]] = {}
+        for step, first in repeats.items():
+            groups.setdefault(first, [first]).append(step)
+        described = "; ".join(f"steps {', '.join(map(str, steps))} (sha256 {hashes[steps[0]][:12]})"
+                              for steps in groups.values())
+        raise ValueError(f"runs.{run}.model.series: identical weights at {described}: the series serves one "
+                         f"checkpoint under several steps; correct the series, or set "
+                         f"runs.{run}.model.series.allow_duplicates: true to analyse them flagged")
+    return repeats

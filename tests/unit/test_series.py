@@ -3,13 +3,22 @@
 from __future__ import annotations
 
 import copy
+import hashlib
 from pathlib import Path
 
 import pytest
 import yaml
 
 from inforidge.config import ConfigError, validate_config
-from inforidge.series import check_sources, revision_step, run_steps, series_sources
+from inforidge.checkpoint_files import WeightsMismatch, weight_hashes
+from inforidge.series import (
+    check_duplicates,
+    check_sources,
+    duplicate_steps,
+    revision_step,
+    run_steps,
+    series_sources,
+)
 
 REPO = Path(__file__).resolve().parents[2]
 BASE = yaml.safe_load((REPO / "configs" / "test.yaml").read_text())
@@ -132,3 +141,61 @@ def test_fetch_lists_every_revision_of_a_hub_series():
     assert len(models) == 23
     assert {name for name, _ in models} == {"EleutherAI/pythia-160m"}
     assert ("EleutherAI/pythia-160m", "step143000") in models
+
+
+# --- weight identity (checkpoint_files.weight_hashes, series.check_duplicates) -----------------
+
+
+def hub_snapshot(cache: Path, revision: str, files: dict[str, bytes], blob_names: dict[str, str] | None = None) -> Path:
+    """One revision in a hub cache as huggingface_hub lays it out: each file a symlink from
+    snapshots/<commit>/ to blobs/<the hash the hub records> (sha256 for LFS files)."""
+    repo = cache / "models--org--m"
+    snapshot = repo / "snapshots" / hashlib.sha1(revision.encode()).hexdigest()
+    snapshot.mkdir(parents=True)
+    (repo / "blobs").mkdir(exist_ok=True)
+    (repo / "refs").mkdir(exist_ok=True)
+    (repo / "refs" / revision).write_text(snapshot.name)
+    for name, content in files.items():
+        blob = (blob_names or {}).get(name) or hashlib.sha256(content).hexdigest()
+        (repo / "blobs" / blob).write_bytes(content)
+        (snapshot / name).symlink_to(Path("..", "..", "blobs", blob))
+    return snapshot
+
+
+def test_local_weights_are_hashed_by_content(tmp_path):
+    make_dirs(tmp_path, "a", "b")
+    for name in ("a", "b"):
+        (tmp_path / name / "model.safetensors").write_bytes(b"weights")
+        (tmp_path / name / "trainer_state.pt").write_bytes(name.encode())  # not weights: ignored
+    a, b = weight_hashes(tmp_path / "a"), weight_hashes(tmp_path / "b")
+    assert a["sha256"] == b["sha256"]
+    assert a["files"] == {"model.safetensors": {"sha256": hashlib.sha256(b"weights").hexdigest(), "hub": None}}
+
+
+def test_hub_revisions_serving_one_blob_are_duplicates(tmp_path):
+    """Two step branches whose weight file is the same hub blob (EleutherAI/pythia#206)."""
+    shard = {"model.safetensors": b"final model, first shard"}
+    hashes = {step: weight_hashes(hub_snapshot(tmp_path, f"step{step}", files))["sha256"]
+              for step, files in ((50000, shard), (58000, shard), (60000, {"model.safetensors": b"step 60000"}))}
+    record = weight_hashes(tmp_path / "models--org--m" / "snapshots" / hashlib.sha1(b"step50000").hexdigest())
+    assert record["files"]["model.safetensors"]["hub"] == hashlib.sha256(shard["model.safetensors"]).hexdigest()
+    with pytest.raises(ValueError, match=r"^runs.p.model.series: identical weights at steps 50000, 58000 "
+                                         r"\(sha256 [0-9a-f]{12}\).*allow_duplicates: true"):
+        check_duplicates("p", hashes, allowed=False)
+    assert check_duplicates("p", hashes, allowed=True) == {58000: 50000}
+
+
+def test_a_file_that_does_not_match_its_hub_record_is_refused(tmp_path):
+    wrong = hashlib.sha256(b"what the hub published").hexdigest()
+    snapshot = hub_snapshot(tmp_path, "step7", {"model.safetensors": b"what the cache holds"},
+                            {"model.safetensors": wrong})
+    with pytest.raises(WeightsMismatch, match=f"model.safetensors does not match its hub metadata \\(the hub records "
+                                              f"{wrong}"):
+        weight_hashes(snapshot)
+
+
+def test_duplicate_groups_are_named_together():
+    hashes = {0: "a" * 64, 1: "b" * 64, 2: "a" * 64, 3: "b" * 64, 4: "a" * 64, 5: "c" * 64}
+    assert duplicate_steps(hashes) == {2: 0, 3: 1, 4: 0}
+    with pytest.raises(ValueError, match=r"steps 0, 2, 4 \(sha256 aaaaaaaaaaaa\); steps 1, 3 \(sha256 bbbb"):
+        check_duplicates("r", hashes, allowed=False)

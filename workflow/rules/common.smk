@@ -171,6 +171,15 @@ def series_source(run, step):
     return series_sources(model, f"runs.{run}.model")[int(step)].as_dict()
 
 
+def series_check(run):
+    """The weight-identity check of a series run (rules.series_weights), [] for other runs; an input of
+    every job that analyses a series step, so duplicated checkpoints stop the run before analysis.
+    """
+    if run_cfg(run).model.source != "series":
+        return []
+    return [rules.series_weights.output[0].format(run=run)]
+
+
 def eval_splits(run):
     """Held-out splits analysed per checkpoint (activations, MI)."""
     return list(task_of(run).eval_splits.values())
@@ -243,6 +252,7 @@ def train_inputs(w):
     prev = previous_step(steps_of(w.run), int(w.step))
     if prev is None and run.model.source == "run":
         inputs["start"] = checkpoint_dir(run.model.run, run.model.step)
+        inputs["series_checked"] = series_check(run.model.run)
     if prev is not None:
         inputs["previous"] = checkpoint_dir(w.run, prev)
         if run.training.lora is not None:
