@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -172,13 +176,29 @@ def test_local_weights_are_hashed_by_content(tmp_path):
     assert a["files"] == {"model.safetensors": {"sha256": hashlib.sha256(b"weights").hexdigest(), "hub": None}}
 
 
+# In a fresh process: huggingface_hub reads HF_HUB_CACHE when imported. What a step job does after
+# the load: find the revision's snapshot through refs/ and hash its weight files.
+HASH_REVISIONS = """
+import json, sys
+from inforidge.checkpoint_files import source_dir, weight_hashes
+print(json.dumps({r: weight_hashes(source_dir({"path": "org/m", "revision": r})) for r in sys.argv[1:]}))
+"""
+
+
 def test_hub_revisions_serving_one_blob_are_duplicates(tmp_path):
     """Two step branches whose weight file is the same hub blob (EleutherAI/pythia#206)."""
-    shard = {"model.safetensors": b"final model, first shard"}
-    hashes = {step: weight_hashes(hub_snapshot(tmp_path, f"step{step}", files))["sha256"]
-              for step, files in ((50000, shard), (58000, shard), (60000, {"model.safetensors": b"step 60000"}))}
-    record = weight_hashes(tmp_path / "models--org--m" / "snapshots" / hashlib.sha1(b"step50000").hexdigest())
-    assert record["files"]["model.safetensors"]["hub"] == hashlib.sha256(shard["model.safetensors"]).hexdigest()
+    shard = {"config.json": b"{}", "model.safetensors": b"final model, first shard"}
+    for revision, files in (("step50000", shard), ("step58000", shard),
+                            ("step60000", {**shard, "model.safetensors": b"step 60000"})):
+        hub_snapshot(tmp_path, revision, files)
+    env = {**os.environ, "HF_HUB_CACHE": str(tmp_path), "HF_HUB_OFFLINE": "1"}
+    result = subprocess.run([sys.executable, "-c", HASH_REVISIONS, "step50000", "step58000", "step60000"], env=env,
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr[-3000:]
+    records = json.loads(result.stdout)
+    # The hub's own record of the file (its blob name) is kept beside the content hash.
+    assert records["step50000"]["files"]["model.safetensors"]["hub"] == hashlib.sha256(shard["model.safetensors"]).hexdigest()
+    hashes = {revision_step(revision): record["sha256"] for revision, record in records.items()}
     with pytest.raises(ValueError, match=r"^runs.p.model.series: identical weights at steps 50000, 58000 "
                                          r"\(sha256 [0-9a-f]{12}\).*allow_duplicates: true"):
         check_duplicates("p", hashes, allowed=False)
