@@ -104,7 +104,8 @@ def weight_hashes(directory: Path) -> dict:
         blob = path.resolve()
         recorded = blob.name if path.is_symlink() and blob.parent.name == "blobs" else None
         content, git_sha1 = _digests(blob)
-        if recorded and recorded not in (content, git_sha1) and (_SHA256.fullmatch(recorded) or _GIT_SHA1.fullmatch(recorded)):
+        hash_like = recorded is not None and bool(_SHA256.fullmatch(recorded) or _GIT_SHA1.fullmatch(recorded))
+        if hash_like and recorded not in (content, git_sha1):
             raise WeightsMismatch(f"{path.name} does not match its hub metadata (the hub records {recorded}, the "
                                   f"cached file {blob} has sha256 {content}): delete it and fetch again")
         files[path.name] = {"sha256": content, "hub": recorded}

@@ -83,7 +83,7 @@ def go_offline(reason: str) -> dict[str, str]:
 
 
 def missing_line(kind: str, name: str, revision: str | None = None) -> str:
-    """The one line a job fails with when ``kind`` (model, dataset) ``name`` is not cached and the hub is out of reach."""
+    """The line a job fails with when ``kind`` (model, dataset) ``name`` is not cached and the hub is out of reach."""
     at = f" at revision {revision}" if revision else ""
     reason = os.environ.get(REASON_ENV) or "HF_HUB_OFFLINE is set"
     return f"{kind} {name!r}{at} {MISSING} ({_cache_dir(kind)}) and the hub cannot be reached ({reason})"

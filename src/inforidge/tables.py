@@ -281,7 +281,8 @@ def training_table(checkpoints: Sequence[str | Path], run_names: Sequence[str],
                 rows.append({"run": run, "step": metrics["step"], "train_loss": metrics.get("train_loss"),
                              "split": role, "loss": metrics[f"{role}_loss"], "accuracy": metrics[f"{role}_accuracy"],
                              "weights_sha256": weights["sha256"] if weights else None})
-    repeats = {(run, step): first for run, by_step in hashes.items() for step, first in duplicate_steps(by_step).items()}
+    repeats = {(run, step): first
+               for run, by_step in hashes.items() for step, first in duplicate_steps(by_step).items()}
     frame = pd.DataFrame(rows)
     frame["duplicate_of"] = [repeats.get(key) for key in zip(frame["run"], frame["step"])] if rows else []
     return conform(with_run_keys(frame, runs), "training")

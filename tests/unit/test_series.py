@@ -197,7 +197,8 @@ def test_hub_revisions_serving_one_blob_are_duplicates(tmp_path):
     assert result.returncode == 0, result.stderr[-3000:]
     records = json.loads(result.stdout)
     # The hub's own record of the file (its blob name) is kept beside the content hash.
-    assert records["step50000"]["files"]["model.safetensors"]["hub"] == hashlib.sha256(shard["model.safetensors"]).hexdigest()
+    recorded = records["step50000"]["files"]["model.safetensors"]["hub"]
+    assert recorded == hashlib.sha256(shard["model.safetensors"]).hexdigest()
     hashes = {revision_step(revision): record["sha256"] for revision, record in records.items()}
     with pytest.raises(ValueError, match=r"^runs.p.model.series: identical weights at steps 50000, 58000 "
                                          r"\(sha256 [0-9a-f]{12}\).*allow_duplicates: true"):

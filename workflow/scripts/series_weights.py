@@ -20,7 +20,8 @@ with job(snakemake) as log:
     repeats = check_duplicates(run, hashes, snakemake.params.allowed)
     for step, first in repeats.items():
         log.warning("step %d has the weights of step %d (allowed: flagged in the tables)", step, first)
-    record = {str(step): {"sha256": digest, "duplicate_of": repeats.get(step)} for step, digest in sorted(hashes.items())}
+    record = {str(step): {"sha256": digest, "duplicate_of": repeats.get(step)}
+              for step, digest in sorted(hashes.items())}
     tmp = temp_sibling(out)
     tmp.write_text(json.dumps(record, indent=2))
     tmp.replace(out)
