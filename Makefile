@@ -23,9 +23,9 @@ install: $(STAMP)
 run: $(STAMP)
 	$(BIN)/snakemake --cores $(CORES) --rerun-incomplete --keep-going
 
-# Submit heavy jobs to SLURM with the workflow profile profiles/slurm (docs/cluster.md).
+# Submit heavy jobs to SLURM with the profile profiles/slurm (./slurm links to it; docs/cluster.md).
 cluster: $(STAMP)
-	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/snakemake --workflow-profile slurm
+	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/snakemake --profile slurm
 
 dry-run: $(STAMP)
 	$(BIN)/snakemake -n

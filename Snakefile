@@ -62,4 +62,9 @@ rule all:
 onerror:
     from inforidge.failures import report
 
-    print(report(log), file=sys.stderr)
+    print(
+        report(
+            log, configfiles=workflow.overwrite_configfiles or workflow.configfiles
+        ),
+        file=sys.stderr,
+    )

@@ -22,17 +22,26 @@ REPO = Path(__file__).resolve().parents[1]
 TEST_CONFIG = REPO / "configs" / "test.yaml"
 SNAKEMAKE = [sys.executable, "-m", "snakemake"]
 # What the workflow reads from the repository (everything else is irrelevant to it).
-REPO_ITEMS = ("Snakefile", "config.yaml", "workflow", "src", "configs", "slurm", "envs")
+REPO_ITEMS = ("Snakefile", "config.yaml", "workflow", "src", "configs", "envs")
+# The profiles, as a clone has them: profiles/default (which Snakemake then applies to every run
+# from the copy) and the `slurm` link at the root that `snakemake --profile slurm` finds.
+PROFILE_ITEMS = ("profiles", "slurm")
 IGNORE = shutil.ignore_patterns("__pycache__", "*.pyc", "*.egg-info", ".pytest_cache")
 RUN_TIMEOUT = 1800  # s, a full tiny run; generous because CI machines are shared
 
 
-def copy_repo(dest: Path) -> Path:
-    """Copy the parts of the repository the workflow uses to ``dest`` (mtimes kept)."""
+def copy_repo(dest: Path, profiles: bool = False) -> Path:
+    """Copy the parts of the repository the workflow uses to ``dest`` (mtimes kept, links as links).
+
+    ``profiles``: also the Snakemake profiles, for tests of the commands users type; without them
+    a run takes exactly the options its test passes.
+    """
     dest.mkdir(parents=True, exist_ok=True)
-    for item in REPO_ITEMS:
+    for item in REPO_ITEMS + (PROFILE_ITEMS if profiles else ()):
         src = REPO / item
-        if src.is_dir():
+        if src.is_symlink():
+            os.symlink(os.readlink(src), dest / item)
+        elif src.is_dir():
             shutil.copytree(src, dest / item, ignore=IGNORE, symlinks=True)
         elif src.exists():
             shutil.copy2(src, dest / item)

@@ -69,6 +69,10 @@ class SeriesConfig:
     )
     paths: dict[int, str] | None = doc("{step: local save_pretrained directory}", None)
     pattern: str | None = doc("local directories, globbed at plan time; {step} marks the step (/ckpts/step-{step})", None)
+    allow_duplicates: bool = doc(
+        "analyse steps whose weights are identical (same content hash) instead of stopping the run; they are "
+        "flagged in the training table (duplicate_of) and figure", False,
+    )
 
     def __post_init__(self) -> None:
         given = [k for k in ("revisions", "paths", "pattern") if getattr(self, k) is not None]

@@ -4,7 +4,9 @@ Snakemake's ``onerror`` handler (Snakefile) calls :func:`report` with the run's 
 With ``--keep-going`` the grid finishes every job that does not depend on a failed one;
 this summary then names each failed job's run, rule, log file and the error line from
 that log, so a user sees at the end of a long grid which runs broke and why without
-opening every log. Torch-free: it runs in the Snakemake process.
+opening every log. Jobs that failed because the hub could not be reached and the cache lacks
+a model, tokenizer or dataset (``inforidge.hub``) are listed once more, per run, with the
+``inforidge fetch`` command that fills the cache. Torch-free: it runs in the Snakemake process.
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+
+from inforidge.hub import MISSING
 
 #: Snakemake's block for one failed job starts with this line; indented ``key: value`` lines follow.
 _BLOCK = re.compile(r"^Error in rule (?P<rule>\S+?):\s*$")
@@ -23,6 +27,8 @@ _EXCEPTION = re.compile(r"^[\w.]*(?:Error|Exception|Exit)\b.*")
 #: Per-run outputs live under results/runs/{run}/; data under results/data/{task}/ (common.smk).
 _RUN_OUTPUT = re.compile(r"results/runs/(?P<run>[^/\s,]+)/")
 _TASK_OUTPUT = re.compile(r"results/data/(?P<task>[^/\s,]+)/")
+#: What a hub-failure line (inforidge.hub.missing_line) says is missing: "model 'gpt2' at revision r".
+_MISSING = re.compile(r"(?P<what>(?:model|tokenizer of model|dataset) '[^']+'(?: at revision \S+)?) " + MISSING)
 
 
 @dataclass(frozen=True)
@@ -92,10 +98,11 @@ def summary(main_log: str, workdir: Path = Path(".")) -> list[str]:
     return lines
 
 
-def report(main_logs: Sequence[str | Path], workdir: Path = Path(".")) -> str:
+def report(main_logs: Sequence[str | Path], workdir: Path = Path("."), configfiles: Sequence[str | Path] = ()) -> str:
     """The summary the Snakefile's ``onerror`` handler prints (empty when no log names a failed job).
 
-    ``main_logs`` is Snakemake's ``log`` in the handler: the run's log file(s).
+    ``main_logs`` is Snakemake's ``log`` in the handler: the run's log file(s); ``configfiles``
+    the workflow's config files, named in the ``inforidge fetch`` command.
     """
     texts = [Path(p).read_text(errors="replace") for p in main_logs if Path(p).is_file()]
     lines = summary("\n".join(texts), workdir)
@@ -104,4 +111,29 @@ def report(main_logs: Sequence[str | Path], workdir: Path = Path(".")) -> str:
     runs = sorted({line.split(" | ")[0].removeprefix("FAILED ") for line in lines})
     head = (f"inforidge: {len(lines)} job(s) failed ({', '.join(runs)}); with --keep-going every job "
             "that does not depend on them has finished:")
-    return "\n".join([head, *lines])
+    return "\n".join([head, *lines, *missing_from_cache(lines, configfiles)])
+
+
+def missing_from_cache(lines: Sequence[str], configfiles: Sequence[str | Path] = ()) -> list[str]:
+    """Per run, what the hub cache lacks (from the summary ``lines``), and the command that fetches it."""
+    missing: dict[str, set[str]] = {}
+    for line in lines:
+        match = _MISSING.search(line)
+        if match:
+            missing.setdefault(line.split(" | ")[0].removeprefix("FAILED "), set()).add(match["what"])
+    if not missing:
+        return []
+    config = " ".join(f"--configfile {_shown(f)}" for f in configfiles) or "--configfile <the config>"
+    return ["Not in the Hugging Face cache, and the hub cannot be reached:",
+            *(f"  {run}: {', '.join(sorted(whats))}" for run, whats in sorted(missing.items())),
+            f"Fill the cache where the hub is reachable (same HF_HOME / cluster.hf_home), then rerun: "
+            f"inforidge fetch {config}"]
+
+
+def _shown(path: str | Path) -> str:
+    """A config path as the user would type it here: relative to the working directory when inside it."""
+    path = Path(path)
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from inforidge.config import ClusterSettings, Config
 from inforidge.tasks import build_task
-from inforidge.series import series_sources
+from inforidge.series import looks_like_path, series_sources
 from inforidge.tasks.sources import hub_arguments, local_files
 
 OFFLINE = {"HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1"}
@@ -63,7 +63,7 @@ def is_local(name_or_path: str) -> bool:
     path = Path(name_or_path).expanduser()
     if path.exists():
         return True
-    if name_or_path.startswith((".", "/", "~")):
+    if looks_like_path(name_or_path):
         raise FetchError(f"model path {name_or_path} does not exist")
     return False
 

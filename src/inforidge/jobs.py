@@ -18,10 +18,11 @@ from contextlib import contextmanager
 from typing import Any
 
 from inforidge.configschema import ConfigError
+from inforidge.hub import REASON_ENV
 from inforidge.threads import apply_threads, choose_threads, job_width
 
 USER_ERRORS = (ConfigError, ValueError, FileNotFoundError)
-HUB_ENV = ("HF_HOME", "HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE")
+HUB_ENV = ("HF_HOME", "HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE", REASON_ENV)
 
 
 @contextmanager
@@ -47,6 +48,11 @@ def job(smk: Any) -> Iterator[logging.Logger]:
             sys.stderr = sys.__stderr__
             print(f"inforidge error in rule {smk.rule} ({log_path}): {err}", file=sys.stderr)
             raise SystemExit(1) from None
+        except Exception as err:
+            # The reason on the ERROR line itself: the end-of-run summary shows that line.
+            lines = str(err).strip().splitlines()
+            logger.exception("unexpected failure: %s: %s", type(err).__name__, lines[0] if lines else "")
+            raise
         except BaseException:
             logger.exception("unexpected failure")
             raise

@@ -26,6 +26,7 @@ from transformers import (
 
 from inforidge.checkpoint_files import read_source
 from inforidge.config import LoraSettings, ModelConfig, TrainingConfig
+from inforidge.hub import hub_source
 from inforidge.tokenization import build_word_tokenizer
 
 
@@ -92,8 +93,9 @@ def load_model(
         tokenizer.pad_token = tokenizer.eos_token
     tokenizer.padding_side = "right"
     extra = {"attn_implementation": attn_implementation} if attn_implementation else {}
-    model = AutoModelForCausalLM.from_pretrained(path, revision=revision, dtype=dtype,
-                                                 trust_remote_code=trust_remote_code, **extra)
+    with hub_source("model", path, revision):
+        model = AutoModelForCausalLM.from_pretrained(path, revision=revision, dtype=dtype,
+                                                     trust_remote_code=trust_remote_code, **extra)
     return model.to(device).eval(), tokenizer
 
 
@@ -111,7 +113,8 @@ def load_tokenizer(path: str, revision: str | None = None, trust_remote_code: bo
     config_file = Path(path) / "tokenizer_config.json"
     if config_file.is_file() and json.loads(config_file.read_text()).get("tokenizer_class") in GENERIC_TOKENIZERS:
         return PreTrainedTokenizerFast.from_pretrained(path)
-    return AutoTokenizer.from_pretrained(path, revision=revision, trust_remote_code=trust_remote_code)
+    with hub_source("tokenizer of model", path, revision):
+        return AutoTokenizer.from_pretrained(path, revision=revision, trust_remote_code=trust_remote_code)
 
 
 def wants_gradient_checkpointing(cfg: TrainingConfig, model_cfg: ModelConfig, device: torch.device) -> bool:

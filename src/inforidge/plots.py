@@ -256,10 +256,19 @@ def mi_entropies(mi: pd.DataFrame, look: Look = Look()) -> plt.Figure:
 
 
 def training_curves(training: pd.DataFrame, look: Look = Look()) -> plt.Figure:
-    """Target accuracy and loss per checkpoint on the ID and OOD eval splits."""
+    """Target accuracy and loss per checkpoint on the ID and OOD eval splits.
+
+    Series steps whose weights repeat an earlier step's (allowed by model.series.allow_duplicates)
+    are marked with a red x: not a distinct point in training.
+    """
     fig, axes = plt.subplots(1, 2, figsize=(9, 3.2))
+    repeats = training[training["duplicate_of"].notna()] if "duplicate_of" in training else training.iloc[:0]
     for ax, metric, label in zip(axes, ("accuracy", "loss"), ("target accuracy", "target loss [nats]")):
         sns.lineplot(data=training, x="step", y=metric, hue="split", style="run", marker="o", ax=ax)
+        if len(repeats):
+            ax.scatter(repeats["step"], repeats[metric], marker="x", s=60, color="red", zorder=5,
+                       label="duplicate weights")
+            ax.legend(fontsize="small")
         ax.set_xlabel(STEP_LABEL)
         ax.set_ylabel(label)
     fig.tight_layout()

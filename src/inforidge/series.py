@@ -5,8 +5,9 @@ of one model, a step → directory mapping, or a globbed directory pattern) and 
 job writes a small pointer checkpoint (``inforidge.checkpoint_files.SOURCE_FILE``) that
 ``inforidge.modeling.load_model`` follows, so every later stage reads
 ``results/runs/{run}/checkpoints/step-{k}`` as for a trained run. ``check_sources`` runs at
-plan time (common.smk) and raises one ``ConfigError`` naming the key for missing paths,
-empty patterns, duplicate steps and ``source: run`` steps the other run does not have.
+plan time (common.smk) and raises one ``ConfigError`` naming the key for missing paths (a
+series directory, or a pretrained ``name_or_path`` written as a path), empty patterns,
+duplicate steps and ``source: run`` steps the other run does not have.
 
 Torch-free: the Snakefile imports it while the DAG is built.
 """
@@ -34,6 +35,15 @@ class Source:
 
     def as_dict(self) -> dict:
         return asdict(self)
+
+
+def looks_like_path(name_or_path: str) -> bool:
+    """Whether a model name is written as a file system path (``./m``, ``/m``, ``~/m``), not a hub id.
+
+    A hub id (``org/name``) never starts with these, so such a name that does not exist is a
+    typo or an unmounted disk, never something to download.
+    """
+    return name_or_path.startswith((".", "/", "~"))
 
 
 def revision_step(revision: str) -> int | None:
@@ -112,10 +122,15 @@ def run_steps(run: RunConfig, key: str = "run") -> list[int]:
 
 
 def check_sources(cfg: Config) -> None:
-    """Plan-time checks that read the file system: every series resolves (paths exist, a pattern
-    matches, no step twice) and every ``source: run`` step is a checkpoint of that run."""
+    """Plan-time checks that read the file system: a model given as a local path exists, every
+    series resolves (paths exist, a pattern matches, no step twice) and every ``source: run``
+    step is a checkpoint of that run."""
     for name, run in cfg.runs.items():
         key = f"runs.{name}.model"
+        local = run.model.name_or_path
+        if local and looks_like_path(local) and not os.path.exists(os.path.expanduser(local)):
+            raise ConfigError(f"{key}.name_or_path: no such directory {local!r} (a path; a hub id looks like "
+                              f"org/name; relative paths start at the working directory {os.getcwd()})")
         if run.model.source == "series":
             for step, source in series_sources(run.model, key).items():
                 if source.revision is None and not os.path.isdir(source.path):
@@ -125,3 +140,34 @@ def check_sources(cfg: Config) -> None:
             if run.model.step not in steps:
                 raise ConfigError(f"{key}.step: run {run.model.run!r} has no checkpoint {run.model.step} "
                                   f"(its checkpoints: {steps})")
+
+
+def duplicate_steps(hashes: dict[int, str]) -> dict[int, int]:
+    """{step: the earliest step with identical weights} for every step that repeats an earlier one."""
+    first: dict[str, int] = {}
+    repeats = {}
+    for step, digest in sorted(hashes.items()):
+        if digest in first:
+            repeats[step] = first[digest]
+        else:
+            first[digest] = step
+    return repeats
+
+
+def check_duplicates(run: str, hashes: dict[int, str], allowed: bool) -> dict[int, int]:
+    """``duplicate_steps`` of series run ``run``; unless ``allowed``, any is an error naming the steps.
+
+    A published series can serve one checkpoint under several step names (EleutherAI/pythia
+    issues 205 and 206); analysed as distinct points in training they would fake a trend.
+    """
+    repeats = duplicate_steps(hashes)
+    if repeats and not allowed:
+        groups: dict[int, list[int]] = {}
+        for step, first in repeats.items():
+            groups.setdefault(first, [first]).append(step)
+        described = "; ".join(f"steps {', '.join(map(str, steps))} (sha256 {hashes[steps[0]][:12]})"
+                              for steps in groups.values())
+        raise ValueError(f"runs.{run}.model.series: identical weights at {described}: the series serves one "
+                         f"checkpoint under several steps; correct the series, or set "
+                         f"runs.{run}.model.series.allow_duplicates: true to analyse them flagged")
+    return repeats

@@ -24,16 +24,17 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from inforidge.atomic import temp_sibling
-from inforidge.checkpoint_files import read_metrics
+from inforidge.checkpoint_files import read_metrics, read_weights
 from inforidge.config import ModelConfig, RunConfig, TaskConfig, TrainingConfig, as_dict, runs_from_params
 from inforidge.probes.registry import PROBES
 from inforidge.readouts.registry import READOUTS
+from inforidge.series import duplicate_steps
 from inforidge.tableschema import (  # noqa: F401  (re-exported: the table vocabulary)
     BOOL, FLOAT, INT, RUN_COLUMNS, RUN_KEYS, SPLIT, STEP, STR, Column, TableSchema, run_schema,
 )
 
 #: Bump when a column is added, removed, renamed or changes type or meaning.
-SCHEMA_VERSION = "5"
+SCHEMA_VERSION = "6"
 #: Parquet metadata keys recording which table a file holds and its schema version.
 META_TABLE = b"inforidge.table"
 META_VERSION = b"inforidge.schema_version"
@@ -80,6 +81,12 @@ TABLES: dict[str, TableSchema] = {
                    nullable=True),
             Column("loss", FLOAT, "mean cross-entropy of the first target token on the eval split [nats]"),
             Column("accuracy", FLOAT, "top-1 accuracy of the first target token on the eval split"),
+            Column("weights_sha256", STR, "series steps: sha256 over the step's weight files (name:sha256 lines; "
+                                          "a hub revision's files checked against the hashes the hub records); "
+                                          "null for trained checkpoints", nullable=True),
+            Column("duplicate_of", INT, "series steps: the earliest step of the run with identical weights "
+                                        "(analysed only with model.series.allow_duplicates); null when distinct",
+                   nullable=True),
         ], ["run", "step", "split"]),
         run_schema("mi", "Matrix-based Rényi MI per checkpoint, split, site, layer, kernel and subsample seed.", [
             STEP, SPLIT,
@@ -262,15 +269,23 @@ def readout_table(name: str, parts: Sequence[str | Path], runs: Mapping[str, Run
 
 def training_table(checkpoints: Sequence[str | Path], run_names: Sequence[str],
                    runs: Mapping[str, RunConfig]) -> pd.DataFrame:
-    """Per-checkpoint training metrics, long in the eval split (id / ood)."""
-    rows = []
+    """Per-checkpoint training metrics, long in the eval split (id / ood), with a series step's weight hash."""
+    rows, hashes = [], {}
     for run, path in zip(run_names, checkpoints, strict=True):
         metrics = read_metrics(Path(path))
+        weights = read_weights(Path(path))
+        if weights is not None:
+            hashes.setdefault(run, {})[metrics["step"]] = weights["sha256"]
         for role in ("id", "ood"):
             if f"{role}_accuracy" in metrics:
                 rows.append({"run": run, "step": metrics["step"], "train_loss": metrics.get("train_loss"),
-                             "split": role, "loss": metrics[f"{role}_loss"], "accuracy": metrics[f"{role}_accuracy"]})
-    return conform(with_run_keys(pd.DataFrame(rows), runs), "training")
+                             "split": role, "loss": metrics[f"{role}_loss"], "accuracy": metrics[f"{role}_accuracy"],
+                             "weights_sha256": weights["sha256"] if weights else None})
+    repeats = {(run, step): first
+               for run, by_step in hashes.items() for step, first in duplicate_steps(by_step).items()}
+    frame = pd.DataFrame(rows)
+    frame["duplicate_of"] = [repeats.get(key) for key in zip(frame["run"], frame["step"])] if rows else []
+    return conform(with_run_keys(frame, runs), "training")
 
 
 def runs_table(runs: Mapping[str, RunConfig], tasks: Mapping[str, TaskConfig]) -> pd.DataFrame:

@@ -28,7 +28,7 @@ from tqdm import tqdm
 from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
 from inforidge.atomic import atomic_directory
-from inforidge.checkpoint_files import METRICS_FILE, SOURCE_FILE
+from inforidge.checkpoint_files import METRICS_FILE, SOURCE_FILE, WEIGHTS_FILE, WeightsMismatch, source_dir, weight_hashes
 from inforidge.batching import EncodedExample, encode_frame, iterate_batches
 from inforidge.config import RunConfig, TrainingConfig
 from inforidge.configschema import build
@@ -213,13 +213,24 @@ def write_series_checkpoint(run: RunConfig, source: dict, step: int, data: Segme
     """Checkpoint ``step`` of an external series: a pointer, not a copy of the weights.
 
     The directory holds ``source.json`` (``source``: path or hub id, revision), the model's
-    config.json (tables read the depth from it), its tokenizer, and metrics.json from the task's
-    eval splits, so the training table has accuracy curves for a series too. No trainer state:
-    nothing resumes from a series step.
+    config.json (tables read the depth from it), its tokenizer, metrics.json from the task's
+    eval splits, so the training table has accuracy curves for a series too, and weights.json:
+    the weights' content hash (``checkpoint_files.weight_hashes``, checked against the hub's
+    records for a hub revision), which the run's ``series_weights`` job compares across steps.
+    No trainer state: nothing resumes from a series step.
+
+    Hashing here, once per step in the job that reads the weights anyway (Snakemake keeps the
+    result), keeps plans fast: a plan never reads weights.
     """
     dev = resolve_device(device)
     model, tokenizer = load_model(source["path"], dev, revision=source["revision"],
                                   trust_remote_code=source["trust_remote_code"])
+    where = source["path"] + (f" revision {source['revision']}" if source["revision"] else "")
+    try:
+        weights = weight_hashes(source_dir(source))  # after the load: a hub revision's files are cached
+    except WeightsMismatch as err:
+        raise WeightsMismatch(f"series step {step} ({where}): {err}") from None
+    log.info("step %d (%s): weights sha256 %s", step, where, weights["sha256"])
     check_first_tokens(tokenizer, list(data.evals.values()))
     metrics = {"step": step, "train_loss": None, **_evaluate(model, tokenizer, data, run.training, dev)}
     with atomic_directory(out_dir) as tmp:
@@ -227,6 +238,7 @@ def write_series_checkpoint(run: RunConfig, source: dict, step: int, data: Segme
         tokenizer.save_pretrained(tmp)
         (tmp / SOURCE_FILE).write_text(json.dumps(source, indent=2))
         (tmp / METRICS_FILE).write_text(json.dumps(metrics, indent=2))
+        (tmp / WEIGHTS_FILE).write_text(json.dumps(weights, indent=2))
     return metrics
 
 

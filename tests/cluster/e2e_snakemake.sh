@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # End-to-end check: run a throwaway 3-rule workflow through the repo's SLURM
-# workflow profile (profiles/slurm/config.yaml) against the cluster from start_slurm.sh and
+# profile, `--profile slurm` from the repository root (./slurm -> profiles/slurm), against the cluster from start_slurm.sh and
 # assert every job really ran inside a SLURM allocation.
 #
 #   tests/cluster/start_slurm.sh && tests/cluster/e2e_snakemake.sh [extra snakemake args]
@@ -43,7 +43,7 @@ rule combine:
 SMK
 
 start=$SECONDS
-if ! (cd "$REPO" && "$SNAKEMAKE" --workflow-profile "$REPO/profiles/slurm" --directory "$WORK" \
+if ! (cd "$REPO" && "$SNAKEMAKE" --profile slurm --directory "$WORK" \
         --snakefile "$WORK/Snakefile" \
         --slurm-init-seconds-before-status-checks 3 --latency-wait 5 "$@"); then
     echo "[e2e] FAILED; slurm logs:" >&2

@@ -1,4 +1,4 @@
-"""Cluster jobs as planned by Snakemake through profiles/slurm (dry runs: no SLURM needed).
+"""Cluster jobs as planned by Snakemake through the SLURM profile (dry runs: no SLURM needed).
 
 A dry run prints each group job (one sbatch submission) with its members. The profile
 makes members of a group run one after another (serial=1), so a group job's wall time
@@ -14,8 +14,9 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
-from tests.workflow_runs import REPO, env, write_config
+from tests.workflow_runs import REPO, copy_repo, env, write_config
 
 pytestmark = pytest.mark.slow
 
@@ -87,11 +88,25 @@ def test_profiles_work_from_any_directory(tmp_path):
     result = dry_run(tmp_path / "work", "--workflow-profile", "slurm", cwd=elsewhere)
     assert result.returncode == 0, result.stderr[-4000:]
     assert f"Using workflow specific profile {SLURM_PROFILE}" in result.stderr
-    # Plain snakemake (no --cores): the default profile, found the same way, runs a real job.
+    # A local run names its cores; the default profile, found the same way, adds keep-going etc.
     work = tmp_path / "local"
-    cmd = [sys.executable, "-m", "snakemake", "results/data/arithmetic/eval_id.parquet", "--snakefile",
-           str(REPO / "Snakefile"), "--directory", str(work), "--configfile", str(REPO / "configs" / "test.yaml")]
+    cmd = [sys.executable, "-m", "snakemake", "results/data/arithmetic/eval_id.parquet", "--cores", "1",
+           "--snakefile", str(REPO / "Snakefile"), "--directory", str(work), "--configfile",
+           str(REPO / "configs" / "test.yaml")]
     local = subprocess.run(cmd, capture_output=True, text=True, env=env(), cwd=elsewhere, timeout=600)
     assert local.returncode == 0, local.stderr[-4000:]
     assert f"Using workflow specific profile {REPO / 'profiles' / 'default'}" in local.stderr
     assert (work / "results" / "data" / "arithmetic" / "eval_id.parquet").is_file()
+
+
+def test_profile_slurm_from_a_clones_root(tmp_path):
+    """`snakemake --profile slurm -n`, typed at the root of a copy laid out like a fresh clone."""
+    repo = copy_repo(tmp_path / "clone", profiles=True)
+    assert (repo / "slurm").is_symlink()
+    cmd = [sys.executable, "-m", "snakemake", "--profile", "slurm", "-n", "--directory", str(tmp_path / "work")]
+    result = subprocess.run(cmd, capture_output=True, text=True, env=env(), cwd=repo, timeout=600)
+    assert result.returncode == 0, result.stderr[-4000:]
+    assert "Using profiles slurm and workflow specific profile profiles/default" in result.stderr
+    # No automatically applied profile sets cores (it would cap every SLURM job's threads).
+    for profile in ("slurm", "profiles/default"):
+        assert "cores" not in yaml.safe_load((repo / profile / "config.yaml").read_text()), profile

@@ -1,6 +1,6 @@
 """What SLURM receives: the submitted jobs' requests read back with ``scontrol`` against the config.
 
-The tiny workflow runs through the real executor (profiles/slurm) on the test cluster of
+The tiny workflow runs through the real executor on the test cluster of
 tests/cluster/start_slurm.sh, which advertises 8 CPUs and 2 fake GPUs (GRES), with per-stage
 resources that differ from each other and a 20-minute ``cluster.max_job_runtime``: the
 training chain (3 segments of 5 min) must come as two jobs (10 + 5 min), each asking for the
@@ -15,7 +15,7 @@ import subprocess
 
 import pytest
 
-from tests.workflow_runs import REPO, copy_repo, snakemake, write_config
+from tests.workflow_runs import copy_repo, snakemake, write_config
 
 pytestmark = [
     pytest.mark.cluster,
@@ -75,7 +75,9 @@ def run_through_slurm(tmp_path_factory, gpu_request: str, targets=TARGETS, data_
     base = tmp_path_factory.mktemp(f"requests_{gpu_request}")
     base.chmod(0o755)
     # Reusing a run's repository copy keeps the data jobs' inputs identical, so its splits count.
-    repo = copy_repo(base / "repo") if data_from is None else data_from.parent / "repo"
+    # The copy has the profiles a clone has: `--profile slurm` from its root, profiles/default on top
+    # (train asks for 3 threads, more than this host has: a `cores` cap there would show).
+    repo = copy_repo(base / "repo", profiles=True) if data_from is None else data_from.parent / "repo"
     work = base / "work"
     work.mkdir()
     if data_from is not None:  # the task splits, with their mtimes and Snakemake's records of them
@@ -87,7 +89,7 @@ def run_through_slurm(tmp_path_factory, gpu_request: str, targets=TARGETS, data_
         cluster={"max_job_runtime": MAX_JOB_RUNTIME, "gpu_request": gpu_request, "hf_home": str(base / "hf")},
     )
     result = snakemake(
-        repo, work, "--workflow-profile", str(REPO / "profiles" / "slurm"),
+        repo, work, "--profile", "slurm",
         "--slurm-init-seconds-before-status-checks", "3", "--latency-wait", "10", "--retries", "0",
         *targets, config=config, check=False,
     )

@@ -42,15 +42,16 @@ def slurm_is_up() -> None:
 
 @pytest.fixture(scope="module")
 def slurm_run(tmp_path_factory):
-    """Workdir of a completed `snakemake --workflow-profile slurm` run (from a repo copy, like the reference)."""
+    """Workdir of a completed `snakemake --profile slurm` run, typed at the root of a repo copy (with its
+    profiles, like a clone; the reference run copies none)."""
     slurm_is_up()
     base = tmp_path_factory.mktemp("slurm")
     base.chmod(0o755)  # jobs may run as another user on some setups
-    repo = copy_repo(base / "repo")
+    repo = copy_repo(base / "repo", profiles=True)
     work = base / "work"
     work.mkdir()
     result = snakemake(
-        repo, work, "--workflow-profile", str(REPO / "profiles" / "slurm"),
+        repo, work, "--profile", "slurm",
         "--slurm-init-seconds-before-status-checks", INIT_SECONDS, "--latency-wait", "10", "--retries", "0",
         *TARGETS, check=False,
     )

@@ -7,7 +7,7 @@ import sys
 PLANNING_MODULES = [
     "inforidge.config", "inforidge.configschema", "inforidge.schedule", "inforidge.tasks", "inforidge.tasks.sources",
     "inforidge.capacity", "inforidge.multitoken_settings", "inforidge.codedeps", "inforidge.planning", "inforidge.clusterplan", "inforidge.fetch",
-    "inforidge.threads", "inforidge.series",
+    "inforidge.threads", "inforidge.series", "inforidge.hub",
     "inforidge.figures", "inforidge.probes.registry", "inforidge.tasks.registry",
     "inforidge.readouts.registry",
 ]

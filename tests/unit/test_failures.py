@@ -79,3 +79,21 @@ def test_report_reads_snakemakes_log_files(tmp_path):
     assert text.splitlines()[0].startswith("inforidge: 3 job(s) failed (-, run broken, task clash)")
     assert report([str(tmp_path / "absent.log")], tmp_path) == ""
     assert report([], tmp_path) == ""
+
+
+def test_hub_failures_are_listed_per_run_with_the_fetch_command(tmp_path):
+    hub_line = ("2026-11-29 02:26:40 inforidge.train ERROR model 'org/m' at revision step7 is not in the Hugging "
+                "Face cache (/hf/hub) and the hub cannot be reached (cannot resolve huggingface.co)\n")
+    write(tmp_path / "logs/train/broken/step-0.log", hub_line)
+    write(tmp_path / "logs/data/clash/eval_ood.log", hub_line.replace("model 'org/m' at revision step7",
+                                                                      "dataset 'org/d'"))
+    main = write(tmp_path / "snakemake.log", MAIN_LOG)
+    text = report([main], tmp_path, configfiles=[tmp_path / "configs" / "paper.yaml"])
+    tail = text.splitlines()[-4:]
+    assert tail[0] == "Not in the Hugging Face cache, and the hub cannot be reached:"
+    assert tail[1:3] == ["  run broken: model 'org/m' at revision step7", "  task clash: dataset 'org/d'"]
+    assert tail[3].endswith(f"inforidge fetch --configfile {tmp_path / 'configs' / 'paper.yaml'}")
+    # Without hub failures there is no such block.
+    write(tmp_path / "logs/train/broken/step-0.log", "ERROR something else\n")
+    write(tmp_path / "logs/data/clash/eval_ood.log", "ERROR something else\n")
+    assert "inforidge fetch" not in report([main], tmp_path)

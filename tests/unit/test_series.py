@@ -3,13 +3,26 @@
 from __future__ import annotations
 
 import copy
+import hashlib
+import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 import yaml
 
 from inforidge.config import ConfigError, validate_config
-from inforidge.series import check_sources, revision_step, run_steps, series_sources
+from inforidge.checkpoint_files import WeightsMismatch, weight_hashes
+from inforidge.series import (
+    check_duplicates,
+    check_sources,
+    duplicate_steps,
+    revision_step,
+    run_steps,
+    series_sources,
+)
 
 REPO = Path(__file__).resolve().parents[2]
 BASE = yaml.safe_load((REPO / "configs" / "test.yaml").read_text())
@@ -98,6 +111,10 @@ def test_chain_to_a_series_step(tmp_path):
         ({"p": {"task": "arithmetic", "model": {"source": "run", "run": "tiny"}}}, "runs.p.model.step", "required"),
         ({"p": {**series_run({"revisions": ["step1"]}, name_or_path="m"), "training": {"checkpoints": [1]}}},
          "runs.p.training", "trains nothing"),
+        ({"p": {"task": "arithmetic", "model": {"source": "pretrained", "name_or_path": "/nonexistent/model"}}},
+         "runs.p.model.name_or_path", "no such directory '/nonexistent/model'"),
+        ({"p": {"task": "arithmetic", "model": {"source": "pretrained", "name_or_path": "./models/gpt2"}}},
+         "runs.p.model.name_or_path", "no such directory './models/gpt2'"),
     ],
 )
 def test_plan_time_errors_name_the_key(runs, key, message):
@@ -128,3 +145,78 @@ def test_fetch_lists_every_revision_of_a_hub_series():
     assert len(models) == 23
     assert {name for name, _ in models} == {"EleutherAI/pythia-160m"}
     assert ("EleutherAI/pythia-160m", "step143000") in models
+
+
+# --- weight identity (checkpoint_files.weight_hashes, series.check_duplicates) -----------------
+
+
+def hub_snapshot(cache: Path, revision: str, files: dict[str, bytes], blob_names: dict[str, str] | None = None) -> Path:
+    """One revision in a hub cache as huggingface_hub lays it out: each file a symlink from
+    snapshots/<commit>/ to blobs/<the hash the hub records> (sha256 for LFS files)."""
+    repo = cache / "models--org--m"
+    snapshot = repo / "snapshots" / hashlib.sha1(revision.encode()).hexdigest()
+    snapshot.mkdir(parents=True)
+    (repo / "blobs").mkdir(exist_ok=True)
+    (repo / "refs").mkdir(exist_ok=True)
+    (repo / "refs" / revision).write_text(snapshot.name)
+    for name, content in files.items():
+        blob = (blob_names or {}).get(name) or hashlib.sha256(content).hexdigest()
+        (repo / "blobs" / blob).write_bytes(content)
+        (snapshot / name).symlink_to(Path("..", "..", "blobs", blob))
+    return snapshot
+
+
+def test_local_weights_are_hashed_by_content(tmp_path):
+    make_dirs(tmp_path, "a", "b")
+    for name in ("a", "b"):
+        (tmp_path / name / "model.safetensors").write_bytes(b"weights")
+        (tmp_path / name / "trainer_state.pt").write_bytes(name.encode())  # not weights: ignored
+    a, b = weight_hashes(tmp_path / "a"), weight_hashes(tmp_path / "b")
+    assert a["sha256"] == b["sha256"]
+    assert a["files"] == {"model.safetensors": {"sha256": hashlib.sha256(b"weights").hexdigest(), "hub": None}}
+
+
+# In a fresh process: huggingface_hub reads HF_HUB_CACHE when imported. What a step job does after
+# the load: find the revision's snapshot through refs/ and hash its weight files.
+HASH_REVISIONS = """
+import json, sys
+from inforidge.checkpoint_files import source_dir, weight_hashes
+print(json.dumps({r: weight_hashes(source_dir({"path": "org/m", "revision": r})) for r in sys.argv[1:]}))
+"""
+
+
+def test_hub_revisions_serving_one_blob_are_duplicates(tmp_path):
+    """Two step branches whose weight file is the same hub blob (EleutherAI/pythia#206)."""
+    shard = {"config.json": b"{}", "model.safetensors": b"final model, first shard"}
+    for revision, files in (("step50000", shard), ("step58000", shard),
+                            ("step60000", {**shard, "model.safetensors": b"step 60000"})):
+        hub_snapshot(tmp_path, revision, files)
+    env = {**os.environ, "HF_HUB_CACHE": str(tmp_path), "HF_HUB_OFFLINE": "1"}
+    result = subprocess.run([sys.executable, "-c", HASH_REVISIONS, "step50000", "step58000", "step60000"], env=env,
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr[-3000:]
+    records = json.loads(result.stdout)
+    # The hub's own record of the file (its blob name) is kept beside the content hash.
+    recorded = records["step50000"]["files"]["model.safetensors"]["hub"]
+    assert recorded == hashlib.sha256(shard["model.safetensors"]).hexdigest()
+    hashes = {revision_step(revision): record["sha256"] for revision, record in records.items()}
+    with pytest.raises(ValueError, match=r"^runs.p.model.series: identical weights at steps 50000, 58000 "
+                                         r"\(sha256 [0-9a-f]{12}\).*allow_duplicates: true"):
+        check_duplicates("p", hashes, allowed=False)
+    assert check_duplicates("p", hashes, allowed=True) == {58000: 50000}
+
+
+def test_a_file_that_does_not_match_its_hub_record_is_refused(tmp_path):
+    wrong = hashlib.sha256(b"what the hub published").hexdigest()
+    snapshot = hub_snapshot(tmp_path, "step7", {"model.safetensors": b"what the cache holds"},
+                            {"model.safetensors": wrong})
+    with pytest.raises(WeightsMismatch, match=f"model.safetensors does not match its hub metadata \\(the hub records "
+                                              f"{wrong}"):
+        weight_hashes(snapshot)
+
+
+def test_duplicate_groups_are_named_together():
+    hashes = {0: "a" * 64, 1: "b" * 64, 2: "a" * 64, 3: "b" * 64, 4: "a" * 64, 5: "c" * 64}
+    assert duplicate_steps(hashes) == {2: 0, 3: 1, 4: 0}
+    with pytest.raises(ValueError, match=r"steps 0, 2, 4 \(sha256 aaaaaaaaaaaa\); steps 1, 3 \(sha256 bbbb"):
+        check_duplicates("r", hashes, allowed=False)

@@ -147,7 +147,8 @@ def write_synthetic_tables(results_dir: Path, *, kernels=("gaussian",)) -> Path:
     write_table(ridge_table(mi), results_dir / "tables/ridge.parquet", "ridge")
     write_table(paired_table(mi), results_dir / "tables/mi_paired.parquet", "mi_paired")
     training = pd.DataFrame([{"run": "tiny", "step": step, "train_loss": None if step == 0 else 1.0 / (1 + step),
-                              "split": split, "loss": 2.0 - step / 10, "accuracy": step / 13}
+                              "split": split, "loss": 2.0 - step / 10, "accuracy": step / 13,
+                              "weights_sha256": None, "duplicate_of": None}
                              for step in STEPS for split in ("id", "ood")])
     write_table(tables.with_run_keys(training, runs), results_dir / "tables/training.parquet", "training")
     write_table(runs_table(runs, {"arithmetic": TaskConfig(kind="arithmetic", sizes={"train": 8})}),

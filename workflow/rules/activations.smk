@@ -4,6 +4,7 @@
 rule activations:
     input:
         checkpoint=lambda w: checkpoint_dir(w.run, w.step),
+        series_checked=lambda w: series_check(w.run),
         examples=lambda w: data_path(run_cfg(w.run).task, w.split),
         code=script_code("activations.py"),
     output:

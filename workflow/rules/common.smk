@@ -13,7 +13,8 @@ from inforidge.clusterplan import (
 )
 from inforidge.codedeps import code_files, reference_files
 from inforidge.config import as_dict
-from inforidge.fetch import job_environment, missing_models
+from inforidge.fetch import hub_datasets, hub_models, job_environment, missing_models
+from inforidge.hub import go_offline, hub_unreachable
 from inforidge.figures import wanted_figures
 from inforidge.multitoken_settings import probe_task_name
 from inforidge.planning import capacity_wanted
@@ -40,6 +41,13 @@ except ConfigError as err:
 # Every process of the workflow reads the shared Hugging Face cache; cluster jobs (this file
 # is parsed again inside each job) run offline from it, so a compute node never downloads.
 os.environ.update(job_environment(CFG.cluster, remote=workflow.remote_exec))
+# Without the hub, every job runs from the cache alone: a model or dataset missing there fails at
+# once with a line naming it (inforidge.hub), not after minutes of retries, and the end-of-run
+# summary says what to fetch. One probe (seconds at most), only for configs with hub sources.
+if not workflow.dryrun and (hub_models(CFG) or hub_datasets(CFG)):
+    _unreachable = hub_unreachable()
+    if _unreachable:
+        os.environ.update(go_offline(_unreachable))
 if workflow.non_local_exec and not workflow.remote_exec and CFG.cluster.offline:
     _missing = missing_models(CFG)  # checked on the submit host, without network
     if _missing:
@@ -163,6 +171,15 @@ def series_source(run, step):
     return series_sources(model, f"runs.{run}.model")[int(step)].as_dict()
 
 
+def series_check(run):
+    """The weight-identity check of a series run (rules.series_weights), [] for other runs; an input of
+    every job that analyses a series step, so duplicated checkpoints stop the run before analysis.
+    """
+    if run_cfg(run).model.source != "series":
+        return []
+    return [rules.series_weights.output[0].format(run=run)]
+
+
 def eval_splits(run):
     """Held-out splits analysed per checkpoint (activations, MI)."""
     return list(task_of(run).eval_splits.values())
@@ -235,6 +252,7 @@ def train_inputs(w):
     prev = previous_step(steps_of(w.run), int(w.step))
     if prev is None and run.model.source == "run":
         inputs["start"] = checkpoint_dir(run.model.run, run.model.step)
+        inputs["series_checked"] = series_check(run.model.run)
     if prev is not None:
         inputs["previous"] = checkpoint_dir(w.run, prev)
         if run.training.lora is not None:

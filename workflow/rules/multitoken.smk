@@ -15,6 +15,7 @@ if CFG.multitoken.enabled:
 rule multitoken_activations:
     input:
         checkpoint=lambda w: checkpoint_dir(w.run, w.step),
+        series_checked=lambda w: series_check(w.run),
         examples=lambda w: data_path(probe_task_name(CFG, w.run), w.split),
         code=script_code("multitoken_activations.py"),
     output:

@@ -10,6 +10,7 @@ for _spec in PROBES:
         input:
             unpack(probe_inputs(_spec)),
             checkpoint=lambda w: checkpoint_dir(w.run, w.step),
+            series_checked=lambda w: series_check(w.run),
             code=script_code("probe.py", _spec.job),
         output:
             **{stem: probe_file(stem) for stem in _spec.tables},

@@ -30,3 +30,23 @@ rule train:
         source=lambda w: series_source(w.run, w.step),
     script:
         "../scripts/train.py"
+
+
+# A series run's steps must be distinct checkpoints: this compares the weight hashes its step
+# jobs recorded (weights.json) and stops the run, naming the steps, when two are identical
+# (unless model.series.allow_duplicates). Every analysis of a series step waits for it.
+rule series_weights:
+    input:
+        checkpoints=lambda w: [checkpoint_dir(w.run, step) for step in steps_of(w.run)],
+        code=script_code("series_weights.py"),
+    output:
+        f"{RESULTS}/runs/{{run}}/series_weights.json",
+    log:
+        f"logs/train/{{run}}/series_weights.log",
+    localrule: True
+    conda:
+        "../../envs/report.yaml"
+    params:
+        allowed=lambda w: run_cfg(w.run).model.series.allow_duplicates,
+    script:
+        "../scripts/series_weights.py"

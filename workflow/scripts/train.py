@@ -12,22 +12,13 @@ from pathlib import Path
 
 import pandas as pd
 
-from inforidge.atomic import atomic_directory
 from inforidge.config import RunConfig
 from inforidge.configschema import build
+from inforidge.hub import require_cached
 from inforidge.jobs import job
-from inforidge.tasks import word_vocabulary
-from inforidge.training import (
-    SegmentData,
-    fsdp_launch_command,
-    initialize_run,
-    train_segment,
-    write_series_checkpoint,
-)
 
 
-
-def read_data(params, inputs) -> tuple[dict[str, pd.DataFrame], SegmentData]:
+def read_data(params, inputs) -> "tuple[dict[str, pd.DataFrame], SegmentData]":
     """The task's splits by name, and the training/eval frames a segment needs."""
     frames = {split: pd.read_parquet(inputs[split]) for split in params.splits}
     return frames, SegmentData(frames[params.train_split], {role: frames[s] for role, s in params.eval_splits.items()})
@@ -38,6 +29,22 @@ with job(snakemake) as log:
     run = build(RunConfig, params.run, f"runs.{name}")
     out = Path(snakemake.output[0])
     step = int(snakemake.wildcards.step)
+    # Before torch and transformers load (seconds): offline, a hub model missing from the cache
+    # fails this job at once (inforidge.hub).
+    if run.model.source == "series":
+        require_cached(params.source["path"], params.source["revision"])
+    elif run.model.source == "pretrained" and "previous" not in inputs.keys():
+        require_cached(run.model.name_or_path, run.model.revision)
+    from inforidge.atomic import atomic_directory
+    from inforidge.tasks import word_vocabulary
+    from inforidge.training import (
+        SegmentData,
+        fsdp_launch_command,
+        initialize_run,
+        train_segment,
+        write_series_checkpoint,
+    )
+
     if run.model.source == "series":
         frames, data = read_data(params, inputs)
         write_series_checkpoint(run, params.source, step, data, out, device=params.device)

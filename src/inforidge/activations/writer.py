@@ -20,21 +20,9 @@ import numpy as np
 import pandas as pd
 
 from inforidge.activations.layout import MANIFEST, shard_path
-from inforidge.checkpoint_files import weights_dir
+from inforidge.checkpoint_files import combined_sha256, sha256_file, weight_files, weights_dir
 
 log = logging.getLogger(__name__)
-
-_HASH_CHUNK = 1 << 22  # 4 MiB reads when hashing existing files
-
-
-def sha256_file(path: Path) -> str:
-    """Hex sha256 of a file, read in chunks (constant memory)."""
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        while chunk := handle.read(_HASH_CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
-
 
 def frame_sha256(frame: pd.DataFrame) -> str:
     """Hash of an examples frame's content (columns, values, row order; not the index).
@@ -49,16 +37,8 @@ def frame_sha256(frame: pd.DataFrame) -> str:
 def checkpoint_sha256(checkpoint_dir: Path) -> tuple[str, list[str]]:
     """Combined hash of a checkpoint's weight files and their names (trainer state excluded);
     a series pointer's are the files it points at (``checkpoint_files.weights_dir``)."""
-    files = sorted(
-        p for p in weights_dir(checkpoint_dir).iterdir()
-        if p.is_file() and (p.suffix == ".safetensors" or (p.suffix == ".bin" and p.name.startswith("pytorch_model")))
-    )
-    if not files:
-        raise FileNotFoundError(f"no weight files (*.safetensors, pytorch_model*.bin) in checkpoint {checkpoint_dir}")
-    digest = hashlib.sha256()
-    for path in files:
-        digest.update(f"{path.name}:{sha256_file(path)}\n".encode())
-    return digest.hexdigest(), [p.name for p in files]
+    files = weight_files(weights_dir(checkpoint_dir))
+    return combined_sha256({p.name: sha256_file(p) for p in files}), [p.name for p in files]
 
 
 class _Shard:

@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from inforidge.hub import hub_source
+
 PARQUET_EXPORT = "refs/convert/parquet"
 LOCAL_FORMATS = {".jsonl": "json", ".json": "json", ".csv": "csv", ".parquet": "parquet"}
 
@@ -52,7 +54,8 @@ def load_table(dataset: str, config: str | None = None, revision: str | None = N
 
     files = local_files(dataset)
     if files is None:
-        loaded = load_dataset(**hub_arguments(dataset, config, revision))
+        with hub_source("dataset", dataset if config is None else f"{dataset} ({config})", revision):
+            loaded = load_dataset(**hub_arguments(dataset, config, revision))
     else:
         formats = {LOCAL_FORMATS[f.suffix] for f in files}
         if len(formats) > 1:
