@@ -18,7 +18,8 @@ PACKAGE = "inforidge"
 
 NOT_CODE_INPUTS = frozenset({
     "inforidge.config", "inforidge.configschema", "inforidge.jobs",
-    "inforidge.registry", "inforidge.probes.registry", "inforidge.figures", "inforidge.tasks.registry",
+    "inforidge.registry", "inforidge.probes.registry", "inforidge.figures", "inforidge.report",
+    "inforidge.tasks.registry",
 })
 """Modules whose edits must not rerun stages (and whose imports are not followed).
 
@@ -27,7 +28,8 @@ reruns exactly the stages whose params change, while a new field or a doc edit i
 schema reruns nothing (it would otherwise retrain every model). ``jobs`` is logging and
 error-reporting glue that never touches a result. The registries are declarations like
 the config: a job's code inputs are the module its spec names (:func:`reference_files`), so
-registering a new probe or figure reruns nothing that exists.
+registering a new probe or figure reruns nothing that exists (``report`` only
+gathers the figure declarations).
 """
 
 

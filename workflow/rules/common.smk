@@ -14,11 +14,11 @@ from inforidge.clusterplan import (
 from inforidge.codedeps import code_files, reference_files
 from inforidge.config import as_dict
 from inforidge.fetch import job_environment, missing_models
-from inforidge.figures import wanted_figures
 from inforidge.multitoken_settings import probe_task_name
 from inforidge.planning import capacity_wanted
 from inforidge.probes.registry import PROBES
 from inforidge.readouts.registry import READOUTS
+from inforidge.report import wanted_figures
 from inforidge.schedule import previous_step
 from inforidge.series import check_sources, run_steps, series_sources
 from inforidge.tasks import build_task

@@ -10,7 +10,7 @@ reloads the model. A :class:`ReadoutSpec` holds:
   imported only inside the job (torch stays out of planning);
 - ``table``: the schema of the table aggregated from the per-job frames (the rule adds
   run, step, split and data_split);
-- ``figures``: its figures (registered in :data:`inforidge.figures.FIGURES`).
+- ``figures``: its figures, built when the read-out is enabled (:mod:`inforidge.report`).
 
 The rule ``readout_<name>``, the table rule, the figures and the report entries are
 derived from :data:`READOUTS`. Nothing here imports torch.
@@ -19,10 +19,10 @@ derived from :data:`READOUTS`. Nothing here imports torch.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Literal
 
 from inforidge.configschema import at_least, doc, require
-from inforidge.figures import FIGURES, FigureSpec
+from inforidge.figures import FigureSpec
 from inforidge.registry import Registry, require_fields, settings_section
 from inforidge.tableschema import FLOAT, INT, SPLIT, STEP, STR, Column, TableSchema, run_schema
 
@@ -45,23 +45,10 @@ class ReadoutSpec:
 READOUTS: Registry[ReadoutSpec] = Registry("read-out")
 
 
-def register_readout(spec: ReadoutSpec) -> ReadoutSpec:
-    """Register a read-out and its figures."""
-    READOUTS.register(spec)
-    for fig in spec.figures:
-        FIGURES.register(fig)
-    return spec
-
-
 def readouts_config_class() -> type:
     """The ``readouts`` config section: one field per registered read-out, typed by its settings class."""
     text = "Read-outs of the activation dumps that need no kernel (docs/mi.md); one section per read-out."
     return settings_section(READOUTS, "ReadoutsConfig", text)
-
-
-def readout_enabled(name: str) -> Any:
-    """``wanted`` predicate of a read-out's figures: the read-out is enabled in the config."""
-    return lambda cfg: getattr(cfg.readouts, name).enabled
 
 
 # --- built-in read-outs --------------------------------------------------------------------
@@ -94,7 +81,7 @@ _READOUT_KEYS = (
     Column("layer", INT, "layer l: 0 = embedding output, L = last block"),
 )
 
-register_readout(ReadoutSpec(
+READOUTS.register(ReadoutSpec(
     name="linear_probe",
     settings=LinearProbeConfig,
     doc="cross-validated linear probe Z_l → target class per layer (accuracy, cross-entropy, V-information)",
@@ -117,6 +104,5 @@ register_readout(ReadoutSpec(
                                          "family on held-out rows (≤ 0 in expectation when Z ⟂ Y) [bits]"),
         ], ["run", "step", "split", "site", "layer", "fold"]),
     figures=(FigureSpec("linear_probe", ("linear_probe",), "inforidge.readoutplots:linear_probe", "Read-outs",
-                        "linear probe: accuracy and V-information by layer",
-                        wanted=readout_enabled("linear_probe")),),
+                        "linear probe: accuracy and V-information by layer"),),
 ))
