@@ -26,6 +26,7 @@ import pyarrow.parquet as pq
 from inforidge.atomic import temp_sibling
 from inforidge.checkpoint_files import read_metrics
 from inforidge.config import ModelConfig, RunConfig, TaskConfig, TrainingConfig, as_dict, runs_from_params
+from inforidge.mi.registry import LAYER_KERNELS
 from inforidge.probes.registry import PROBES
 from inforidge.readouts.registry import READOUTS
 from inforidge.tableschema import (  # noqa: F401  (re-exported: the table vocabulary)
@@ -40,7 +41,7 @@ META_VERSION = b"inforidge.schema_version"
 
 #: Estimator settings recorded beside every MI value (mi and multitoken tables).
 ESTIMATOR_SETTINGS = (
-    Column("kernel", STR, "Gram-matrix kernel (gaussian, laplacian, polynomial, linear)"),
+    Column("kernel", STR, f"Gram-matrix kernel ({', '.join(LAYER_KERNELS)})"),
     Column("sigma", STR, "kernel bandwidth: a number or a rule name (median, silverman); one row set per "
                           "value of a sweep; `none` for kernels without a bandwidth"),
     Column("alpha", FLOAT, "Rényi order α (1 = von Neumann)"),

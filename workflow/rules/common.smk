@@ -14,6 +14,7 @@ from inforidge.clusterplan import (
 from inforidge.codedeps import code_files, reference_files
 from inforidge.config import as_dict
 from inforidge.fetch import job_environment, missing_models
+from inforidge.mi.registry import KERNELS
 from inforidge.multitoken_settings import probe_task_name
 from inforidge.planning import capacity_wanted
 from inforidge.probes.registry import PROBES
@@ -62,6 +63,13 @@ def script_code(script, *refs):
     files = set(code_files(SCRIPTS / script, SRC))
     files.update(path for ref in refs for path in reference_files(ref, SRC))
     return sorted(map(str, files))
+
+
+def mi_code(script):
+    """An MI script's code: its imports and the module of every registered kernel's Gram function
+    (named in the kernel registry, not imported), so editing a kernel reruns the MI jobs.
+    """
+    return script_code(script, *(spec.gram for spec in KERNELS))
 
 
 def run_cfg(run):
