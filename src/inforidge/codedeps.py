@@ -35,56 +35,49 @@ gathers the figure declarations).
 
 @dataclass(frozen=True)
 class ModuleImport:
-    """One import statement: the module it names, the names it takes from it, and when it runs.
+    """One import statement: the module it names, the names it takes from it, whether it ever runs.
 
     ``module`` is absolute (relative imports are resolved); ``names`` are the ``from``-list
     (empty for ``import a.b``), each either an attribute or a submodule of ``module``.
-    ``at_import``: the statement runs when the importing module is imported, i.e. it is not
-    inside a function and not under ``if TYPE_CHECKING:``.
+    ``type_checking``: the statement is under ``if TYPE_CHECKING:``, read by type checkers only.
     """
 
     module: str
     names: tuple[str, ...]
-    at_import: bool
+    type_checking: bool
 
 
 def module_imports(source: Path, package: str = "") -> list[ModuleImport]:
-    """Every import statement of ``source``, in file order.
+    """Every import statement of ``source`` (module level and inside functions), in file order.
 
     ``package`` is the package ``source`` belongs to (a package's ``__init__.py`` belongs to
     the package itself); it resolves relative imports, which are dropped without it.
     """
     tree = ast.parse(source.read_text(), filename=str(source))
     found: list[ModuleImport] = []
-    for node, at_import in _statements(tree.body, at_import=True):
+    for node, type_checking in _statements(tree.body, type_checking=False):
         if isinstance(node, ast.Import):
-            found.extend(ModuleImport(alias.name, (), at_import) for alias in node.names)
+            found.extend(ModuleImport(alias.name, (), type_checking) for alias in node.names)
         elif isinstance(node, ast.ImportFrom):
             module = _absolute(node, package)
             if module is not None:
-                found.append(ModuleImport(module, tuple(alias.name for alias in node.names), at_import))
+                found.append(ModuleImport(module, tuple(alias.name for alias in node.names), type_checking))
     return found
 
 
-def _statements(body: list[ast.stmt], at_import: bool) -> Iterator[tuple[ast.stmt, bool]]:
-    """Every statement under ``body`` (nested ones too), with whether it runs at import time.
-
-    Function bodies run when called, and ``if TYPE_CHECKING:`` bodies never; class bodies and
-    module-level if/try/with/for blocks run with the module.
-    """
+def _statements(body: list[ast.stmt], type_checking: bool) -> Iterator[tuple[ast.stmt, bool]]:
+    """Every statement under ``body``, nested ones too, with whether it is under ``if TYPE_CHECKING:``."""
     for node in body:
-        yield node, at_import
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            yield from _statements(node.body, at_import=False)
-        elif isinstance(node, ast.If) and _is_type_checking(node.test):
-            yield from _statements(node.body, at_import=False)
-            yield from _statements(node.orelse, at_import)
-        else:
-            for child in ast.iter_child_nodes(node):
-                if isinstance(child, ast.stmt):
-                    yield from _statements([child], at_import)
-                elif isinstance(child, ast.excepthandler):
-                    yield from _statements(child.body, at_import)
+        yield node, type_checking
+        if isinstance(node, ast.If) and _is_type_checking(node.test):
+            yield from _statements(node.body, type_checking=True)
+            yield from _statements(node.orelse, type_checking)
+            continue
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.stmt):
+                yield from _statements([child], type_checking)
+            elif isinstance(child, ast.excepthandler):
+                yield from _statements(child.body, type_checking)
 
 
 def _is_type_checking(test: ast.expr) -> bool:

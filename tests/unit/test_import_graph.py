@@ -1,11 +1,12 @@
-"""No import cycle inside ``inforidge``: importing any module never depends on importing itself first.
+"""No import cycle inside ``inforidge``: no module needs, directly or not, a module that needs it.
 
 What counts as an edge M -> X (read with :func:`inforidge.codedeps.module_imports`, nothing imported):
 
-- only statements that run when M is imported: module-level imports, including those inside
-  module-level ``if``/``try``/``with`` blocks and class bodies. Imports inside functions run when
-  the function is called, after every module has loaded, and imports under
-  ``if TYPE_CHECKING:`` never run; neither counts.
+- every import statement that can run: at module level (inside module-level ``if``/``try``/
+  ``with`` blocks and class bodies too) and inside functions. A function-level import defers a
+  cycle to call time rather than removing it (the old ``config -> probes.registry -> figures
+  -> planning -> config`` knot ran through one), so it counts. Imports under
+  ``if TYPE_CHECKING:`` never run (annotations only) and do not count.
 - ``import a.b.c`` runs ``a``, ``a.b`` and ``a.b.c``, so each is an edge; ``from a.b import c``
   runs ``a``, ``a.b``, and ``a.b.c`` when that is a module (relative imports resolved).
 - except the packages that contain M: Python imports a package before its submodules, so they
@@ -40,7 +41,7 @@ def import_graph(src: Path) -> dict[str, set[str]]:
         edges: set[str] = set()
         loading = {".".join(name.split(".")[:i]) for i in range(1, name.count(".") + 2)}  # name and its packages
         for imp in module_imports(path, package_of(path, src)):
-            if not imp.at_import or not (imp.module == PACKAGE or imp.module.startswith(PACKAGE + ".")):
+            if imp.type_checking or not (imp.module == PACKAGE or imp.module.startswith(PACKAGE + ".")):
                 continue
             parts = imp.module.split(".")
             edges.update(".".join(parts[:i]) for i in range(1, len(parts) + 1))
@@ -83,7 +84,7 @@ def test_the_package_imports_without_a_cycle():
 
 
 def test_the_figure_registry_is_a_leaf():
-    """figures.py declares figures; it imports no analysis registry and no config at run time."""
+    """figures.py declares figures; it imports no analysis registry, and the config for annotations only."""
     assert import_graph(SRC)["inforidge.figures"] <= {"inforidge.registry", "inforidge.planning"}
 
 
@@ -98,7 +99,7 @@ def test_what_counts_as_an_edge(tmp_path):
         "inforidge/__init__.py": "",
         "inforidge/a.py": ("from typing import TYPE_CHECKING\nfrom inforidge import b\n"
                            "if TYPE_CHECKING:\n    from inforidge.c import C\n"
-                           "def f():\n    import inforidge.c\n"),
+                           "def f():\n    import inforidge.pkg.leaf\n"),
         "inforidge/b.py": "try:\n    from .pkg import thing\nexcept ImportError:\n    pass\n",
         "inforidge/c.py": "import inforidge.a\n",
         "inforidge/pkg/__init__.py": "from inforidge.pkg import sub\nthing = 1\n",
@@ -107,7 +108,7 @@ def test_what_counts_as_an_edge(tmp_path):
         "inforidge/pkg/bad.py": "from inforidge.pkg import thing\n",
     })
     graph = import_graph(tmp_path)
-    assert graph["inforidge.a"] == {"inforidge.b"}  # not the function-level or TYPE_CHECKING imports
+    assert graph["inforidge.a"] == {"inforidge.b", "inforidge.pkg", "inforidge.pkg.leaf"}  # not TYPE_CHECKING
     assert graph["inforidge.b"] == {"inforidge.pkg"}  # relative, inside try; `thing` is an attribute
     assert graph["inforidge.pkg"] == {"inforidge.pkg.sub"}
     assert graph["inforidge.pkg.sub"] == {"inforidge.pkg.leaf"}  # its own packages are loading already
@@ -115,3 +116,12 @@ def test_what_counts_as_an_edge(tmp_path):
     assert find_cycle(graph) is None
     graph["inforidge.pkg"].add("inforidge.pkg.bad")
     assert find_cycle(graph) == ["inforidge.pkg", "inforidge.pkg.bad", "inforidge.pkg"]
+
+
+def test_a_cycle_through_a_function_level_import_is_found(tmp_path):
+    write(tmp_path, {
+        "inforidge/__init__.py": "",
+        "inforidge/a.py": "import inforidge.b\n",
+        "inforidge/b.py": "def f():\n    from inforidge.a import x\n",
+    })
+    assert find_cycle(import_graph(tmp_path)) == ["inforidge.a", "inforidge.b", "inforidge.a"]
