@@ -18,8 +18,8 @@ PACKAGE = "inforidge"
 
 NOT_CODE_INPUTS = frozenset({
     "inforidge.config", "inforidge.configschema", "inforidge.jobs",
-    "inforidge.registry", "inforidge.probes.registry", "inforidge.figures", "inforidge.report",
-    "inforidge.tasks.registry",
+    "inforidge.registry", "inforidge.analysisspec", "inforidge.analyses", "inforidge.probes.registry",
+    "inforidge.readouts.registry", "inforidge.figures", "inforidge.report", "inforidge.tasks.registry",
 })
 """Modules whose edits must not rerun stages (and whose imports are not followed).
 

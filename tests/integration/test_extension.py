@@ -43,8 +43,9 @@ def draw(table, look=None):
     return fig
 '''
 PROBE_REGISTRATION = '''
-PROBES.register(ProbeSpec(
+PROBES.register(AnalysisSpec(
     name="throwaway",
+    input="checkpoint",
     settings=ReadoutProbeConfig,
     doc="a throwaway probe (extension test)",
     job="inforidge.probes.throwaway:job",
@@ -74,14 +75,15 @@ def draw(table, look=None):
     return fig
 '''
 READOUT_REGISTRATION = '''
-READOUTS.register(ReadoutSpec(
+READOUTS.register(AnalysisSpec(
     name="throwaway_readout",
+    input="activations",
     settings=LinearProbeConfig,
     doc="a throwaway read-out (extension test)",
     job="inforidge.readouts.throwaway:job",
-    table=run_schema("throwaway_readout", "A throwaway read-out table.", [
+    tables={"throwaway_readout": run_schema("throwaway_readout", "A throwaway read-out table.", [
         *_READOUT_KEYS, Column("value", FLOAT, "a value"),
-    ], ["run", "step", "split", "site", "layer"]),
+    ], ["run", "step", "split", "site", "layer"])},
     figures=(FigureSpec("throwaway_readout", ("throwaway_readout",), "inforidge.readouts.throwaway:draw",
                         "Read-outs", "throwaway read-out"),),
 ))

@@ -16,11 +16,10 @@ DRAWING = ("matplotlib", "seaborn")
 LIGHT_SCRIPTS = {
     "data.py": HEAVY + DRAWING,
     "table_mi.py": HEAVY + DRAWING,
-    "table_probe.py": HEAVY + DRAWING,
+    "table_analysis.py": HEAVY + DRAWING,
     "table_runs.py": HEAVY + DRAWING,
     "table_training.py": HEAVY + DRAWING,
     "capacity_table.py": HEAVY + DRAWING,
-    "table_readout.py": HEAVY + DRAWING,
     "table_ridge.py": HEAVY + DRAWING,
     "readout.py": ("transformers", "peft") + DRAWING,  # the linear probe needs torch, not the model libraries
     "mi.py": ("transformers", "peft") + DRAWING,  # the MI estimator needs torch, not the model libraries

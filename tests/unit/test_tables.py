@@ -26,7 +26,7 @@ from inforidge.multitoken import multitoken_table
 from inforidge.probes.registry import PROBES
 from inforidge.readouts.registry import READOUTS
 from inforidge.ridgetables import paired_table, ridge_table
-from inforidge.tables import TABLES, conform, mi_table, probe_table, readout_table, runs_table, write_table
+from inforidge.tables import TABLES, analysis_table, conform, mi_table, runs_table, write_table
 from inforidge.tableschema import BOOL, FLOAT, INT, RUN_KEYS, TableSchema
 
 N_LAYER = 3
@@ -129,7 +129,8 @@ def synthetic_readout_part(name: str, step: int, role: str) -> pd.DataFrame:
     renames ``split_role`` to ``split`` and ``split`` to ``data_split``)."""
     if name != "linear_probe":
         fixed = {"run": "tiny", "step": step, "split": role, "data_split": SPLITS[role]}
-        return schema_part(READOUTS[name].table, fixed).rename(columns={"split": "split_role", "data_split": "split"})
+        (schema,) = READOUTS[name].tables.values()
+        return schema_part(schema, fixed).rename(columns={"split": "split_role", "data_split": "split"})
     rows = [{"site": site, "layer": layer, "fold": fold, "fold_seed": 0, "n_train": 77, "n_test": 19, "classes": 5,
              "accuracy": 0.2 + 0.15 * layer + 0.01 * fold, "chance_accuracy": 0.2, "ce_bits": 2.3 - 0.3 * layer,
              "h_y_bits": 2.3, "v_info_bits": 0.3 * layer}
@@ -161,7 +162,7 @@ def write_synthetic_tables(results_dir: Path, *, kernels=("gaussian",)) -> Path:
         path = results_dir / f"runs/tiny/probes/step-{STEPS[-1]}/{probe}.parquet"
         path.parent.mkdir(parents=True, exist_ok=True)
         probe_parts[probe].to_parquet(path)
-        write_table(probe_table(table, [path], runs), results_dir / f"tables/{table}.parquet", table)
+        write_table(analysis_table(table, [path], runs), results_dir / f"tables/{table}.parquet", table)
     for readout in READOUTS:
         readout_paths = []
         for step in STEPS:
@@ -170,8 +171,8 @@ def write_synthetic_tables(results_dir: Path, *, kernels=("gaussian",)) -> Path:
                 path.parent.mkdir(parents=True, exist_ok=True)
                 synthetic_readout_part(readout.name, step, role).to_parquet(path)
                 readout_paths.append(path)
-        table = readout.table.name
-        write_table(readout_table(table, readout_paths, runs), results_dir / f"tables/{table}.parquet", table)
+        (table,) = (schema.name for schema in readout.tables.values())
+        write_table(analysis_table(table, readout_paths, runs), results_dir / f"tables/{table}.parquet", table)
     mi = pd.read_parquet(results_dir / "tables/mi.parquet")
     write_table(ridge_table(mi), results_dir / "tables/ridge.parquet", "ridge")
     write_table(paired_table(mi), results_dir / "tables/mi_paired.parquet", "mi_paired")
@@ -253,7 +254,8 @@ def test_schema_parts_fit_every_registered_analysis_table():
                     schema.name)
     for readout in READOUTS:
         fixed = {"run": "tiny", "step": 4, "split": "id", "data_split": "eval_id"}
-        conform(tables.with_run_keys(schema_part(readout.table, fixed), synthetic_runs()), readout.table.name)
+        for schema in readout.tables.values():
+            conform(tables.with_run_keys(schema_part(schema, fixed), synthetic_runs()), schema.name)
 
 
 def test_rows_of_an_unconfigured_run_are_rejected():
@@ -264,7 +266,7 @@ def test_rows_of_an_unconfigured_run_are_rejected():
 
 def test_missing_part_is_named(tmp_path):
     with pytest.raises(FileNotFoundError, match="step-4/attention.parquet"):
-        probe_table("attention", [tmp_path / "step-4/attention.parquet"], synthetic_runs())
+        analysis_table("attention", [tmp_path / "step-4/attention.parquet"], synthetic_runs())
 
 
 def test_unknown_table_name_lists_known_tables():

@@ -1,19 +1,10 @@
 """The probe registry: every functional probe, declared once (docs/extending.md).
 
-A :class:`ProbeSpec` holds all the workflow needs to know about a probe:
-
-- ``settings``: its config dataclass; ``probes.<name>`` in the config is derived from it
-  (:func:`probes_config_class`), so validation, ``workflow/schemas/config.md`` and the
-  JSON schema follow; it must have ``enabled`` and ``checkpoints`` fields;
-- ``job``: ``"module:function"`` of the per-(run, checkpoint) job, imported only inside
-  the job (torch stays out of planning). It is called as
-  ``job(checkpoint, frames: ProbeFrames, settings, device) -> {output: DataFrame}``;
-- ``tables``: per-job output file stem -> the schema of the table aggregated from it;
-- ``fit_splits``: whether the job also reads the task's probe-fitting splits;
-- ``figures``: its figures, built when the probe is enabled (:mod:`inforidge.report`).
-
-The rule ``probe_<name>``, the tables ``table_<table>``, the figures and the report entries
-are derived from :data:`PROBES`. Nothing here imports torch.
+A probe is an :class:`~inforidge.analysisspec.AnalysisSpec` with ``input="checkpoint"``: one
+job per (run, checkpoint) that reloads the model; its job is called as
+``job(checkpoint, frames: ProbeFrames, settings, device) -> {output stem: DataFrame}``.
+The rule ``probe_<name>``, the config section ``probes.<name>``, the tables ``table_<table>``, the figures and the report entries are derived from
+:data:`PROBES` (through :mod:`inforidge.analyses`). Nothing here imports torch.
 """
 
 from __future__ import annotations
@@ -24,10 +15,11 @@ from typing import Literal
 
 import pandas as pd
 
+from inforidge.analysisspec import AnalysisSpec
 from inforidge.configschema import at_least, doc, positive, require
 from inforidge.figures import FigureSpec
-from inforidge.registry import Registry, require_fields, settings_section
-from inforidge.tableschema import BOOL, FLOAT, INT, SPLIT, STEP, STR, Column, TableSchema, run_schema
+from inforidge.registry import Registry
+from inforidge.tableschema import BOOL, FLOAT, INT, SPLIT, STEP, STR, Column, run_schema
 
 ProbeSteps = Literal["all", "final"]
 
@@ -40,29 +32,7 @@ class ProbeFrames:
     fit: Mapping[str, pd.DataFrame] = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
-class ProbeSpec:
-    """One probe: its settings, per-job function, tables and figures."""
-
-    name: str
-    settings: type
-    doc: str
-    job: str
-    tables: Mapping[str, TableSchema]
-    fit_splits: bool = False
-    figures: tuple[FigureSpec, ...] = ()
-
-    def __post_init__(self) -> None:
-        require_fields(self.settings, f"probe {self.name}", "enabled", "checkpoints")
-
-
-PROBES: Registry[ProbeSpec] = Registry("probe")
-
-
-def probes_config_class() -> type:
-    """The ``probes`` config section: one field per registered probe, typed by its settings class."""
-    return settings_section(PROBES, "ProbesConfig",
-                            "Functional probes (docs/method.md, Probes); one section per registered probe.")
+PROBES: Registry[AnalysisSpec] = Registry("probe")
 
 
 # --- built-in probes -----------------------------------------------------------------------
@@ -159,7 +129,8 @@ _READOUT = (
     Column("n", INT, "examples evaluated"),
 )
 
-PROBES.register(ProbeSpec(
+PROBES.register(AnalysisSpec(
+    input="checkpoint",
     name="residual_scaling",
     settings=ResidualScalingConfig,
     doc="residual scaling under distribution shift: held-out study beside a temperature baseline (docs/probes.md)",
@@ -203,7 +174,8 @@ PROBES.register(ProbeSpec(
     ),
 ))
 
-PROBES.register(ProbeSpec(
+PROBES.register(AnalysisSpec(
+    input="checkpoint",
     name="early_exit",
     settings=ReadoutProbeConfig,
     doc="logit lens per layer (the paper's Table 1)",
@@ -217,7 +189,8 @@ PROBES.register(ProbeSpec(
     figures=(FigureSpec("early_exit", ("early_exit", "mi"), "inforidge.plots:early_exit", "Probes", "early exit"),),
 ))
 
-PROBES.register(ProbeSpec(
+PROBES.register(AnalysisSpec(
+    input="checkpoint",
     name="attention",
     settings=ReadoutProbeConfig,
     doc="attention mass on the sink, signal tokens and last token (Table 2)",
@@ -236,7 +209,8 @@ PROBES.register(ProbeSpec(
     figures=(FigureSpec("attention", ("attention",), "inforidge.plots:attention", "Probes", "attention mass"),),
 ))
 
-PROBES.register(ProbeSpec(
+PROBES.register(AnalysisSpec(
+    input="checkpoint",
     name="residual_norm",
     settings=ReadoutProbeConfig,
     doc="L2 norm of resid_post[l] at the last prompt position per layer",
@@ -253,7 +227,8 @@ PROBES.register(ProbeSpec(
                         "Probes", "residual-stream norm"),),
 ))
 
-PROBES.register(ProbeSpec(
+PROBES.register(AnalysisSpec(
+    input="checkpoint",
     name="tuned_lens",
     settings=TunedLensConfig,
     doc="tuned lens (Belrose et al. 2023) beside the logit lens, trained on the train split",
@@ -281,7 +256,8 @@ _PATCH_METRICS = (
     ("source_rate", "fraction whose top-1 is the source's answer"),
 )
 
-PROBES.register(ProbeSpec(
+PROBES.register(AnalysisSpec(
+    input="checkpoint",
     name="causal",
     settings=CausalConfig,
     doc="causal checks: zero/mean ablation of each block's update, last-position activation patching",
