@@ -3,18 +3,23 @@
 Rules declare these files as inputs, so editing any library code a stage runs reruns that
 stage, and editing code it does not run leaves it alone. The graph is read from the import
 statements with :mod:`ast` (nothing is imported), so planning the DAG stays fast and torch-free.
+:func:`module_imports` is the one reader of import statements; the import-cycle check of the
+test suite (``tests/unit/test_import_graph.py``) reads the package through it too.
 """
 
 from __future__ import annotations
 
 import ast
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 PACKAGE = "inforidge"
 
 NOT_CODE_INPUTS = frozenset({
     "inforidge.config", "inforidge.configschema", "inforidge.jobs",
-    "inforidge.registry", "inforidge.probes.registry", "inforidge.figures", "inforidge.tasks.registry",
+    "inforidge.registry", "inforidge.analysisspec", "inforidge.analyses", "inforidge.probes.registry",
+    "inforidge.readouts.registry", "inforidge.figures", "inforidge.report", "inforidge.tasks.registry",
 })
 """Modules whose edits must not rerun stages (and whose imports are not followed).
 
@@ -23,20 +28,83 @@ reruns exactly the stages whose params change, while a new field or a doc edit i
 schema reruns nothing (it would otherwise retrain every model). ``jobs`` is logging and
 error-reporting glue that never touches a result. The registries are declarations like
 the config: a job's code inputs are the module its spec names (:func:`reference_files`), so
-registering a new probe or figure reruns nothing that exists.
+registering a new probe or figure reruns nothing that exists (``report`` only
+gathers the figure declarations).
 """
 
 
-def imported_modules(source: Path) -> set[str]:
-    """Dotted names of the ``inforidge`` modules ``source`` imports (``from a import b`` gives a and a.b)."""
-    names: set[str] = set()
-    for node in ast.walk(ast.parse(source.read_text(), filename=str(source))):
+@dataclass(frozen=True)
+class ModuleImport:
+    """One import statement: the module it names, the names it takes from it, whether it ever runs.
+
+    ``module`` is absolute (relative imports are resolved); ``names`` are the ``from``-list
+    (empty for ``import a.b``), each either an attribute or a submodule of ``module``.
+    ``type_checking``: the statement is under ``if TYPE_CHECKING:``, read by type checkers only.
+    """
+
+    module: str
+    names: tuple[str, ...]
+    type_checking: bool
+
+
+def module_imports(source: Path, package: str = "") -> list[ModuleImport]:
+    """Every import statement of ``source`` (module level and inside functions), in file order.
+
+    ``package`` is the package ``source`` belongs to (a package's ``__init__.py`` belongs to
+    the package itself); it resolves relative imports, which are dropped without it.
+    """
+    tree = ast.parse(source.read_text(), filename=str(source))
+    found: list[ModuleImport] = []
+    for node, type_checking in _statements(tree.body, type_checking=False):
         if isinstance(node, ast.Import):
-            names.update(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            names.add(node.module)
-            # `from inforidge.mi import spectra` may name a submodule; non-modules are dropped later.
-            names.update(f"{node.module}.{alias.name}" for alias in node.names)
+            found.extend(ModuleImport(alias.name, (), type_checking) for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            module = _absolute(node, package)
+            if module is not None:
+                found.append(ModuleImport(module, tuple(alias.name for alias in node.names), type_checking))
+    return found
+
+
+def _statements(body: list[ast.stmt], type_checking: bool) -> Iterator[tuple[ast.stmt, bool]]:
+    """Every statement under ``body``, nested ones too, with whether it is under ``if TYPE_CHECKING:``."""
+    for node in body:
+        yield node, type_checking
+        if isinstance(node, ast.If) and _is_type_checking(node.test):
+            yield from _statements(node.body, type_checking=True)
+            yield from _statements(node.orelse, type_checking)
+            continue
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.stmt):
+                yield from _statements([child], type_checking)
+            elif isinstance(child, ast.excepthandler):
+                yield from _statements(child.body, type_checking)
+
+
+def _is_type_checking(test: ast.expr) -> bool:
+    return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
+        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING")
+
+
+def _absolute(node: ast.ImportFrom, package: str) -> str | None:
+    """The absolute module of ``from ... import``; None for a relative import without ``package``."""
+    if node.level == 0:
+        return node.module
+    if not package:
+        return None
+    base = package.rsplit(".", node.level - 1)[0] if node.level > 1 else package
+    return f"{base}.{node.module}" if node.module else base
+
+
+def imported_modules(source: Path, package: str = "") -> set[str]:
+    """Dotted names of the ``inforidge`` modules ``source`` imports (``from a import b`` gives a and a.b).
+
+    Every import counts, wherever it runs: a rule runs the code its script imports lazily too.
+    """
+    names: set[str] = set()
+    for imp in module_imports(source, package):
+        names.add(imp.module)
+        # `from inforidge.mi import spectra` may name a submodule; non-modules are dropped later.
+        names.update(f"{imp.module}.{name}" for name in imp.names)
     return {name for name in names if name == PACKAGE or name.startswith(PACKAGE + ".")}
 
 
@@ -49,6 +117,14 @@ def module_file(name: str, src: Path) -> Path | None:
     return None
 
 
+def package_of(path: Path, src: Path) -> str:
+    """The package a file under ``src`` belongs to (a package's own for ``__init__.py``); "" outside ``src``."""
+    if not path.is_relative_to(src):
+        return ""
+    parts = path.relative_to(src).with_suffix("").parts
+    return ".".join(parts[:-1])
+
+
 def code_files(script: Path, src: Path) -> list[Path]:
     """Package files (sorted) that ``script`` imports, directly or through one another.
 
@@ -59,7 +135,8 @@ def code_files(script: Path, src: Path) -> list[Path]:
     seen: set[Path] = set()
     pending = [script]
     while pending:
-        for name in imported_modules(pending.pop()):
+        source = pending.pop()
+        for name in imported_modules(source, package_of(source, src)):
             parts = name.split(".")
             for depth in range(1, len(parts) + 1):
                 module = ".".join(parts[:depth])

@@ -14,10 +14,11 @@ from typing import Any, Literal
 
 import yaml
 
+from inforidge.analyses import config_section
 from inforidge.configschema import ConfigError, at_least, build, convert, doc, positive, require
 from inforidge.mi.registry import LAYER_KERNELS
-from inforidge.probes.registry import ProbeSteps, ReadoutProbeConfig, ResidualScalingConfig, probes_config_class
-from inforidge.readouts.registry import LinearProbeConfig, readouts_config_class  # noqa: F401  (re-exported)
+from inforidge.probes.registry import ProbeSteps, ReadoutProbeConfig, ResidualScalingConfig
+from inforidge.readouts.registry import LinearProbeConfig  # noqa: F401  (re-exported)
 from inforidge.tasks.registry import task_config_class
 
 __all__ = [
@@ -331,12 +332,10 @@ class MIConfig:
         return list(self.sigma) if isinstance(self.sigma, list) else [self.sigma]
 
 
-# The readouts section is derived from the read-out registry (LinearProbeConfig lives with it).
-ReadoutsConfig = readouts_config_class()
-
-
-# The probes section is derived from the probe registry: one field per registered probe.
-ProbesConfig = probes_config_class()
+# The readouts and probes sections are derived from the analysis registries: one field per
+# registered read-out / probe (LinearProbeConfig and the probe settings live with them).
+ReadoutsConfig = config_section("readouts")
+ProbesConfig = config_section("probes")
 
 
 @dataclass(frozen=True)

@@ -1,13 +1,15 @@
-"""The figure registry: every figure of the workflow, declared once.
+"""The figure registry: the figures no probe or read-out owns, declared once.
 
 A :class:`FigureSpec` says which tables a figure reads (in the drawing function's
 argument order), where its drawing function lives (``"module:function"``, imported only
 in the figure job, so planning never imports matplotlib), its report category and label,
 when the config asks for it, and which config values it takes as keyword options. The
-figure rules (``workflow/rules/figures.smk``), the report entries and the figure files
-of ``rule all`` are all derived from :data:`FIGURES`; the caption is
-``workflow/report/<name>.rst``. Probe figures are registered with their probe
-(:mod:`inforidge.probes.registry`).
+caption is ``workflow/report/<name>.rst``.
+
+This module is a leaf: it declares, and derives nothing. :data:`FIGURES` holds the figures
+of every run's MI and training tables, :data:`SWEEP_FIGURES` those comparing runs; a probe's
+or read-out's figures live in its spec. :mod:`inforidge.report` walks them all in report order,
+and the figure rules, the report entries and the figure files of ``rule all`` follow it.
 
 Drawing functions take ``(*tables, look=Look, **options)`` and return a matplotlib Figure.
 """
@@ -18,9 +20,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from inforidge.planning import capacity_wanted
 from inforidge.registry import Registry
 
-if TYPE_CHECKING:  # the config imports the probe registry, which imports this module
+if TYPE_CHECKING:  # annotations only: the config imports the probe registry, which imports this module
     from inforidge.config import Config
 
 
@@ -34,7 +37,10 @@ def _no_options(cfg: Config) -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class FigureSpec:
-    """One figure: its tables, drawing function, report entry, and when it is built."""
+    """One figure: its tables, drawing function, report entry, and when it is built.
+
+    ``wanted`` of a probe's or read-out's figure is asked only when that analysis is enabled.
+    """
 
     name: str
     tables: tuple[str, ...]
@@ -46,16 +52,15 @@ class FigureSpec:
 
 
 FIGURES: Registry[FigureSpec] = Registry("figure")
+"""Figures of the MI and training tables of every run (first in the report)."""
+
+SWEEP_FIGURES: Registry[FigureSpec] = Registry("sweep figure")
+"""Figures comparing runs (capacity) or of the multi-token stage (last in the report)."""
 
 
 def figure(name: str, tables: tuple[str, ...], draw: str, category: str, label: str, **kwargs: Any) -> FigureSpec:
-    """Register a figure (see :class:`FigureSpec`)."""
+    """Register a figure of the MI or training tables (see :class:`FigureSpec`)."""
     return FIGURES.register(FigureSpec(name, tables, draw, category, label, **kwargs))
-
-
-def wanted_figures(cfg: Config) -> list[FigureSpec]:
-    """The figures this config produces, in registration order."""
-    return [spec for spec in FIGURES if spec.wanted(cfg)]
 
 
 # --- built-in figures ----------------------------------------------------------------------
@@ -78,25 +83,18 @@ figure("mi_paired", ("mi_paired",), "inforidge.readoutplots:mi_paired", _MI,
        "layer minus last layer, paired by seed", wanted=lambda cfg: len(cfg.mi.seeds) > 1)
 figure("training", ("training",), "inforidge.plots:training_curves", "Training", "training curves")
 
-# The probes register their figures with themselves; importing the registry here keeps the
-# report order (MI, training, probes, sweeps) whichever module is imported first.
-import inforidge.probes.registry  # noqa: E402,F401
-import inforidge.readouts.registry  # noqa: E402,F401
+# --- sweep figures -------------------------------------------------------------------------
 
-
-def _capacity_wanted(cfg: Config) -> bool:
-    from inforidge.planning import capacity_wanted
-
-    return capacity_wanted(cfg)
-
-
-_CAPACITY = dict(wanted=_capacity_wanted, options=lambda cfg: {"site": cfg.capacity.site})
-figure("capacity_mi_by_depth", ("capacity",), "inforidge.sweepplots:capacity_mi_by_depth", "Model capacity",
-       "MI vs relative depth", **_CAPACITY)
-figure("capacity_ridge", ("capacity",), "inforidge.sweepplots:capacity_ridge", "Model capacity",
-       "ridge position vs depth", **_CAPACITY)
+_CAPACITY = dict(wanted=capacity_wanted, options=lambda cfg: {"site": cfg.capacity.site})
 _MULTITOKEN = dict(wanted=lambda cfg: cfg.multitoken.enabled, options=lambda cfg: {"site": "resid_post"})
-figure("multitoken_heatmap", ("multitoken",), "inforidge.sweepplots:multitoken_heatmap", "Multi-token generation",
-       "MI heatmap (layer x step t)", **_MULTITOKEN)
-figure("multitoken_curves", ("multitoken",), "inforidge.sweepplots:multitoken_curves", "Multi-token generation",
-       "MI vs layer per step t", **_MULTITOKEN)
+for _spec in (
+    FigureSpec("capacity_mi_by_depth", ("capacity",), "inforidge.sweepplots:capacity_mi_by_depth", "Model capacity",
+               "MI vs relative depth", **_CAPACITY),
+    FigureSpec("capacity_ridge", ("capacity",), "inforidge.sweepplots:capacity_ridge", "Model capacity",
+               "ridge position vs depth", **_CAPACITY),
+    FigureSpec("multitoken_heatmap", ("multitoken",), "inforidge.sweepplots:multitoken_heatmap",
+               "Multi-token generation", "MI heatmap (layer x step t)", **_MULTITOKEN),
+    FigureSpec("multitoken_curves", ("multitoken",), "inforidge.sweepplots:multitoken_curves",
+               "Multi-token generation", "MI vs layer per step t", **_MULTITOKEN),
+):
+    SWEEP_FIGURES.register(_spec)

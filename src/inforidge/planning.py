@@ -8,7 +8,10 @@ and follows the same convention.
 
 from __future__ import annotations
 
-from inforidge.config import Config
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # annotations only: the figure registry imports this module, the config imports that
+    from inforidge.config import Config
 
 
 def capacity_wanted(cfg: Config) -> bool:

@@ -1,7 +1,7 @@
 """Figures built from the tidy tables only (never from intermediate files).
 
 Each figure function takes tables (as returned by ``inforidge.results.load``) and
-returns a matplotlib Figure; the figure registry (:mod:`inforidge.figures`) names the
+returns a matplotlib Figure; the figure registry (:mod:`inforidge.report`) names the
 tables each one reads; ``render`` draws one in the configured look and ``save_figure``
 writes it in every configured format. Agg
 backend: no display is needed. Colours come from the configured seaborn palette
@@ -25,8 +25,8 @@ import seaborn as sns  # noqa: E402
 
 from inforidge.atomic import temp_sibling  # noqa: E402
 from inforidge.config import FiguresConfig  # noqa: E402
-from inforidge.figures import FIGURES  # noqa: E402
 from inforidge.registry import resolve  # noqa: E402
+from inforidge.report import all_figures  # noqa: E402
 from inforidge.results import mean_mi, ridge_layers  # noqa: E402
 
 SPLIT_TITLES = {"id": "in-distribution", "ood": "out-of-distribution"}
@@ -389,7 +389,7 @@ def render(draw_fn: Callable[..., plt.Figure], tables: Sequence[pd.DataFrame], s
 
 def draw(name: str, tables: Mapping[str, pd.DataFrame], look: Look = Look(), **options: Any) -> plt.Figure:
     """Draw registered figure ``name`` from tables given by name (extra tables are ignored)."""
-    spec = FIGURES[name]
+    spec = all_figures()[name]
     missing = [t for t in spec.tables if t not in tables]
     if missing:
         raise ValueError(f"figure {name} reads tables {list(spec.tables)}; missing {missing}")

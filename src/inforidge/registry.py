@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import importlib
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any, Generic, Protocol, TypeVar
 
 
@@ -70,7 +70,7 @@ def require_fields(settings: type, owner: str, *names: str) -> None:
         raise ValueError(f"{owner}: settings {settings.__name__} need the fields {sorted(missing)}")
 
 
-def settings_section(specs: Registry[Any], class_name: str, doc_text: str) -> type:
+def settings_section(specs: Iterable[Any], class_name: str, doc_text: str) -> type:
     """A frozen config section with one field per spec, named ``spec.name`` and typed ``spec.settings``."""
     from inforidge.configschema import doc
 

@@ -26,8 +26,8 @@ import pyarrow.parquet as pq
 from inforidge.atomic import temp_sibling
 from inforidge.checkpoint_files import read_metrics, read_weights
 from inforidge.config import ModelConfig, RunConfig, TaskConfig, TrainingConfig, as_dict, runs_from_params
-from inforidge.probes.registry import PROBES
-from inforidge.readouts.registry import READOUTS
+from inforidge.analyses import analyses, table_owner
+from inforidge.mi.registry import LAYER_KERNELS
 from inforidge.series import duplicate_steps
 from inforidge.tableschema import (  # noqa: F401  (re-exported: the table vocabulary)
     BOOL, FLOAT, INT, RUN_COLUMNS, RUN_KEYS, SPLIT, STEP, STR, Column, TableSchema, run_schema,
@@ -41,7 +41,7 @@ META_VERSION = b"inforidge.schema_version"
 
 #: Estimator settings recorded beside every MI value (mi and multitoken tables).
 ESTIMATOR_SETTINGS = (
-    Column("kernel", STR, "Gram-matrix kernel (gaussian, laplacian, polynomial, linear)"),
+    Column("kernel", STR, f"Gram-matrix kernel ({', '.join(LAYER_KERNELS)})"),
     Column("sigma", STR, "kernel bandwidth: a number or a rule name (median, silverman); one row set per "
                           "value of a sweep; `none` for kernels without a bandwidth"),
     Column("alpha", FLOAT, "Rényi order α (1 = von Neumann)"),
@@ -100,10 +100,8 @@ TABLES: dict[str, TableSchema] = {
         ], ["run", "step", "split", "kernel", "sigma", "site", "quantity", "layer", "sample_seed"]),
     )
 }
-# Probe tables come from the probe registry: each probe declares the tables it writes.
-TABLES.update({schema.name: schema for probe in PROBES for schema in probe.tables.values()})
-# Read-out tables come from the read-out registry: one table per read-out.
-TABLES.update({readout.table.name: readout.table for readout in READOUTS})
+# Probe and read-out tables come from the analysis registries: each analysis declares the tables it writes.
+TABLES.update({schema.name: schema for spec in analyses() for schema in spec.tables.values()})
 
 # Tables derived from the mi table (inforidge.ridgetables): the ridge statistic and paired layer differences.
 _CURVE = (
@@ -252,18 +250,17 @@ def mi_table(parts: Sequence[str | Path], runs: Mapping[str, RunConfig]) -> pd.D
     return conform(with_run_keys(frame, runs), "mi")
 
 
-def probe_table(name: str, parts: Sequence[str | Path], runs: Mapping[str, RunConfig]) -> pd.DataFrame:
-    """Concatenate per-job probe frames (``results/runs/*/probes/step-*/…``) into table ``name``.
+def analysis_table(name: str, parts: Sequence[str | Path], runs: Mapping[str, RunConfig]) -> pd.DataFrame:
+    """Concatenate the per-job frames of a probe or read-out into its table ``name``.
 
-    Per-job frames never carry a ``seed`` column of their own (a probe's seed is e.g.
-    ``fit_seed``): ``seed`` is the run's training seed in every table.
+    A read-out's frames key the eval split as the MI stage's do (``split``: the dataset split,
+    ``split_role``: id / ood), renamed as in :func:`mi_table`; a probe's already name the role
+    ``split``. Per-job frames never carry a ``seed`` column of their own (a probe's seed is
+    e.g. ``fit_seed``): ``seed`` is the run's training seed in every table.
     """
-    return conform(with_run_keys(concat_parts(parts), runs), name)
-
-
-def readout_table(name: str, parts: Sequence[str | Path], runs: Mapping[str, RunConfig]) -> pd.DataFrame:
-    """Concatenate per-job read-out frames into table ``name``; split keys renamed as in :func:`mi_table`."""
-    frame = concat_parts(parts).rename(columns={"split": "data_split", "split_role": "split"})
+    frame = concat_parts(parts)
+    if table_owner(name).input == "activations":
+        frame = frame.rename(columns={"split": "data_split", "split_role": "split"})
     return conform(with_run_keys(frame, runs), name)
 
 

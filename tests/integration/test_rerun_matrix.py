@@ -101,6 +101,7 @@ def test_resources_change_reruns_nothing(case, tmp_path):
         ("probes/residual_norm.py", {"probe_residual_norm"}, HEAVY | {"probe_early_exit", "probe_residual_scaling"}),
         # Registries are declarations, like the config: registering something reruns nothing that exists.
         ("probes/registry.py", set(), HEAVY | {"probe_early_exit", "probe_residual_scaling"}),
+        ("readouts/registry.py", set(), HEAVY | {"readout_linear_probe", "probe_early_exit"}),
         # Settings are tracked as params; editing the schema module itself reruns nothing.
         ("config.py", set(), HEAVY),
     ],

@@ -9,7 +9,7 @@ PLANNING_MODULES = [
     "inforidge.capacity", "inforidge.multitoken_settings", "inforidge.codedeps", "inforidge.planning", "inforidge.clusterplan", "inforidge.fetch",
     "inforidge.threads", "inforidge.series", "inforidge.hub",
     "inforidge.figures", "inforidge.probes.registry", "inforidge.tasks.registry",
-    "inforidge.readouts.registry",
+    "inforidge.readouts.registry", "inforidge.report", "inforidge.mi.registry", "inforidge.analyses",
 ]
 
 

@@ -8,8 +8,8 @@ import pytest
 from matplotlib.colors import to_hex
 
 from inforidge import plots, results
-from inforidge.figures import FIGURES
 from inforidge.registry import resolve
+from inforidge.report import all_figures
 from inforidge.tables import TABLES
 
 from .test_tables import write_synthetic_tables
@@ -21,7 +21,7 @@ def tables(tmp_path_factory) -> dict[str, pd.DataFrame]:
     return {name: results.load(name, results_dir) for name in results.TABLES}
 
 
-@pytest.mark.parametrize("name", sorted(FIGURES.names()))
+@pytest.mark.parametrize("name", sorted(all_figures().names()))
 def test_figure_draws_with_labeled_axes(name, tables):
     fig = plots.draw(name, tables)
     try:
@@ -102,7 +102,7 @@ def test_draw_names_a_missing_table(tables):
 
 def test_every_registered_figure_resolves_and_has_a_caption(repo_root):
     """Each registry entry names a drawing function that exists, tables that exist, and a caption."""
-    for spec in FIGURES:
+    for spec in all_figures():
         assert callable(resolve(spec.draw)), spec.name
         assert set(spec.tables) <= set(TABLES), spec.name
         assert (repo_root / f"workflow/report/{spec.name}.rst").read_text().strip(), spec.name
@@ -111,8 +111,8 @@ def test_every_registered_figure_resolves_and_has_a_caption(repo_root):
 def test_figure_rules_are_derived_from_the_registry(repo_root):
     """figures.smk loops over the registry; no rule file spells out a figure name."""
     rules = {p.name: p.read_text() for p in (repo_root / "workflow/rules").glob("*.smk")}
-    assert "for _fig in FIGURES:" in rules["figures.smk"]
-    for spec in FIGURES:  # names live in the registry only (`"training"` is also a table name)
+    assert "for _fig in all_figures():" in rules["figures.smk"]
+    for spec in all_figures():  # names live in the registry only (`"training"` is also a table name)
         assert not any(f'figure_{spec.name}' in text or f'"{spec.name}.rst"' in text for text in rules.values())
     assert [name for name, text in rules.items() if "figure_draw" in text] == ["figures.smk"]
 
@@ -158,7 +158,7 @@ def test_ridge_sigma_is_drawn_for_a_bandwidth_sweep_only(repo_root):
     import yaml
 
     from inforidge.config import validate_config
-    from inforidge.figures import wanted_figures
+    from inforidge.report import wanted_figures
 
     data = yaml.safe_load((repo_root / "configs/test.yaml").read_text())
     assert "ridge_sigma" not in {f.name for f in wanted_figures(validate_config(data))}

@@ -16,11 +16,10 @@ DRAWING = ("matplotlib", "seaborn")
 LIGHT_SCRIPTS = {
     "data.py": HEAVY + DRAWING,
     "table_mi.py": HEAVY + DRAWING,
-    "table_probe.py": HEAVY + DRAWING,
+    "table_analysis.py": HEAVY + DRAWING,
     "table_runs.py": HEAVY + DRAWING,
     "table_training.py": HEAVY + DRAWING,
     "capacity_table.py": HEAVY + DRAWING,
-    "table_readout.py": HEAVY + DRAWING,
     "table_ridge.py": HEAVY + DRAWING,
     "readout.py": ("transformers", "peft") + DRAWING,  # the linear probe needs torch, not the model libraries
     "mi.py": ("transformers", "peft") + DRAWING,  # the MI estimator needs torch, not the model libraries
@@ -43,7 +42,7 @@ def test_light_stage_does_not_import_heavy_libraries(repo_root, script: str) -> 
 
 def test_registered_drawing_functions_load_no_heavy_library():
     """figure_draw.py resolves each figure's drawing function from the registry: those modules stay light too."""
-    code = ("import sys; from inforidge.figures import FIGURES; from inforidge.registry import resolve; "
-            "[resolve(f.draw) for f in FIGURES]; print(sorted(m for m in ('torch', 'transformers') if m in sys.modules))")
+    code = ("import sys; from inforidge.report import all_figures; from inforidge.registry import resolve; "
+            "[resolve(f.draw) for f in all_figures()]; print(sorted(m for m in ('torch', 'transformers') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
     assert out == "[]", out

@@ -1,7 +1,10 @@
 """Tidy tables: schemas, dtypes, key columns, atomic writes, docs in sync.
 
-The synthetic per-job frames built here mirror what the MI and probe rules write; the
-plot, results and CLI tests reuse them (``write_synthetic_tables``).
+The synthetic per-job frames built here mirror what the MI, probe and read-out rules write;
+the plot, results and CLI tests reuse them (``write_synthetic_tables``). Every registered
+probe and read-out gets its tables from its spec: the built-in ones from hand-written frames
+with telling values (the figure tests read them), any other from its declared schema
+(:func:`schema_part`), so a new analysis needs no edit here.
 """
 
 from __future__ import annotations
@@ -21,8 +24,10 @@ from inforidge.capacity import capacity_table
 from inforidge.config import RunConfig, TaskConfig, runs_from_params
 from inforidge.multitoken import multitoken_table
 from inforidge.probes.registry import PROBES
+from inforidge.readouts.registry import READOUTS
 from inforidge.ridgetables import paired_table, ridge_table
-from inforidge.tables import TABLES, conform, mi_table, probe_table, readout_table, runs_table, write_table
+from inforidge.tables import TABLES, analysis_table, conform, mi_table, runs_table, write_table
+from inforidge.tableschema import BOOL, FLOAT, INT, RUN_KEYS, TableSchema
 
 N_LAYER = 3
 STEPS = (0, 4, 12)
@@ -58,8 +63,26 @@ def synthetic_mi_part(step: int, role: str, *, kernels=("gaussian",)) -> pd.Data
     return frame
 
 
+def schema_part(schema: TableSchema, fixed: dict[str, object]) -> pd.DataFrame:
+    """One job's frame of a table, from its declared schema: the columns the job writes (all but
+    the run keys the table adds), ``fixed`` ones (run, step, ...) constant, one row per
+    combination of the other sort keys (``layer`` 0..L, ``split`` id / ood, two values else)."""
+    keys = {c.name: c for c in schema.columns if c.name in schema.sort and c.name not in fixed}
+    levels = {name: list(range(N_LAYER + 1)) if name == "layer" else ["id", "ood"] if name == "split"
+              else {INT: [0, 1], FLOAT: [0.0, 1.0], BOOL: [False, True]}.get(c.type, ["a", "b"])
+              for name, c in keys.items() if name not in RUN_KEYS}
+    grid = (pd.MultiIndex.from_product(list(levels.values()), names=list(levels)).to_frame(index=False)
+            if levels else pd.DataFrame(index=range(1)))
+    values = {INT: lambda i: i % 5 + 1, FLOAT: lambda i: 0.5 + 0.1 * (i % 7), BOOL: lambda i: i % 2 == 0}
+    frame = pd.DataFrame({c.name: fixed[c.name] if c.name in fixed else grid[c.name] if c.name in levels
+                          else [values.get(c.type, lambda i: f"v{i % 3}")(i) for i in range(len(grid))]
+                          for c in schema.columns if c.name not in RUN_KEYS[1:]})
+    return frame.astype({name: "int64" for name, value in fixed.items() if isinstance(value, int)})
+
+
 def synthetic_probe_parts(step: int) -> dict[str, pd.DataFrame]:
-    """One probe job's frames per probe kind, with the columns the probe rules write."""
+    """One probe job's frames per per-job file stem of every registered probe (hand-written for the
+    built-in probes, from the schema for any other), with the columns the probe rules write."""
     layers = range(1, N_LAYER + 1)
     betas = pd.DataFrame([{"fit_split": fit, "fit_seed": seed, "layer": layer,
                            "beta": 1.0 + (0.2 if fit == "ood" else 0.05) * (2 - layer) + 0.01 * seed,
@@ -97,11 +120,17 @@ def synthetic_probe_parts(step: int) -> dict[str, pd.DataFrame]:
     for frame in parts.values():
         frame.insert(0, "step", np.int64(step))
         frame.insert(0, "run", "tiny")
-    return parts
+    return {stem: parts[stem] if stem in parts else schema_part(schema, {"run": "tiny", "step": step})
+            for probe in PROBES for stem, schema in probe.tables.items()}
 
 
-def synthetic_readout_part(step: int, role: str) -> pd.DataFrame:
-    """One linear-probe job's frame (the columns linear_probe_dump returns, plus the rule's keys)."""
+def synthetic_readout_part(name: str, step: int, role: str) -> pd.DataFrame:
+    """One job's frame of read-out ``name`` (what its job returns, plus the rule's keys; the table
+    renames ``split_role`` to ``split`` and ``split`` to ``data_split``)."""
+    if name != "linear_probe":
+        fixed = {"run": "tiny", "step": step, "split": role, "data_split": SPLITS[role]}
+        (schema,) = READOUTS[name].tables.values()
+        return schema_part(schema, fixed).rename(columns={"split": "split_role", "data_split": "split"})
     rows = [{"site": site, "layer": layer, "fold": fold, "fold_seed": 0, "n_train": 77, "n_test": 19, "classes": 5,
              "accuracy": 0.2 + 0.15 * layer + 0.01 * fold, "chance_accuracy": 0.2, "ce_bits": 2.3 - 0.3 * layer,
              "h_y_bits": 2.3, "v_info_bits": 0.3 * layer}
@@ -133,16 +162,17 @@ def write_synthetic_tables(results_dir: Path, *, kernels=("gaussian",)) -> Path:
         path = results_dir / f"runs/tiny/probes/step-{STEPS[-1]}/{probe}.parquet"
         path.parent.mkdir(parents=True, exist_ok=True)
         probe_parts[probe].to_parquet(path)
-        write_table(probe_table(table, [path], runs), results_dir / f"tables/{table}.parquet", table)
-    probe_paths = []
-    for step in STEPS:
-        for role in SPLITS:
-            path = results_dir / f"runs/tiny/readouts/step-{step}/{SPLITS[role]}/linear_probe.parquet"
-            path.parent.mkdir(parents=True, exist_ok=True)
-            synthetic_readout_part(step, role).to_parquet(path)
-            probe_paths.append(path)
-    write_table(readout_table("linear_probe", probe_paths, runs), results_dir / "tables/linear_probe.parquet",
-                "linear_probe")
+        write_table(analysis_table(table, [path], runs), results_dir / f"tables/{table}.parquet", table)
+    for readout in READOUTS:
+        readout_paths = []
+        for step in STEPS:
+            for role in SPLITS:
+                path = results_dir / f"runs/tiny/readouts/step-{step}/{SPLITS[role]}/{readout.name}.parquet"
+                path.parent.mkdir(parents=True, exist_ok=True)
+                synthetic_readout_part(readout.name, step, role).to_parquet(path)
+                readout_paths.append(path)
+        (table,) = (schema.name for schema in readout.tables.values())
+        write_table(analysis_table(table, readout_paths, runs), results_dir / f"tables/{table}.parquet", table)
     mi = pd.read_parquet(results_dir / "tables/mi.parquet")
     write_table(ridge_table(mi), results_dir / "tables/ridge.parquet", "ridge")
     write_table(paired_table(mi), results_dir / "tables/mi_paired.parquet", "mi_paired")
@@ -217,6 +247,18 @@ def test_conform_rejects_schema_violations(change, message):
         conform(change(frame), "residual_scaling")
 
 
+def test_schema_parts_fit_every_registered_analysis_table():
+    """The frames a new probe or read-out gets here from its schema alone are valid tables."""
+    for probe in PROBES:
+        for schema in probe.tables.values():
+            conform(tables.with_run_keys(schema_part(schema, {"run": "tiny", "step": 4}), synthetic_runs()),
+                    schema.name)
+    for readout in READOUTS:
+        fixed = {"run": "tiny", "step": 4, "split": "id", "data_split": "eval_id"}
+        for schema in readout.tables.values():
+            conform(tables.with_run_keys(schema_part(schema, fixed), synthetic_runs()), schema.name)
+
+
 def test_rows_of_an_unconfigured_run_are_rejected():
     frame = synthetic_probe_parts(4)["early_exit"].assign(run="removed")
     with pytest.raises(ValueError, match="runs not in the config: \\['removed'\\]"):
@@ -225,7 +267,7 @@ def test_rows_of_an_unconfigured_run_are_rejected():
 
 def test_missing_part_is_named(tmp_path):
     with pytest.raises(FileNotFoundError, match="step-4/attention.parquet"):
-        probe_table("attention", [tmp_path / "step-4/attention.parquet"], synthetic_runs())
+        analysis_table("attention", [tmp_path / "step-4/attention.parquet"], synthetic_runs())
 
 
 def test_unknown_table_name_lists_known_tables():

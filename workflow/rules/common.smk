@@ -5,6 +5,7 @@
 import os
 from pathlib import Path
 
+from inforidge.analyses import analyses
 from inforidge.clusterplan import (
     check_runtimes,
     gpu_resources,
@@ -15,11 +16,10 @@ from inforidge.codedeps import code_files, reference_files
 from inforidge.config import as_dict
 from inforidge.fetch import hub_datasets, hub_models, job_environment, missing_models
 from inforidge.hub import go_offline, hub_unreachable
-from inforidge.figures import wanted_figures
+from inforidge.mi.registry import KERNELS
 from inforidge.multitoken_settings import probe_task_name
 from inforidge.planning import capacity_wanted
-from inforidge.probes.registry import PROBES
-from inforidge.readouts.registry import READOUTS
+from inforidge.report import wanted_figures
 from inforidge.schedule import previous_step
 from inforidge.series import check_sources, run_steps, series_sources
 from inforidge.tasks import build_task
@@ -70,6 +70,13 @@ def script_code(script, *refs):
     files = set(code_files(SCRIPTS / script, SRC))
     files.update(path for ref in refs for path in reference_files(ref, SRC))
     return sorted(map(str, files))
+
+
+def mi_code(script):
+    """An MI script's code: its imports and the module of every registered kernel's Gram function
+    (named in the kernel registry, not imported), so editing a kernel reruns the MI jobs.
+    """
+    return script_code(script, *(spec.gram for spec in KERNELS))
 
 
 def run_cfg(run):
@@ -274,15 +281,28 @@ def mi_outputs():
     ]
 
 
-# --- probes.smk --------------------------------------------------------------
+# --- analyses.smk (probes and read-outs) -------------------------------------
 
 
-def probe_file(stem):
-    """Per-job output template of a probe file (stem: a key of ProbeSpec.tables)."""
-    return f"{RESULTS}/runs/{{run}}/probes/step-{{step}}/{stem}.parquet"
+def analysis_file(spec, stem):
+    """Per-job output template of file ``stem`` of a probe (one job per run and checkpoint) or
+    a read-out (one per run, checkpoint and eval split)."""
+    if spec.input == "checkpoint":
+        return f"{RESULTS}/runs/{{run}}/probes/step-{{step}}/{stem}.parquet"
+    return f"{RESULTS}/runs/{{run}}/readouts/step-{{step}}/{{split}}/{stem}.parquet"
 
 
-def probe_frames(w, kind):
+def analysis_job(spec):
+    """Log / benchmark path of an analysis job, below logs/ and benchmarks/results/ (no suffix)."""
+    split = "{split}/" if spec.input == "activations" else ""
+    return f"{spec.section}/{{run}}/step-{{step}}/{split}{spec.name}"
+
+
+def analysis_settings(spec):
+    return getattr(getattr(CFG, spec.section), spec.name)
+
+
+def split_frames(w, kind):
     """Split parquet paths keyed by role (id, ood) for eval or probe-fitting splits."""
     task = task_of(w.run)
     splits = task.eval_splits if kind == "eval" else task.probe_splits
@@ -292,44 +312,71 @@ def probe_frames(w, kind):
     }
 
 
-def probe_inputs(spec):
-    """Input function of a probe rule: eval splits, plus the fitting splits when the probe fits."""
+def analysis_frames(spec):
+    """Input function of a probe rule: eval splits, plus the fitting splits when the probe fits
+    (a read-out reads no task split: its dump holds the states)."""
+    if spec.input == "activations":
+        return lambda w: {}
     return lambda w: {
-        **probe_frames(w, "eval"),
-        **(probe_frames(w, "fit") if spec.fit_splits else {}),
+        **split_frames(w, "eval"),
+        **(split_frames(w, "fit") if spec.fit_splits else {}),
     }
 
 
-def probe_outputs(spec, stem):
-    """Per-job files ``stem`` of probe ``spec`` for every analysed checkpoint (none when disabled)."""
-    settings = getattr(CFG.probes, spec.name)
+def analysis_inputs(spec):
+    """What an analysis job reads besides task splits: the checkpoint or the activation dump, and its code."""
+    if (
+        spec.input == "checkpoint"
+    ):  # a dict literal: `checkpoint` opens a rule in a .smk file
+        return {
+            "checkpoint": lambda w: checkpoint_dir(w.run, w.step),
+            "series_checked": lambda w: series_check(w.run),
+            "code": script_code("probe.py", spec.job),
+        }
+    return {
+        "manifest": rules.activations.output[0],
+        "code": script_code("readout.py", spec.job),
+    }
+
+
+def analysis_params(spec):
+    """A probe runs on the configured device; a read-out's frames get the MI stage's split keys."""
+    settings = as_dict(analysis_settings(spec))
+    if spec.input == "checkpoint":
+        return dict(probe=spec.name, settings=settings, device=CFG.device)
+    return dict(
+        readout=spec.name,
+        settings=settings,
+        table_keys=lambda w: {
+            "run": w.run,
+            "step": int(w.step),
+            "split": w.split,
+            "split_role": split_role(w.run, w.split),
+        },
+    )
+
+
+def analysis_threads(spec):
+    """A probe declares the run's probe threads; a read-out runs torch on one thread."""
+    return stage_threads("probes") if spec.input == "checkpoint" else 1
+
+
+def analysis_resources(spec):
+    """A probe has the run's probe resources; a read-out, a job on a dump, the MI stage's."""
+    return stage_resources("probes" if spec.input == "checkpoint" else "mi")
+
+
+def analysis_outputs(spec, stem):
+    """Per-job files ``stem`` of analysis ``spec`` for every analysed checkpoint (and eval split,
+    for a read-out); none when it is disabled."""
+    settings = analysis_settings(spec)
     if not settings.enabled:
         return []
     return [
-        probe_file(stem).format(run=run, step=step)
+        analysis_file(spec, stem).format(run=run, step=step, split=split)
         for run in CFG.runs
         for step in analysed_steps(run, settings.checkpoints)
-    ]
-
-
-# --- readouts.smk -----------------------------------------------------------
-
-
-def readout_file(name):
-    """Per-job output template of read-out ``name`` (one per run, checkpoint and eval split)."""
-    return f"{RESULTS}/runs/{{run}}/readouts/step-{{step}}/{{split}}/{name}.parquet"
-
-
-def readout_outputs(spec):
-    """Per-job files of read-out ``spec`` for every analysed checkpoint and eval split (none when disabled)."""
-    settings = getattr(CFG.readouts, spec.name)
-    if not settings.enabled:
-        return []
-    return [
-        readout_file(spec.name).format(run=run, step=step, split=split)
-        for run in CFG.runs
-        for step in analysed_steps(run, settings.checkpoints)
-        for split in eval_splits(run)
+        for split in (eval_splits(run) if spec.input == "activations" else [None])
     ]
 
 
@@ -340,22 +387,19 @@ def table_path(name):
     return f"{RESULTS}/tables/{name}.parquet"
 
 
-def probe_tables():
-    """(probe spec, per-job file stem, table name) of every registered probe table."""
+def analysis_tables():
+    """(analysis spec, per-job file stem, table name) of every registered probe and read-out table."""
     return [
         (spec, stem, schema.name)
-        for spec in PROBES
+        for spec in analyses()
         for stem, schema in spec.tables.items()
     ]
 
 
 def table_outputs():
-    """Every table this config produces: probe tables only for the enabled probes."""
-    names = ["mi", "training", "runs"] + [
-        t for spec, stem, t in probe_tables() if probe_outputs(spec, stem)
-    ]
-    names += ["ridge", "mi_paired"]
-    names += [r.table.name for r in READOUTS if readout_outputs(r)]
+    """Every table this config produces: probe and read-out tables only for the enabled ones."""
+    names = ["mi", "training", "runs", "ridge", "mi_paired"]
+    names += [t for spec, stem, t in analysis_tables() if analysis_outputs(spec, stem)]
     return [table_path(name) for name in names]
 
 

@@ -1,11 +1,11 @@
 # Figures are built from the tables only: one rule per registered figure (figure_<name>),
-# derived from inforidge.figures.FIGURES (built-in, probe, capacity and multi-token figures
-# alike), each writing PNG (embedded in the report) plus the other formats of figures.formats.
+# derived from inforidge.report.all_figures (built-in, probe, read-out and sweep figures alike,
+# in report order), each writing PNG (embedded in the report) plus the other formats of figures.formats.
 # Cosmetic settings and figure options reach the rules only through params, so changing
 # them reruns figures only. Captions: workflow/report/<name>.rst.
-from inforidge.figures import FIGURES
+from inforidge.report import all_figures
 
-for _fig in FIGURES:
+for _fig in all_figures():
 
     rule:
         name:

@@ -4,7 +4,7 @@
 rule mi:
     input:
         manifest=rules.activations.output[0],
-        code=script_code("mi.py"),
+        code=mi_code("mi.py"),
     output:
         f"{RESULTS}/runs/{{run}}/mi/step-{{step}}/{{split}}.parquet",
     log:

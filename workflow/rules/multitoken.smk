@@ -43,7 +43,7 @@ rule multitoken_activations:
 rule multitoken_mi:
     input:
         manifest=rules.multitoken_activations.output[0],
-        code=script_code("multitoken_mi.py"),
+        code=mi_code("multitoken_mi.py"),
     output:
         f"{RESULTS}/runs/{{run}}/multitoken/step-{{step}}/{{split}}.parquet",
     log:

@@ -1,6 +1,6 @@
 # Tidy long-format tables, one per observational unit (results/tables/*.parquet).
-# Schemas and column docs: src/inforidge/tables.py and each probe's ProbeSpec.tables;
-# docs/results.md. Probe tables are derived from the probe registry (probes.smk).
+# Schemas and column docs: src/inforidge/tables.py and each analysis spec's tables;
+# docs/results.md. Probe and read-out tables are derived from the analysis registries.
 
 
 rule table_mi:
@@ -57,16 +57,16 @@ rule table_runs:
         "../scripts/table_runs.py"
 
 
-# One rule per registered probe table (table_residual_scaling, table_early_exit, ...).
-for _spec, _stem, _table in probe_tables():
+# One rule per registered probe or read-out table (table_residual_scaling, table_linear_probe, ...).
+for _spec, _stem, _table in analysis_tables():
 
     rule:
         name:
             f"table_{_table}"
         input:
-            parts=probe_outputs(_spec, _stem),
+            parts=analysis_outputs(_spec, _stem),
             start=start_checkpoints(),
-            code=script_code("table_probe.py"),
+            code=script_code("table_analysis.py"),
         output:
             table_path(_table),
         log:
@@ -78,31 +78,7 @@ for _spec, _stem, _table in probe_tables():
             table=_table,
             runs=all_run_params(),
         script:
-            "../scripts/table_probe.py"
-
-
-# One rule per registered read-out table (table_linear_probe, ...).
-for _readout in READOUTS:
-
-    rule:
-        name:
-            f"table_{_readout.table.name}"
-        input:
-            parts=readout_outputs(_readout),
-            start=start_checkpoints(),
-            code=script_code("table_readout.py"),
-        output:
-            table_path(_readout.table.name),
-        log:
-            f"logs/tables/{_readout.table.name}.log",
-        localrule: True
-        conda:
-            "../../envs/report.yaml"
-        params:
-            table=_readout.table.name,
-            runs=all_run_params(),
-        script:
-            "../scripts/table_readout.py"
+            "../scripts/table_analysis.py"
 
 
 # The ridge statistic and paired layer differences, derived from the mi table.

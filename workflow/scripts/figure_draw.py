@@ -2,14 +2,14 @@
 
 from inforidge import plots, results
 from inforidge.config import FiguresConfig
-from inforidge.figures import FIGURES
 from inforidge.jobs import job
 from inforidge.registry import resolve
+from inforidge.report import all_figures
 from inforidge.configschema import build
 
 with job(snakemake) as log:
     params = snakemake.params
-    spec = FIGURES[params.figure]
+    spec = all_figures()[params.figure]
     frames = [results.read_table(path, table) for path, table in zip(snakemake.input.tables, spec.tables, strict=True)]
     look = build(FiguresConfig, params.figures, "figures")
     fig = plots.render(resolve(spec.draw), frames, look, params.options)

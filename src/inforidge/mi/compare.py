@@ -102,15 +102,3 @@ def ridge_statistic(frame: pd.DataFrame, *, value: str = "mi", seed: str = "samp
                     "ridge_position": (ridge - first) / (last - first) if last > first else math.nan,
                     "seeds": len(per_seed)})
     return pd.DataFrame(out)
-
-
-def ridge_by_sigma(frame: pd.DataFrame, *, value: str = "mi", seed: str = "sample_seed") -> pd.DataFrame:
-    """:func:`ridge_statistic` of a bandwidth sweep, with a numeric ``sigma_value`` (NaN for rules) to plot against.
-
-    Rows come from the ``quantity == "mi"`` curves; one per (curve keys, σ).
-    """
-    rows = frame[frame["quantity"] == "mi"] if "quantity" in frame.columns else frame
-    ridge = ridge_statistic(rows, value=value, seed=seed)
-    ridge["sigma_value"] = pd.to_numeric(ridge["sigma"], errors="coerce")
-    return ridge.sort_values([c for c in ridge.columns if c in CURVE_KEYS and c != "sigma"] + ["sigma_value"],
-                             ignore_index=True)

@@ -7,28 +7,21 @@ device and dtype, so callers decide precision (float64 by default, see ``estimat
 
 from __future__ import annotations
 
+import functools
 import math
+from collections.abc import Callable
 
 import torch
 
-from inforidge.mi.registry import KERNELS as REGISTRY
 from inforidge.mi.registry import kernel_spec
 from inforidge.mi.settings import Bandwidth
-
-KERNELS: tuple[str, ...] = tuple(REGISTRY)
-# Kernels whose value depends on a bandwidth; the others ignore ``sigma``.
-BANDWIDTH_KERNELS: tuple[str, ...] = tuple(name for name, spec in REGISTRY.items() if spec.bandwidth)
+from inforidge.registry import resolve
 
 # Polynomial kernel (<a, b> + POLY_COEF0) ** POLY_DEGREE. Fixed rather than exposed: the
 # pipeline only needs it as an alternative kernel, and unit-diagonal normalization makes
 # an overall scale irrelevant anyway.
 POLY_DEGREE = 2
 POLY_COEF0 = 1.0
-
-
-def check_kernel(kernel: str) -> None:
-    """Raise ``ValueError`` unless ``kernel`` is registered (:mod:`inforidge.mi.registry`)."""
-    kernel_spec(kernel)
 
 
 def l2_normalize_rows(x: torch.Tensor) -> torch.Tensor:
@@ -97,11 +90,17 @@ def resolve_sigma(x: torch.Tensor, sigma: Bandwidth) -> float:
 def gram(x: torch.Tensor, kernel: str, sigma: float = 1.0) -> torch.Tensor:
     """Raw kernel Gram matrix K (..., N, N) of the rows of ``x`` (..., N, d).
 
-    Dispatches to the registered kernel's ``gram_<name>`` below. ``sigma`` must already be
-    numeric (see :func:`resolve_sigma`); kernels without a bandwidth ignore it.
+    Calls the Gram function the kernel's registry entry names (the built-in ones below).
+    ``sigma`` must already be numeric (see :func:`resolve_sigma`); kernels without a bandwidth
+    ignore it.
     """
-    function = globals()[kernel_spec(kernel).gram_function]
-    return function(x, sigma)
+    return gram_function(kernel)(x, sigma)
+
+
+@functools.cache
+def gram_function(kernel: str) -> Callable[[torch.Tensor, float], torch.Tensor]:
+    """The Gram function of registered kernel ``kernel`` (imported once)."""
+    return resolve(kernel_spec(kernel).gram)
 
 
 def gram_gaussian(x: torch.Tensor, sigma: float) -> torch.Tensor:

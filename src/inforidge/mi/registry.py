@@ -2,53 +2,51 @@
 
 Config validation (``inforidge.config``) derives the allowed kernel names from
 :data:`KERNELS`, so it must not import torch (planning the DAG stays fast). Each entry names
-its Gram function in :mod:`inforidge.mi.kernels`, resolved on first use. Adding a kernel:
-write ``gram_<name>(x, sigma) -> (..., N, N)`` in ``kernels.py`` and add one
-:class:`KernelSpec` here (``tests/unit/mi/test_registry.py`` checks both sides).
+its Gram function as ``"module:function"``, resolved on first use by
+:func:`inforidge.mi.kernels.gram`. Adding a kernel: a Gram function ``(x, sigma) -> (..., N, N)``
+in any module and one :class:`KernelSpec` here (docs/extending.md).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from inforidge.registry import Registry
+
 
 @dataclass(frozen=True)
 class KernelSpec:
-    """One kernel: its name, whether it reads ``sigma``, and whether it compares labels.
+    """One kernel: its name, its Gram function, whether it reads ``sigma``, whether it compares labels.
 
+    ``gram``: ``"module:function"``, called as ``function(x, sigma)`` on rows ``x`` (..., N, d);
+    ``sigma`` is numeric (rules are resolved first) and ignored without ``bandwidth``.
     ``bandwidth``: the kernel value depends on σ (so ``mi.sigma`` and its sweep apply).
     ``labels``: a delta kernel on class labels (targets only; never a layer's state).
     """
 
     name: str
+    gram: str
     bandwidth: bool = False
     labels: bool = False
     doc: str = ""
 
-    @property
-    def gram_function(self) -> str:
-        """Name of the Gram function in :mod:`inforidge.mi.kernels`."""
-        return f"gram_{self.name}"
 
-
-KERNELS: dict[str, KernelSpec] = {
-    spec.name: spec
-    for spec in (
-        KernelSpec("gaussian", bandwidth=True, doc="exp(−‖a−b‖²/(2σ²))"),
-        KernelSpec("laplacian", bandwidth=True, doc="exp(−‖a−b‖/σ)"),
-        KernelSpec("polynomial", doc="(⟨a,b⟩ + 1)²"),
-        KernelSpec("linear", doc="⟨a,b⟩"),
-        KernelSpec("delta", labels=True, doc="1[a = b] (class labels; targets only)"),
-    )
-}
+KERNELS: Registry[KernelSpec] = Registry("kernel")
+for _spec in (
+    KernelSpec("gaussian", "inforidge.mi.kernels:gram_gaussian", bandwidth=True, doc="exp(−‖a−b‖²/(2σ²))"),
+    KernelSpec("laplacian", "inforidge.mi.kernels:gram_laplacian", bandwidth=True, doc="exp(−‖a−b‖/σ)"),
+    KernelSpec("polynomial", "inforidge.mi.kernels:gram_polynomial", doc="(⟨a,b⟩ + 1)²"),
+    KernelSpec("linear", "inforidge.mi.kernels:gram_linear", doc="⟨a,b⟩"),
+    KernelSpec("delta", "inforidge.mi.kernels:gram_delta", labels=True, doc="1[a = b] (class labels; targets only)"),
+):
+    KERNELS.register(_spec)
 
 #: Kernels a layer's state may use (all but the label kernels), in registry order.
-LAYER_KERNELS: tuple[str, ...] = tuple(name for name, spec in KERNELS.items() if not spec.labels)
+LAYER_KERNELS: tuple[str, ...] = tuple(spec.name for spec in KERNELS if not spec.labels)
 
 
 def kernel_spec(name: str) -> KernelSpec:
     """The registered kernel ``name``; ``ValueError`` naming the known ones otherwise."""
-    try:
-        return KERNELS[name]
-    except KeyError:
-        raise ValueError(f"unknown kernel {name!r}; expected one of {tuple(KERNELS)}") from None
+    if name not in KERNELS:
+        raise ValueError(f"unknown kernel {name!r}; expected one of {tuple(KERNELS.names())}")
+    return KERNELS[name]

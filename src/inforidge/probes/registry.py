@@ -1,33 +1,25 @@
 """The probe registry: every functional probe, declared once (docs/extending.md).
 
-A :class:`ProbeSpec` holds all the workflow needs to know about a probe:
-
-- ``settings``: its config dataclass; ``probes.<name>`` in the config is derived from it
-  (:func:`probes_config_class`), so validation, ``workflow/schemas/config.md`` and the
-  JSON schema follow; it must have ``enabled`` and ``checkpoints`` fields;
-- ``job``: ``"module:function"`` of the per-(run, checkpoint) job, imported only inside
-  the job (torch stays out of planning). It is called as
-  ``job(checkpoint, frames: ProbeFrames, settings, device) -> {output: DataFrame}``;
-- ``tables``: per-job output file stem -> the schema of the table aggregated from it;
-- ``fit_splits``: whether the job also reads the task's probe-fitting splits;
-- ``figures``: its figures (registered in :data:`inforidge.figures.FIGURES`).
-
-The rule ``probe_<name>``, the tables ``table_<table>``, the figures and the report entries
-are derived from :data:`PROBES`. Nothing here imports torch.
+A probe is an :class:`~inforidge.analysisspec.AnalysisSpec` with ``input="checkpoint"``: one
+job per (run, checkpoint) that reloads the model; its job is called as
+``job(checkpoint, frames: ProbeFrames, settings, device) -> {output stem: DataFrame}``.
+The rule ``probe_<name>``, the config section ``probes.<name>``, the tables ``table_<table>``, the figures and the report entries are derived from
+:data:`PROBES` (through :mod:`inforidge.analyses`). Nothing here imports torch.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Literal
 
 import pandas as pd
 
+from inforidge.analysisspec import AnalysisSpec
 from inforidge.configschema import at_least, doc, positive, require
-from inforidge.figures import FIGURES, FigureSpec
-from inforidge.registry import Registry, require_fields, settings_section
-from inforidge.tableschema import BOOL, FLOAT, INT, SPLIT, STEP, STR, Column, TableSchema, run_schema
+from inforidge.figures import FigureSpec
+from inforidge.registry import Registry
+from inforidge.tableschema import BOOL, FLOAT, INT, SPLIT, STEP, STR, Column, run_schema
 
 ProbeSteps = Literal["all", "final"]
 
@@ -40,42 +32,7 @@ class ProbeFrames:
     fit: Mapping[str, pd.DataFrame] = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
-class ProbeSpec:
-    """One probe: its settings, per-job function, tables and figures."""
-
-    name: str
-    settings: type
-    doc: str
-    job: str
-    tables: Mapping[str, TableSchema]
-    fit_splits: bool = False
-    figures: tuple[FigureSpec, ...] = ()
-
-    def __post_init__(self) -> None:
-        require_fields(self.settings, f"probe {self.name}", "enabled", "checkpoints")
-
-
-PROBES: Registry[ProbeSpec] = Registry("probe")
-
-
-def register_probe(spec: ProbeSpec) -> ProbeSpec:
-    """Register a probe and its figures."""
-    PROBES.register(spec)
-    for fig in spec.figures:
-        FIGURES.register(fig)
-    return spec
-
-
-def probes_config_class() -> type:
-    """The ``probes`` config section: one field per registered probe, typed by its settings class."""
-    return settings_section(PROBES, "ProbesConfig",
-                            "Functional probes (docs/method.md, Probes); one section per registered probe.")
-
-
-def probe_enabled(name: str) -> Any:
-    """``wanted`` predicate of a probe's figures: the probe is enabled in the config."""
-    return lambda cfg: getattr(cfg.probes, name).enabled
+PROBES: Registry[AnalysisSpec] = Registry("probe")
 
 
 # --- built-in probes -----------------------------------------------------------------------
@@ -172,7 +129,8 @@ _READOUT = (
     Column("n", INT, "examples evaluated"),
 )
 
-register_probe(ProbeSpec(
+PROBES.register(AnalysisSpec(
+    input="checkpoint",
     name="residual_scaling",
     settings=ResidualScalingConfig,
     doc="residual scaling under distribution shift: held-out study beside a temperature baseline (docs/probes.md)",
@@ -206,17 +164,18 @@ register_probe(ProbeSpec(
     },
     figures=(
         FigureSpec("residual_scaling", ("residual_scaling",), "inforidge.plots:residual_scaling", "Probes",
-                   "residual scaling", wanted=probe_enabled("residual_scaling")),
+                   "residual scaling"),
         FigureSpec("residual_scaling_accuracy", ("residual_scaling_accuracy",),
                    "inforidge.plots:residual_scaling_accuracy", "Probes",
-                   "residual scaling accuracy (before vs after)", wanted=probe_enabled("residual_scaling")),
+                   "residual scaling accuracy (before vs after)"),
         FigureSpec("residual_scaling_gain", ("residual_scaling_accuracy",),
                    "inforidge.probeplots:residual_scaling_gain", "Probes",
-                   "residual scaling gain over the temperature baseline", wanted=probe_enabled("residual_scaling")),
+                   "residual scaling gain over the temperature baseline"),
     ),
 ))
 
-register_probe(ProbeSpec(
+PROBES.register(AnalysisSpec(
+    input="checkpoint",
     name="early_exit",
     settings=ReadoutProbeConfig,
     doc="logit lens per layer (the paper's Table 1)",
@@ -227,11 +186,11 @@ register_probe(ProbeSpec(
             Column("layer", INT, "layer l = 0..L read out (L: the model's own prediction)"),
             *_READOUT,
         ], ["run", "step", "split", "layer"])},
-    figures=(FigureSpec("early_exit", ("early_exit", "mi"), "inforidge.plots:early_exit", "Probes", "early exit",
-                        wanted=probe_enabled("early_exit")),),
+    figures=(FigureSpec("early_exit", ("early_exit", "mi"), "inforidge.plots:early_exit", "Probes", "early exit"),),
 ))
 
-register_probe(ProbeSpec(
+PROBES.register(AnalysisSpec(
+    input="checkpoint",
     name="attention",
     settings=ReadoutProbeConfig,
     doc="attention mass on the sink, signal tokens and last token (Table 2)",
@@ -247,11 +206,11 @@ register_probe(ProbeSpec(
             Column("sink_is_signal", FLOAT, "fraction of examples whose position 0 is a signal token"),
             Column("n", INT, "examples averaged"),
         ], ["run", "step", "split", "layer"])},
-    figures=(FigureSpec("attention", ("attention",), "inforidge.plots:attention", "Probes", "attention mass",
-                        wanted=probe_enabled("attention")),),
+    figures=(FigureSpec("attention", ("attention",), "inforidge.plots:attention", "Probes", "attention mass"),),
 ))
 
-register_probe(ProbeSpec(
+PROBES.register(AnalysisSpec(
+    input="checkpoint",
     name="residual_norm",
     settings=ReadoutProbeConfig,
     doc="L2 norm of resid_post[l] at the last prompt position per layer",
@@ -265,10 +224,11 @@ register_probe(ProbeSpec(
             Column("n", INT, "examples averaged"),
         ], ["run", "step", "split", "layer"])},
     figures=(FigureSpec("residual_norm", ("residual_norm",), "inforidge.probes.residual_norm:draw_residual_norm",
-                        "Probes", "residual-stream norm", wanted=probe_enabled("residual_norm")),),
+                        "Probes", "residual-stream norm"),),
 ))
 
-register_probe(ProbeSpec(
+PROBES.register(AnalysisSpec(
+    input="checkpoint",
     name="tuned_lens",
     settings=TunedLensConfig,
     doc="tuned lens (Belrose et al. 2023) beside the logit lens, trained on the train split",
@@ -286,7 +246,7 @@ register_probe(ProbeSpec(
             Column("fit_seed", INT, "seed of the lens training (batch order)"),
         ], ["run", "step", "split", "lens", "fit_seed", "layer"])},
     figures=(FigureSpec("tuned_lens", ("tuned_lens",), "inforidge.probeplots:tuned_lens", "Probes",
-                        "tuned lens vs logit lens", wanted=probe_enabled("tuned_lens")),),
+                        "tuned lens vs logit lens"),),
 ))
 
 _PATCH_METRICS = (
@@ -296,7 +256,8 @@ _PATCH_METRICS = (
     ("source_rate", "fraction whose top-1 is the source's answer"),
 )
 
-register_probe(ProbeSpec(
+PROBES.register(AnalysisSpec(
+    input="checkpoint",
     name="causal",
     settings=CausalConfig,
     doc="causal checks: zero/mean ablation of each block's update, last-position activation patching",
@@ -329,8 +290,8 @@ register_probe(ProbeSpec(
     },
     figures=(
         FigureSpec("causal_ablation", ("causal_ablation",), "inforidge.probeplots:causal_ablation", "Probes",
-                   "block ablation", wanted=probe_enabled("causal")),
+                   "block ablation"),
         FigureSpec("causal_patching", ("causal_patching",), "inforidge.probeplots:causal_patching", "Probes",
-                   "activation patching", wanted=probe_enabled("causal")),
+                   "activation patching"),
     ),
 ))

@@ -1,67 +1,27 @@
 """The read-out registry: analyses of an activation dump that need no model (docs/extending.md).
 
-A read-out runs on the same dumps as the MI stage — one job per (run, checkpoint, eval
-split), input the activations manifest — where a probe (:mod:`inforidge.probes.registry`)
-reloads the model. A :class:`ReadoutSpec` holds:
-
-- ``settings``: its config dataclass (``readouts.<name>``, derived by
-  :func:`readouts_config_class`); it needs ``enabled`` and ``checkpoints`` fields;
-- ``job``: ``"module:function"`` called as ``job(manifest: Path, settings) -> DataFrame``,
-  imported only inside the job (torch stays out of planning);
-- ``table``: the schema of the table aggregated from the per-job frames (the rule adds
-  run, step, split and data_split);
-- ``figures``: its figures (registered in :data:`inforidge.figures.FIGURES`).
-
-The rule ``readout_<name>``, the table rule, the figures and the report entries are
-derived from :data:`READOUTS`. Nothing here imports torch.
+A read-out is an :class:`~inforidge.analysisspec.AnalysisSpec` with ``input="activations"``:
+it runs on the same dumps as the MI stage, one job per (run, checkpoint, eval split), input
+the activations manifest, where a probe (:mod:`inforidge.probes.registry`) reloads the model.
+Its job is called as ``job(manifest: Path, settings) -> DataFrame``, the frame of its one table
+(the rule adds run, step, split and data_split). The rule ``readout_<name>``, the config
+section ``readouts.<name>``, the table rule, the figures and the report entries are derived
+from :data:`READOUTS` (through :mod:`inforidge.analyses`). Nothing here imports torch.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Literal
 
+from inforidge.analysisspec import AnalysisSpec
 from inforidge.configschema import at_least, doc, require
-from inforidge.figures import FIGURES, FigureSpec
-from inforidge.registry import Registry, require_fields, settings_section
-from inforidge.tableschema import FLOAT, INT, SPLIT, STEP, STR, Column, TableSchema, run_schema
+from inforidge.figures import FigureSpec
+from inforidge.registry import Registry
+from inforidge.tableschema import FLOAT, INT, SPLIT, STEP, STR, Column, run_schema
 
 
-@dataclass(frozen=True)
-class ReadoutSpec:
-    """One read-out of the activation dumps: its settings, per-job function, table and figures."""
-
-    name: str
-    settings: type
-    doc: str
-    job: str
-    table: TableSchema
-    figures: tuple[FigureSpec, ...] = ()
-
-    def __post_init__(self) -> None:
-        require_fields(self.settings, f"read-out {self.name}", "enabled", "checkpoints")
-
-
-READOUTS: Registry[ReadoutSpec] = Registry("read-out")
-
-
-def register_readout(spec: ReadoutSpec) -> ReadoutSpec:
-    """Register a read-out and its figures."""
-    READOUTS.register(spec)
-    for fig in spec.figures:
-        FIGURES.register(fig)
-    return spec
-
-
-def readouts_config_class() -> type:
-    """The ``readouts`` config section: one field per registered read-out, typed by its settings class."""
-    text = "Read-outs of the activation dumps that need no kernel (docs/mi.md); one section per read-out."
-    return settings_section(READOUTS, "ReadoutsConfig", text)
-
-
-def readout_enabled(name: str) -> Any:
-    """``wanted`` predicate of a read-out's figures: the read-out is enabled in the config."""
-    return lambda cfg: getattr(cfg.readouts, name).enabled
+READOUTS: Registry[AnalysisSpec] = Registry("read-out")
 
 
 # --- built-in read-outs --------------------------------------------------------------------
@@ -94,12 +54,13 @@ _READOUT_KEYS = (
     Column("layer", INT, "layer l: 0 = embedding output, L = last block"),
 )
 
-register_readout(ReadoutSpec(
+READOUTS.register(AnalysisSpec(
     name="linear_probe",
+    input="activations",
     settings=LinearProbeConfig,
     doc="cross-validated linear probe Z_l → target class per layer (accuracy, cross-entropy, V-information)",
     job="inforidge.readouts.linear_probe:linear_probe_dump",
-    table=run_schema(
+    tables={"linear_probe": run_schema(
         "linear_probe", "Linear probe from each layer's state to the target class, per held-out fold.", [
             *_READOUT_KEYS,
             Column("fold", INT, "held-out fold k = 0..K−1 of the stratified K-fold split"),
@@ -115,8 +76,7 @@ register_readout(ReadoutSpec(
                                       "the input-free predictor H_V(Y|∅) [bits]"),
             Column("v_info_bits", FLOAT, "h_y_bits − ce_bits: predictive V-information I_V(Z → Y) of the linear "
                                          "family on held-out rows (≤ 0 in expectation when Z ⟂ Y) [bits]"),
-        ], ["run", "step", "split", "site", "layer", "fold"]),
+        ], ["run", "step", "split", "site", "layer", "fold"])},
     figures=(FigureSpec("linear_probe", ("linear_probe",), "inforidge.readoutplots:linear_probe", "Read-outs",
-                        "linear probe: accuracy and V-information by layer",
-                        wanted=readout_enabled("linear_probe")),),
+                        "linear probe: accuracy and V-information by layer"),),
 ))

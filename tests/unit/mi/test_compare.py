@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from inforidge.mi.compare import paired_layer_differences, ridge_by_sigma, ridge_statistic, t_quantile
+from inforidge.mi.compare import paired_layer_differences, ridge_statistic, t_quantile
 
 
 def curve(values: dict[int, list[float]], **keys) -> pd.DataFrame:
@@ -48,12 +48,3 @@ def test_ridge_statistic_counts_interior_peaks_and_spread():
     assert r.loc["a", "ridge_layer_std"] == pytest.approx(1.0)
     assert r.loc["a", "interior_fraction"] == pytest.approx(2 / 3) and r.loc["a", "ridge_position"] == pytest.approx(1 / 3)
     assert r.loc["b", "ridge_layer"] == 0 and r.loc["b", "interior_fraction"] == 0.0
-
-
-def test_ridge_by_sigma_gives_one_row_per_bandwidth():
-    frame = pd.concat([curve({0: [0, 0], 1: [1, 1], 2: [0, 0]}, run="a", sigma="0.5"),
-                       curve({0: [0, 0], 1: [0, 0], 2: [1, 1]}, run="a", sigma="2.0"),
-                       curve({0: [1, 1], 1: [0, 0], 2: [0, 0]}, run="a", sigma="median")])
-    r = ridge_by_sigma(frame)
-    assert r["sigma"].tolist() == ["0.5", "2.0", "median"] and r["ridge_layer"].tolist() == [1, 2, 0]
-    assert r["sigma_value"].iloc[:2].tolist() == [0.5, 2.0] and math.isnan(r["sigma_value"].iloc[2])
