@@ -293,7 +293,11 @@ class MIConfig:
     )
     alpha: float = doc("Rényi order; 1 is von Neumann (explicit branch); integer α ≥ 2 use the exact trace "
                        "path (α = 2: O(N²), no eigenvalues)", 1.0)
-    normalize: Literal["l2"] | None = doc("row preprocessing; null disables", "l2")
+    normalize: Literal["whiten", "l2"] | None = doc(
+        "row preprocessing before the kernel: whiten (centre and PCA-whiten each layer on its subsample: "
+        "invariant to translation and invertible linear maps, the ridge test's default), l2 (the paper's "
+        "unit-norm rows: not translation invariant), null (as given); docs/mi.md, Invariances", "whiten",
+    )
     base: float = doc("logarithm base (2: bits)", 2.0)
     n_samples: int | None = doc("examples per estimate (null: as many as the subsampling allows)", 256)
     seeds: list[int] = doc("subsample seeds, one estimate each (mean and spread are reported)",

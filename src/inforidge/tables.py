@@ -33,7 +33,7 @@ from inforidge.tableschema import (  # noqa: F401  (re-exported: the table vocab
 )
 
 #: Bump when a column is added, removed, renamed or changes type or meaning.
-SCHEMA_VERSION = "5"
+SCHEMA_VERSION = "6"
 #: Parquet metadata keys recording which table a file holds and its schema version.
 META_TABLE = b"inforidge.table"
 META_VERSION = b"inforidge.schema_version"
@@ -44,7 +44,7 @@ ESTIMATOR_SETTINGS = (
     Column("sigma", STR, "kernel bandwidth: a number or a rule name (median, silverman); one row set per "
                           "value of a sweep; `none` for kernels without a bandwidth"),
     Column("alpha", FLOAT, "Rényi order α (1 = von Neumann)"),
-    Column("normalize", STR, "row preprocessing: `l2` or `none`"),
+    Column("normalize", STR, "row preprocessing: `whiten` (geometry-robust), `l2` (the paper's) or `none`"),
     Column("base", FLOAT, "logarithm base (2 = bits)"),
     Column("permutations", INT, "permutation-null shuffles P (0 = no null)"),
     Column("resampling", STR, "`disjoint`: the seeds' subsamples are disjoint blocks of the dump (independent "
@@ -104,12 +104,30 @@ _CURVE = (
     Column("site", STR, "hook site: `resid_post` or `final_norm` (curves with more than one layer only)"),
     Column("kernel", STR, "Gram-matrix kernel"),
     Column("sigma", STR, "kernel bandwidth (a number or a rule name); one row set per value of a sweep"),
+    Column("normalize", STR, "row preprocessing: `whiten` (invariant to affine maps of a layer) or `l2` (the "
+                             "paper's; geometry can make a ridge: docs/mi.md)"),
     Column("value", STR, "mi table column compared: `mi_excess` (excess over the permutation null) or `mi` (raw)"),
 )
-TABLES["ridge"] = run_schema("ridge", "Ridge statistic of every I(Z_l; Y) layer curve: argmax layer and its spread "
-                                      "across subsample seeds.", [
+TABLES["ridge"] = run_schema("ridge", "The ridge test of every I(Z_l; Y) layer curve (interior layers against the "
+                                      "last, sign-flip max-T over subsamples, family-wise error ≤ `level`), and the "
+                                      "descriptive argmax layer with its spread across subsample seeds.", [
     *_CURVE,
-    Column("ridge_layer", INT, "argmax over layers of the seed-mean of `value` (lowest layer on ties)"),
+    Column("n", INT, "examples per subsample the estimates really used (the smallest over the curve)"),
+    Column("permutations", INT, "permutation-null shuffles P behind `mi_excess` (smallest null p = 1/(P+1))"),
+    Column("verdict", STR, "`ridge`: some interior layer is above the last at family-wise level `level`; "
+                           "`no ridge`; `untestable`: fewer than 5 subsample seeds or no interior layer"),
+    Column("tested_layer", INT, "interior layer with the smallest adjusted p (−1 when untestable)"),
+    Column("gap", FLOAT, "mean over seeds of value(tested_layer) − value(last_layer)", nullable=True),
+    Column("gap_ci_low", FLOAT, "lower end of the gap's simultaneous (1 − level) interval over the interior "
+                                "layers", nullable=True),
+    Column("gap_ci_high", FLOAT, "upper end of that interval", nullable=True),
+    Column("p_adjusted", FLOAT, "step-down max-T sign-flip p of tested_layer, adjusted for the interior layers "
+                                "tested (smallest attainable: 2^−seeds)", nullable=True),
+    Column("layers_tested", INT, "interior layers tested (first_layer < l < last_layer)"),
+    Column("flips", INT, "sign flips in the null distribution (2^seeds up to 12 seeds)"),
+    Column("level", FLOAT, "family-wise error level of the verdict"),
+    Column("ridge_layer", INT, "descriptive, not a test: argmax over layers of the seed-mean of `value` "
+                               "(lowest layer on ties)"),
     Column("ridge_layer_mean", FLOAT, "mean over seeds of each seed's own argmax layer"),
     Column("ridge_layer_std", FLOAT, "standard deviation (ddof 1) of the per-seed argmax layers (NaN for one "
                                      "seed)", nullable=True),
@@ -119,7 +137,7 @@ TABLES["ridge"] = run_schema("ridge", "Ridge statistic of every I(Z_l; Y) layer 
     Column("last_layer", INT, "last layer of the curve"),
     Column("ridge_position", FLOAT, "(ridge_layer − first_layer) / (last_layer − first_layer)"),
     Column("seeds", INT, "subsample seeds"),
-], ["run", "step", "split", "site", "kernel", "sigma", "value"])
+], ["run", "step", "split", "site", "kernel", "sigma", "normalize", "value"])
 TABLES["mi_paired"] = run_schema("mi_paired", "Layer l minus the last layer of its curve, paired by subsample "
                                               "seed, with a t-interval over seeds.", [
     *_CURVE,
@@ -131,7 +149,7 @@ TABLES["mi_paired"] = run_schema("mi_paired", "Layer l minus the last layer of i
     Column("seeds", INT, "seeds present at both layers"),
     Column("ci_low", FLOAT, "lower end of the 95% t-interval of mean_diff (NaN for one seed)", nullable=True),
     Column("ci_high", FLOAT, "upper end of the 95% t-interval of mean_diff (NaN for one seed)", nullable=True),
-], ["run", "step", "split", "site", "kernel", "sigma", "value", "layer_a"])
+], ["run", "step", "split", "site", "kernel", "sigma", "normalize", "value", "layer_a"])
 
 
 # Sweep tables (built by inforidge.capacity and inforidge.multitoken); L for capacity is measured.
