@@ -40,7 +40,7 @@ def ridge_table(mi: pd.DataFrame) -> pd.DataFrame:
 
 def paired_table(mi: pd.DataFrame) -> pd.DataFrame:
     """Every layer minus the curve's last layer, paired by seed (the last layer against itself left out)."""
-    rows = _curves(mi).drop(columns=["n", "permutations"])
+    rows = _curves(mi)
     frames = [paired_layer_differences(rows.dropna(subset=[v]), value=v) for v in _values(rows)]
     pairs = pd.concat(frames, ignore_index=True)
     return conform(pairs[pairs["layer_a"] != pairs["layer_b"]], "mi_paired")

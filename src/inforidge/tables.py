@@ -90,6 +90,9 @@ TABLES: dict[str, TableSchema] = {
             *ESTIMATOR_SETTINGS,
             Column("sample_seed", INT, "seed of the subsample of examples this estimate used"),
             *ESTIMATES,
+            Column("n_requested", INT, "examples per subsample the config asked for (mi.n_samples; 0: as many as "
+                                       "the split allows); n < n_requested means the split was too small "
+                                       "(warned in the MI job log)"),
         ], ["run", "step", "split", "kernel", "sigma", "site", "quantity", "layer", "sample_seed"]),
     )
 }
@@ -113,10 +116,12 @@ TABLES["ridge"] = run_schema("ridge", "The ridge test of every I(Z_l; Y) layer c
                                       "descriptive argmax layer with its spread across subsample seeds.", [
     *_CURVE,
     Column("n", INT, "examples per subsample the estimates really used (the smallest over the curve)"),
+    Column("n_requested", INT, "examples per subsample the config asked for (0: as many as the split allows)"),
     Column("permutations", INT, "permutation-null shuffles P behind `mi_excess` (smallest null p = 1/(P+1))"),
     Column("verdict", STR, "`ridge`: some interior layer is above the last at family-wise level `level`; "
                            "`no ridge`; `untestable`: fewer than 5 subsample seeds or no interior layer"),
-    Column("tested_layer", INT, "interior layer with the smallest adjusted p (−1 when untestable)"),
+    Column("tested_layer", INT, "the ridge's peak: the rejected interior layer with the largest gap (no ridge: "
+                                "the interior layer with the smallest adjusted p; −1 when untestable)"),
     Column("gap", FLOAT, "mean over seeds of value(tested_layer) − value(last_layer)", nullable=True),
     Column("gap_ci_low", FLOAT, "lower end of the gap's simultaneous (1 − level) interval over the interior "
                                 "layers", nullable=True),
@@ -163,6 +168,8 @@ TABLES["capacity"] = TableSchema(
         Column("n_layer", INT, "blocks L, measured from the activations (the largest layer of the mi table)"),
         STEP, SPLIT,
         Column("kernel", STR, "Gram-matrix kernel"),
+        Column("sigma", STR, "kernel bandwidth (a number or a rule name): one row set per value of a sweep"),
+        Column("normalize", STR, "row preprocessing: `whiten` (geometry-robust) or `l2` (the paper's)"),
         Column("site", STR, "hook site: `resid_post` or `final_norm`"),
         Column("layer", INT, "layer l: 0 = embedding output, L = last block"),
         Column("relative_depth", FLOAT, "l / L (0 = embeddings, 1 = last block)"),
@@ -171,10 +178,14 @@ TABLES["capacity"] = TableSchema(
         Column("mi_excess_mean", FLOAT, "mean over seeds of the excess over the permutation null, mi − null_mean "
                                         "(NaN without a null)", nullable=True),
         Column("sample_seeds", INT, "subsample seeds averaged"),
-        Column("ridge_layer", INT, "argmax layer of mi_mean for this (run, step, split, kernel, site)"),
-        Column("ridge_position", FLOAT, "ridge_layer / L"),
+        Column("ridge_layer", INT, "the ridge test's layer for this curve: the tested layer when it finds a ridge "
+                                   "(family-wise 5 %), else L (table `ridge`, docs/mi.md)"),
+        Column("ridge_position", FLOAT, "ridge_layer / L (1: no interior layer shown above the last)"),
+        Column("ridge_value", STR, "the column the ridge test compared: `mi_excess` when the null ran, else `mi`"),
+        Column("ridge_verdict", STR, "`ridge`, `no ridge` or `untestable` (fewer than 5 subsample seeds)"),
+        Column("ridge_p", FLOAT, "the test's adjusted p (family-wise over the interior layers)", nullable=True),
     ),
-    ("n_layer", "run", "step", "split", "kernel", "site", "layer"),
+    ("n_layer", "run", "step", "split", "kernel", "sigma", "normalize", "site", "layer"),
 )
 
 TABLES["multitoken"] = TableSchema(

@@ -87,8 +87,8 @@ def ridge_statistic(frame: pd.DataFrame, *, value: str = "mi", seed: str = "samp
     ``tested_layer``, ``gap`` = mean value(tested_layer) − value(last), its simultaneous
     ``gap_ci_low``/``gap_ci_high``, ``p_adjusted`` (family-wise over ``layers_tested``
     interior layers), ``flips``, ``level``; and, when the frame has them, the rows per
-    subsample really used (``n``, the smallest over the curve) and the shuffles
-    (``permutations``). Descriptive, not a test: ``ridge_layer`` = argmax over layers of
+    subsample really used (``n``, the smallest over the curve), the rows asked for
+    (``n_requested``) and the shuffles (``permutations``). Descriptive, not a test: ``ridge_layer`` = argmax over layers of
     the seed-mean (lowest layer on ties); the per-seed argmax layers' ``ridge_layer_mean`` and
     ``ridge_layer_std`` (ddof 1); ``interior_fraction`` = share of seeds whose argmax lies
     strictly inside the stack; ``first_layer``, ``last_layer``, ``ridge_position`` =
@@ -104,7 +104,7 @@ def ridge_statistic(frame: pd.DataFrame, *, value: str = "mi", seed: str = "samp
         ridge = int(layers[int(np.nanargmax(wide.mean(axis=0).to_numpy()))])
         test = ridge_test(wide.dropna().to_numpy(), level=level)
         row = dict(zip(keys, key if isinstance(key, tuple) else (key,)))
-        row.update({c: int(curve[c].min()) for c in ("n", "permutations") if c in curve.columns})
+        row.update({c: int(curve[c].min()) for c in ("n", "n_requested", "permutations") if c in curve.columns})
         out.append({**row, "value": value, "verdict": test.verdict,
                     "tested_layer": int(layers[test.tested_layer]) if test.tested_layer >= 0 else -1,
                     "gap": test.gap, "gap_ci_low": test.gap_ci_low, "gap_ci_high": test.gap_ci_high,

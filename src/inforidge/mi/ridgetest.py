@@ -15,8 +15,9 @@ of "some interior layer is above the last" is ≤ ``level`` (the flip distributi
 K subsamples give 2^K flips, and the smallest attainable p is 2^−K; K ≥ 5 is needed for 0.05).
 
 Verdict: ``ridge`` when some interior layer rejects; the reported ``tested_layer`` is the
-interior layer with the smallest adjusted p (the largest T on ties), with its gap and a
-simultaneous interval mean ± c·se, c the (1 − level) quantile of max_l |T*_l| over the flips.
+rejected layer with the largest mean gap (the peak of the ridge; with no rejection, the layer
+with the smallest adjusted p), with its gap, its adjusted p and a simultaneous interval
+mean ± c·se, c the (1 − level) quantile of max_l |T*_l| over the flips.
 """
 
 from __future__ import annotations
@@ -42,11 +43,11 @@ class RidgeTest:
     """The test of one curve (see the module docstring); gaps in the units of the compared value."""
 
     verdict: str  # "ridge", "no ridge" or "untestable" (fewer than MIN_SUBSAMPLES or no interior layer)
-    tested_layer: int  # interior layer with the smallest adjusted p (-1 when untestable)
+    tested_layer: int  # rejected layer with the largest gap, else the smallest adjusted p (-1 when untestable)
     gap: float  # mean over subsamples of value(tested_layer) − value(last)
     gap_ci_low: float  # simultaneous (over interior layers) interval for the gap
     gap_ci_high: float
-    p_adjusted: float  # step-down max-T adjusted p of tested_layer (smallest over interior layers)
+    p_adjusted: float  # step-down max-T adjusted p of tested_layer
     layers_tested: int
     subsamples: int
     flips: int
@@ -89,7 +90,10 @@ def ridge_test(values: np.ndarray, *, level: float = 0.05, seed: int = 0) -> Rid
         tail_max = t_null[:, order[i:]].max(axis=1)  # (F,)
         running = max(running, float((tail_max >= t_obs[j]).mean()))
         p_adj[j] = running
-    best = int(order[0])
+    # Report the peak among the rejected layers (the largest mean gap), else the most significant layer.
+    rejected = np.flatnonzero(p_adj <= level)
+    means = d.mean(axis=0)
+    best = int(rejected[np.argmax(means[rejected])]) if rejected.size else int(order[0])
     se = d[:, best].std(ddof=1) / math.sqrt(k)
     crit = float(np.quantile(np.abs(t_null).max(axis=1), 1 - level))
     gap = float(d[:, best].mean())

@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 from inforidge.mi.compare import ridge_statistic
+from inforidge.mi.layerwise import Sampling, layerwise_mi
 from inforidge.mi.ridgetest import ridge_test
 
 
@@ -66,3 +67,32 @@ def test_ridge_statistic_reports_the_test_with_layer_labels_and_sizes():
     row = ridge_statistic(pd.DataFrame(rows)).iloc[0]
     assert (row.verdict, row.tested_layer, row.layers_tested, row.n, row.permutations) == ("ridge", 4, 4, 64, 50)
     assert row.p_adjusted == pytest.approx(1 / 64) and row.flips == 64
+
+
+def test_a_stretched_offset_last_layer_fools_l2_but_not_whiten():
+    """Through layerwise_mi: an affine map of the last layer keeps its information; only l2 reads a ridge."""
+    rng = np.random.default_rng(0)
+    labels = np.arange(240) % 4
+    y = rng.normal(size=(4, 3))[labels]
+    means = rng.normal(size=(4, 4))[labels]
+    zs = [means + rng.normal(size=(240, 4)) for _ in range(5)]
+    moved = zs[:-1] + [zs[-1] * np.r_[20.0, 1.0, 1.0, 1.0] + 50.0]
+    sampling = Sampling(n_samples=None, seeds=range(6), permutations=0)
+    verdicts = {}
+    for normalize in ("l2", "whiten"):
+        frame = layerwise_mi(moved, y, sampling=sampling, increments=False, device="cpu", normalize=normalize)
+        verdicts[normalize] = ridge_statistic(frame, seed="seed").iloc[0].verdict
+        if normalize == "whiten":
+            same = layerwise_mi(zs, y, sampling=sampling, increments=False, device="cpu", normalize=normalize)
+            np.testing.assert_allclose(frame["mi"], same["mi"], atol=1e-9)
+    assert verdicts == {"l2": "ridge", "whiten": "no ridge"}
+
+
+def test_the_reported_layer_is_the_peak_among_the_rejected_not_the_most_significant():
+    """Layer 1 is the most precise (tiny noise), layer 3 the highest: the ridge is reported at its peak, 3."""
+    rng = np.random.default_rng(6)
+    curve = np.zeros((8, 5))
+    curve[:, 1] = 0.02 + 1e-4 * rng.normal(size=8)
+    curve[:, 3] = 0.05 + 1e-2 * rng.normal(size=8)
+    test = ridge_test(curve)
+    assert test.verdict == "ridge" and test.tested_layer == 3 and test.p_adjusted <= 0.05
