@@ -29,6 +29,7 @@ import pandas as pd
 import torch
 
 from inforidge.config import MIConfig
+from inforidge.mi import geometry
 from inforidge.mi.layerwise import layerwise_mi
 from inforidge.mi.stage import estimator_settings, sampling_of, with_settings
 from inforidge.ridgetables import ridge_table
@@ -122,9 +123,16 @@ def main() -> None:
     parser.add_argument("--garble", type=float, nargs="*", default=[0.2, 0.4, 0.6, 0.8])
     parser.add_argument("--nulls", nargs="*", default=list(NULLS))
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--width", type=int, default=16, help="layer width d (> rows/seeds/4: whitening's rank cap binds)")
+    parser.add_argument("--rank-divisor", type=int, default=geometry.RANK_DIVISOR,
+                        help="whitening keeps at most n // this many directions (to study the cap)")
     args = parser.parse_args()
+    geometry.RANK_DIVISOR = args.rank_divisor
+    global D
+    D = args.width
     torch.set_num_threads(1)
-    print(f"rows {args.rows}, K = {args.seeds} disjoint subsamples, P = {args.permutations}, "
+    print(f"rows {args.rows}, K = {args.seeds} disjoint subsamples, width {D}, rank cap n // {args.rank_divisor}, "
+          f"P = {args.permutations}, "
           f"normalize {args.normalize}, {args.reps} replicates per condition")
     print("condition | signal | value | ridge rate [95% CI] | mean gap I_l − I_L (bits) | interior I (bits) | n | s")
     conditions = [(n, NULLS[n]) for n in args.nulls] + [(f"garble {q}", garble(q)) for q in args.garble]

@@ -15,9 +15,12 @@ a few stretched directions, a rotated basis. ``whiten`` removes them before the 
 3. keep at most ``max_rank(N)`` directions, and only those whose singular value exceeds
    ``RELATIVE_FLOOR`` × the largest (degenerate directions carry round-off, not data). With
    d ≥ N − 1 full whitening would put every pair of rows at the same distance (U Uᵀ = I − 11ᵀ/N)
-   and erase the data, so the cap is not optional. When it binds (rank > N/4) the estimate stays
-   invariant to translation, rotation and isotropic scaling, but not to anisotropic scaling that
-   reorders the leading directions;
+   and erase the data (with N ≤ d + 1 any two point sets are affine images of one another: no
+   estimate can be both affine-invariant and informative), so the cap is not optional. When it
+   binds (rank > N/2) the estimate stays invariant to translation, rotation and isotropic
+   scaling, but not to anisotropic scaling that reorders the leading directions. N/2, not N/4,
+   by measurement (benchmarks/README-ridge.md): 64-wide layers at N = 64 with two coordinates
+   stretched ×20 gave 9.5 % false ridges under N/4 and 4.5 % under N/2;
 4. divide by √r (r directions kept), so the mean squared distance between rows is ≈ 2 as for
    ℓ2-normalized rows in general position: σ = 1 keeps a comparable meaning.
 """
@@ -29,7 +32,7 @@ import torch
 #: Singular values below this fraction of the largest are treated as zero (round-off directions).
 RELATIVE_FLOOR = 1e-6
 #: At most N // RANK_DIVISOR whitened directions per subsample of N rows (see the module docstring).
-RANK_DIVISOR = 4
+RANK_DIVISOR = 2
 
 
 def max_rank(n: int) -> int:

@@ -79,7 +79,7 @@ def test_whitened_rows_are_white_and_scaled() -> None:
 
 
 def test_rank_cap_and_degenerate_directions() -> None:
-    """d > N/4 keeps the N/4 leading directions; a rank-deficient layer keeps only its real ones."""
+    """d > N/2 keeps the N/2 leading directions; a rank-deficient layer keeps only its real ones."""
     rng = np.random.default_rng(3)
     wide = whiten_rows(torch.as_tensor(rng.normal(size=(40, 100))))
     assert wide.shape == (40, max_rank(40)) and bool((wide.abs().sum(0) > 0).all())
