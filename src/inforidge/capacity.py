@@ -1,9 +1,10 @@
 """Model capacity: MI curves and the ridge position across model depths, from the ``mi`` table only.
 
 Runs of different depth L are compared on relative depth l / L. Per (run, step, split,
-kernel, site) the ridge layer is the argmax over layers of the seed-mean MI (ties: the lower
-layer) and the ridge position is ridge_layer / L: 1 means the information peaks in the last
-block (no ridge), values below 1 mean it peaks earlier and falls in the final layers.
+kernel, σ, preprocessing, site) the ridge layer comes from the ridge test
+(:mod:`inforidge.mi.ridgetest`, on ``mi_excess`` when the null ran, else on raw ``mi``): the
+tested layer where it finds a ridge, else L. The ridge position is ridge_layer / L: 1 means no
+interior layer was shown to hold more than the last block; below 1, one was, at family-wise 5 %.
 """
 
 from __future__ import annotations
@@ -11,12 +12,23 @@ from __future__ import annotations
 
 import pandas as pd
 
+from inforidge.mi.compare import ridge_statistic
 from inforidge.tables import RUN_COLUMNS, TABLES
 
 CAPACITY = TABLES["capacity"]
 _RUN = tuple(c for c in RUN_COLUMNS if c.name != "n_layer")
 
-_GROUP = ["run", "step", "split", "kernel", "site"]
+_GROUP = ["run", "step", "split", "kernel", "sigma", "normalize", "site"]
+
+
+def _tested_ridges(rows: pd.DataFrame) -> pd.DataFrame:
+    """Per curve of ``rows`` (:data:`_GROUP`): the ridge test's ``ridge_layer`` (L when no ridge), its value,
+    verdict and adjusted p."""
+    value = "mi_excess" if rows["mi_excess"].notna().any() else "mi"
+    tests = ridge_statistic(rows[_GROUP + ["layer", "sample_seed", value]], value=value)
+    tests["ridge_layer"] = tests["tested_layer"].where(tests["verdict"] == "ridge", tests["last_layer"])
+    return tests.rename(columns={"value": "ridge_value", "verdict": "ridge_verdict", "p_adjusted": "ridge_p"})[
+        _GROUP + ["ridge_layer", "ridge_value", "ridge_verdict", "ridge_p"]]
 
 
 def capacity_table(mi: pd.DataFrame) -> pd.DataFrame:
@@ -34,15 +46,13 @@ def capacity_table(mi: pd.DataFrame) -> pd.DataFrame:
     wrong = {run: (int(loaded[run]), int(depth[run])) for run in depth.index if loaded[run] != depth[run]}
     if wrong:
         raise ValueError(f"mi table: n_layer differs from the deepest layer measured (run: (n_layer, deepest)): {wrong}")
-    keys = [c.name for c in _RUN] + ["step", "split", "kernel", "site", "layer"]
+    keys = [c.name for c in _RUN] + ["step", "split", "kernel", "sigma", "normalize", "site", "layer"]
     stats = (rows.groupby(keys, sort=True)
              .agg(mi_mean=("mi", "mean"), mi_std=("mi", "std"), mi_excess_mean=("mi_excess", "mean"),
                   sample_seeds=("sample_seed", "nunique"))
              .reset_index()
              .join(depth, on="run"))
     stats["relative_depth"] = stats["layer"] / stats["n_layer"]
-    # Rows are sorted by layer within each group, so idxmax picks the lowest layer on ties.
-    best = stats.loc[stats.groupby(_GROUP, sort=True)["mi_mean"].idxmax(), _GROUP + ["layer"]]
-    stats = stats.merge(best.rename(columns={"layer": "ridge_layer"}), on=_GROUP, validate="many_to_one")
+    stats = stats.merge(_tested_ridges(rows), on=_GROUP, validate="many_to_one")
     stats["ridge_position"] = stats["ridge_layer"] / stats["n_layer"]
     return stats[CAPACITY.names]

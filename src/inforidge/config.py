@@ -298,11 +298,18 @@ class MIConfig:
     )
     alpha: float = doc("Rényi order; 1 is von Neumann (explicit branch); integer α ≥ 2 use the exact trace "
                        "path (α = 2: O(N²), no eigenvalues)", 1.0)
-    normalize: Literal["l2"] | None = doc("row preprocessing; null disables", "l2")
+    normalize: Literal["whiten", "l2"] | None = doc(
+        "row preprocessing before the kernel: whiten (centre and PCA-whiten each layer on its subsample: "
+        "invariant to translation and invertible linear maps, the ridge test's default), l2 (the paper's "
+        "unit-norm rows: not translation invariant), null (as given); docs/mi.md, Invariances", "whiten",
+    )
     base: float = doc("logarithm base (2: bits)", 2.0)
-    n_samples: int | None = doc("examples per estimate (null: as many as the subsampling allows)", 256)
-    seeds: list[int] = doc("subsample seeds, one estimate each (mean and spread are reported)",
-                           factory=lambda: [0, 1, 2])
+    n_samples: int | None = doc("examples per estimate (null: as many as the subsampling allows: rows // seeds "
+                                "when disjoint); a request above that is warned in the MI log and kept in column "
+                                "n_requested", None)
+    seeds: list[int] = doc("subsample seeds, one estimate each; the ridge test sign-flips them, so it needs >= 5 "
+                           "(smallest p = 2^-seeds); 8 (docs/mi.md, The ridge test)",
+                           factory=lambda: list(range(8)))
     resampling: Literal["disjoint", "random"] = doc(
         "disjoint: seeds take disjoint blocks of the dump (n = min(n_samples, N // seeds), independent "
         "estimates); random: each seed draws n_samples rows on its own (overlapping)", "disjoint",

@@ -71,13 +71,14 @@ figure("mi_heatmap", ("mi",), "inforidge.plots:mi_heatmap", _MI, "MI heatmap (la
 figure("mi_gain", ("mi",), "inforidge.plots:mi_gain", _MI, "incremental gain", wanted=lambda cfg: cfg.mi.increments)
 figure("mi_null", ("mi",), "inforidge.plots:mi_null", _MI, "raw MI and its permutation-null band",
        wanted=lambda cfg: cfg.mi.permutations > 0)
-figure("ridge_layer", ("mi",), "inforidge.plots:ridge_layer", _MI, "ridge layer over training")
+figure("ridge_layer", ("ridge",), "inforidge.readoutplots:ridge_over_training", _MI,
+       "ridge test over training (tested layer, family-wise 5 %)")
 figure("final_sites", ("mi",), "inforidge.plots:final_sites", _MI, "resid_post vs final_norm",
        wanted=lambda cfg: {"resid_post", "final_norm"} <= set(cfg.activations.sites))
 figure("kernel_ablation", ("mi",), "inforidge.plots:kernel_ablation", _MI, "kernel ablation",
        wanted=lambda cfg: len(cfg.mi.kernels) > 1)
 figure("mi_entropies", ("mi",), "inforidge.plots:mi_entropies", _MI, "entropies S(Z), S(Y), S(Z,Y) by layer")
-figure("ridge_sigma", ("ridge",), "inforidge.readoutplots:ridge_sigma", _MI, "ridge position vs bandwidth σ",
+figure("ridge_sigma", ("ridge",), "inforidge.readoutplots:ridge_sigma", _MI, "ridge test vs bandwidth σ",
        wanted=lambda cfg: len(cfg.mi.sigmas) > 1)
 figure("mi_paired", ("mi_paired",), "inforidge.readoutplots:mi_paired", _MI,
        "layer minus last layer, paired by seed", wanted=lambda cfg: len(cfg.mi.seeds) > 1)

@@ -27,7 +27,7 @@ from inforidge.atomic import temp_sibling  # noqa: E402
 from inforidge.config import FiguresConfig  # noqa: E402
 from inforidge.registry import resolve  # noqa: E402
 from inforidge.report import all_figures  # noqa: E402
-from inforidge.results import mean_mi, ridge_layers  # noqa: E402
+from inforidge.results import mean_mi  # noqa: E402
 
 SPLIT_TITLES = {"id": "in-distribution", "ood": "out-of-distribution"}
 SCORED_TITLES = {"heldout": "held-out (fit split)", **SPLIT_TITLES}  # where a fitted probe is scored
@@ -66,9 +66,21 @@ def default_kernel(mi: pd.DataFrame) -> str:
     return "gaussian" if "gaussian" in kernels else kernels[0]
 
 
+def main_sigma(frame: pd.DataFrame) -> str:
+    """The bandwidth the main figures use: the paper's σ = 1.0 when present, else the smallest numeric, else the
+    first rule. A sweep's σ values are different estimators: figures pick one, never average them."""
+    values = list(frame["sigma"].unique())
+    if "1.0" in values:
+        return "1.0"
+    numeric = pd.to_numeric(pd.Series(values), errors="coerce")
+    return values[int(numeric.idxmin())] if numeric.notna().any() else sorted(values)[0]
+
+
 def _select(mi: pd.DataFrame, *, quantity: str = "mi", site: str | None = "resid_post",
             kernel: str | None = None) -> pd.DataFrame:
     rows = mi[(mi["quantity"] == quantity) & (mi["kernel"] == (kernel or default_kernel(mi)))]
+    if not rows.empty:
+        rows = rows[rows["sigma"] == main_sigma(rows)]
     if site is not None:
         rows = rows[rows["site"] == site]
     if rows.empty:
@@ -197,20 +209,6 @@ def mi_null(mi: pd.DataFrame, look: Look = Look()) -> plt.Figure:
     _split_titles(grid)
     _layer_ticks(grid)
     grid.figure.suptitle("Raw MI and its permutation null (last checkpoint)", y=1.03)
-    return grid.figure
-
-
-def ridge_layer(mi: pd.DataFrame, look: Look = Look()) -> plt.Figure:
-    """The ridge layer (argmax over layers of seed-mean MI) at every checkpoint."""
-    ridge = ridge_layers(_select(mi))
-    grid = sns.relplot(data=ridge, x="step", y="ridge_layer", hue="split", style="split", col="run", kind="line",
-                       marker="o", height=3.0, aspect=1.3)
-    grid.set_axis_labels(STEP_LABEL, "ridge layer argmax_l I(Z_l; Y)")
-    grid.set_titles(col_template="{col_name}")
-    for ax, n_layer in zip(grid.axes.flat, ridge.groupby("run")["n_layer"].first()):
-        ax.set_ylim(-0.3, n_layer + 0.3)
-        ax.yaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
-    grid.figure.suptitle("Ridge layer over training (resid_post)", y=1.04)
     return grid.figure
 
 

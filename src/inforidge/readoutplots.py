@@ -1,4 +1,4 @@
-"""Figures of the read-out and ridge tables: the linear probe by layer, the ridge position vs σ."""
+"""Figures of the read-out and ridge tables: the linear probe by layer, the ridge test vs σ and over training."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import matplotlib.pyplot as plt
 import pandas as pd
 import seaborn as sns
 
-from inforidge.plots import LAYER_LABEL, SPLIT_TITLES, Look, _layer_ticks, default_kernel
+from inforidge.plots import LAYER_LABEL, SPLIT_TITLES, Look, _layer_ticks, default_kernel, main_sigma
 
 SITE_MARKERS = {"resid_post": "o", "final_norm": "X"}
 
@@ -58,11 +58,37 @@ def _run_split_panels(rows: pd.DataFrame) -> list[tuple[str, str]]:
     return list(rows[["run", "split"]].drop_duplicates().sort_values(["run", "split"]).itertuples(index=False))
 
 
-def ridge_sigma(ridge: pd.DataFrame, look: Look = Look()) -> plt.Figure:
-    """Ridge position vs kernel bandwidth σ at each run's last checkpoint (resid_post, the main figures' kernel).
+def _verdict_points(ax: plt.Axes, line: pd.DataFrame, x: str, color: object, label: str) -> None:
+    """The ridge test's verdicts of ``line`` at ``x``: filled at the tested layer where it found a ridge,
+    open at the last layer where it did not, grey crosses at the descriptive argmax where untestable."""
+    found, none, untestable = (line[line["verdict"] == v] for v in ("ridge", "no ridge", "untestable"))
+    ax.plot(line[x], line["ridge_layer"], color=color, linewidth=0.6, alpha=0.5)
+    ax.scatter(found[x], found["tested_layer"], color=color, marker="o", zorder=3, label=f"{label}: ridge")
+    ax.scatter(none[x], none["last_layer"], facecolors="none", edgecolors=color, marker="o", zorder=3,
+               label=f"{label}: no ridge (at last)")
+    if not untestable.empty:
+        ax.scatter(untestable[x], untestable["ridge_layer"], color="0.5", marker="x", zorder=3,
+                   label=f"{label}: untestable, argmax")
 
-    Points are the argmax of the seed-mean curve; bars ±1 s.d. of the per-seed argmax layers.
-    Numeric σ in increasing order, then bandwidth rules (median, silverman).
+
+def _test_note(rows: pd.DataFrame) -> str:
+    """What the verdicts rest on: preprocessing, subsample size and seeds, level (for captions)."""
+    if rows.empty:
+        return ""
+    n = f"n = {int(rows['n'].min())}" + ("" if rows["n"].nunique() == 1 else f"–{int(rows['n'].max())}")
+    short = " (fewer rows than asked)" if ((rows["n_requested"] > 0) & (rows["n"] < rows["n_requested"])).any() else ""
+    return (f"{'/'.join(sorted(rows['normalize'].unique()))} rows, {n}{short} per subsample, "
+            f"{int(rows['seeds'].max())} seeds, P = {int(rows['permutations'].max())}; "
+            f"family-wise level {rows['level'].iloc[0]:g}")
+
+
+def ridge_sigma(ridge: pd.DataFrame, look: Look = Look()) -> plt.Figure:
+    """The ridge test's verdict vs kernel bandwidth σ at each run's last checkpoint (resid_post, main kernel).
+
+    Filled: a ridge at the tested layer (some interior layer above the last, family-wise level 5 %);
+    open: no ridge (drawn at the last layer); grey ×: untestable (fewer than 5 seeds), at the
+    descriptive argmax; the thin line joins the argmax layers. Numeric σ in increasing order,
+    then bandwidth rules (median, silverman).
     """
     rows = _final_resid_post(ridge)
     order = sorted(rows["sigma"].unique(), key=_sigma_order)
@@ -73,13 +99,41 @@ def ridge_sigma(ridge: pd.DataFrame, look: Look = Look()) -> plt.Figure:
     for ax, (run, split) in zip(axes.flat, panels):
         for value, color in colors.items():
             line = rows[(rows["run"] == run) & (rows["split"] == split) & (rows["value"] == value)].sort_values("x")
-            ax.errorbar(line["x"], line["ridge_layer"], yerr=line["ridge_layer_std"].fillna(0.0), marker="o",
-                        capsize=3, color=color, label=f"argmax of {value}")
+            _verdict_points(ax, line, "x", color, value)
         ax.set_xticks(range(len(order)), order)
         ax.set_xlabel("kernel bandwidth σ")
-        ax.set_ylabel("ridge layer (argmax over l)")
+        ax.set_ylabel("ridge layer (tested)")
         ax.set_title(f"{run}: {SPLIT_TITLES.get(split, split)}")
         ax.legend(fontsize="x-small")
+    fig.suptitle(f"Ridge test vs σ ({_test_note(rows)})", y=1.02, fontsize="small")
+    fig.tight_layout()
+    return fig
+
+
+def ridge_over_training(ridge: pd.DataFrame, look: Look = Look()) -> plt.Figure:
+    """The ridge test's verdict at every checkpoint (resid_post, the main figures' kernel and σ).
+
+    One panel per (run, split); markers as in :func:`ridge_sigma`, for the excess over the null
+    and the raw MI.
+    """
+    rows = ridge[(ridge["site"] == "resid_post") & (ridge["kernel"] == default_kernel(ridge))]
+    if not rows.empty:  # one σ, the main figures' (a sweep has ridge_sigma)
+        rows = rows[rows["sigma"] == main_sigma(rows)]
+    panels = _run_split_panels(rows)
+    fig, axes = plt.subplots(1, max(len(panels), 1), figsize=(3.8 * max(len(panels), 1), 3.2), squeeze=False)
+    colors = dict(zip(PAIRED_VALUES, sns.color_palette(look.palette)))
+    for ax, (run, split) in zip(axes.flat, panels):
+        for value, color in colors.items():
+            line = rows[(rows["run"] == run) & (rows["split"] == split) & (rows["value"] == value)]
+            if not line.empty:
+                _verdict_points(ax, line.sort_values("step"), "step", color, PAIRED_VALUES[value])
+        ax.set_ylim(-0.3, float(rows["last_layer"].max()) + 0.3)
+        ax.yaxis.set_major_locator(plt.MaxNLocator(integer=True))
+        ax.set_xlabel("training step")
+        ax.set_ylabel("ridge layer (tested)")
+        ax.set_title(f"{run}: {SPLIT_TITLES.get(split, split)}")
+        ax.legend(fontsize="x-small")
+    fig.suptitle(f"Ridge test over training, resid_post ({_test_note(rows)})", y=1.02, fontsize="small")
     fig.tight_layout()
     return fig
 
@@ -90,14 +144,14 @@ PAIRED_VALUES = {"mi_excess": "excess over the null", "mi": "raw MI"}
 def mi_paired(paired: pd.DataFrame, look: Look = Look()) -> plt.Figure:
     """Every layer minus the last layer, paired by subsample seed, at each run's last checkpoint.
 
-    ``resid_post``, the main figures' kernel and the smallest σ. Points: mean over seeds of
-    value(l) − value(L); bars: the 95 % t-interval over seeds (none for one seed). A layer whose
-    bar lies above 0 carries more than the last layer beyond seed-to-seed spread: the ridge
-    claim, tested layer by layer for the excess over the null and for raw MI.
+    ``resid_post``, the main figures' kernel and σ. Points: mean over seeds of
+    value(l) − value(L); bars: the 95 % t-interval over seeds (none for one seed), per layer and
+    not corrected for testing every layer: the verdict is the ridge table's (:func:`ridge_sigma`,
+    :func:`ridge_over_training`), not a bar above 0.
     """
     rows = _final_resid_post(paired)
-    if not rows.empty:  # one σ per panel: the smallest numeric one (a sweep has ridge_sigma)
-        rows = rows[rows["sigma"] == min(rows["sigma"].unique(), key=_sigma_order)]
+    if not rows.empty:  # one σ, the main figures' (a sweep has ridge_sigma)
+        rows = rows[rows["sigma"] == main_sigma(rows)]
     panels = _run_split_panels(rows)
     fig, axes = plt.subplots(1, max(len(panels), 1), figsize=(3.8 * max(len(panels), 1), 3.2), squeeze=False)
     colors = dict(zip(PAIRED_VALUES, sns.color_palette(look.palette)))
@@ -115,6 +169,7 @@ def mi_paired(paired: pd.DataFrame, look: Look = Look()) -> plt.Figure:
         ax.set_ylabel("value(l) − value(L) [bits]")
         ax.set_title(f"{run}: {SPLIT_TITLES.get(split, split)}")
         ax.legend(fontsize="x-small")
-    fig.suptitle("Layer l minus the last layer, paired by seed (95 % t-interval)", y=1.02)
+    fig.suptitle("Layer l minus the last layer, paired by seed (95 % t-interval per layer, uncorrected; "
+                 "the ridge verdict is the ridge test's)", y=1.02, fontsize="small")
     fig.tight_layout()
     return fig

@@ -76,7 +76,10 @@ def mean_mi(mi: pd.DataFrame, *, quantity: str = "mi", value: str = "mi") -> pd.
 
 
 def ridge_layers(mi: pd.DataFrame, *, value: str = "mi") -> pd.DataFrame:
-    """The ridge layer per checkpoint: argmax over layers of the seed-mean of ``value``.
+    """The argmax layer per checkpoint of the seed-mean of ``value``: descriptive, not a test.
+
+    The pipeline's ridges come from the ridge test (the ``ridge`` table's ``verdict``,
+    :mod:`inforidge.mi.ridgetest`); an argmax of raw ``mi`` can be moved by layer geometry alone.
 
     One row per (run keys, step, split, kernel, site, estimator settings) with
     ``ridge_layer`` and the MI there (``ridge_mi``). Ties go to the lower layer.

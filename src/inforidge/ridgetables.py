@@ -1,8 +1,10 @@
 """The ``ridge`` and ``mi_paired`` tables, derived from the ``mi`` table (docs/results.md, docs/mi.md).
 
 Both read the I(Z_l; Y) curves (``quantity == "mi"``) of every (run, step, split, site,
-kernel, σ) with more than one layer, once for ``mi_excess`` (the excess over the permutation
-null: what survives geometry) when the table has a null, and once for the raw ``mi``.
+kernel, σ, preprocessing) with more than one layer, once for ``mi_excess`` (the excess over the
+permutation null) when the table has a null, and once for the raw ``mi``. The ridge table's
+verdict is the ridge test of :mod:`inforidge.mi.ridgetest`; only ``normalize == "whiten"``
+curves are immune to layer geometry (docs/mi.md, "Invariances").
 """
 
 from __future__ import annotations
@@ -18,9 +20,9 @@ VALUES = ("mi_excess", "mi")
 
 def _curves(mi: pd.DataFrame) -> pd.DataFrame:
     """The I(Z_l; Y) rows of curves with at least two layers (a one-layer site has no ridge)."""
-    # One alpha, normalization and base per config; data_split is one-to-one with split.
-    rows = mi[mi["quantity"] == "mi"].drop(columns=["quantity", "data_split", "alpha", "normalize", "base"])
-    layers = rows.groupby(["run", "step", "split", "site", "kernel", "sigma"])["layer"].transform("nunique")
+    # One alpha and base per config; data_split is one-to-one with split.
+    rows = mi[mi["quantity"] == "mi"].drop(columns=["quantity", "data_split", "alpha", "base"])
+    layers = rows.groupby(["run", "step", "split", "site", "kernel", "sigma", "normalize"])["layer"].transform("nunique")
     return rows[layers > 1]
 
 
@@ -30,7 +32,7 @@ def _values(rows: pd.DataFrame) -> list[str]:
 
 
 def ridge_table(mi: pd.DataFrame) -> pd.DataFrame:
-    """One row per curve and compared column: :func:`~inforidge.mi.compare.ridge_statistic`."""
+    """One row per curve and compared column: :func:`~inforidge.mi.compare.ridge_statistic` (test and argmax)."""
     rows = _curves(mi)
     frames = [ridge_statistic(rows.dropna(subset=[v]), value=v) for v in _values(rows)]
     return conform(pd.concat(frames, ignore_index=True), "ridge")

@@ -11,7 +11,7 @@ import matplotlib.pyplot as plt
 import pandas as pd
 import seaborn as sns
 
-from inforidge.plots import SPLIT_TITLES, Look, style
+from inforidge.plots import SPLIT_TITLES, Look, main_sigma, style
 
 
 def _final(frame: pd.DataFrame) -> pd.DataFrame:
@@ -39,10 +39,12 @@ def _unit(frame: pd.DataFrame) -> str:
 def capacity_mi_by_depth(capacity: pd.DataFrame, look: Look = Look(), site: str = "resid_post") -> plt.Figure:
     """I(Z_l; Y) against relative depth l / L, one line per depth L, ID and OOD panels.
 
-    Runs of equal depth (training seeds) are pooled: the band is ±1 s.d. across them.
+    Runs of equal depth (training seeds) are pooled: the band is ±1 s.d. across them. One σ, the main
+    figures' (never averaged over a sweep).
     """
     style(look)
-    rows = _final(_main(capacity, site)).assign(depth=lambda f: "L = " + f["n_layer"].astype(str))
+    rows = _final(_main(capacity, site))
+    rows = rows[rows["sigma"] == main_sigma(rows)].assign(depth=lambda f: "L = " + f["n_layer"].astype(str))
     order = [f"L = {d}" for d in sorted(rows["n_layer"].unique())]
     grid = sns.relplot(data=rows, x="relative_depth", y="mi_mean", hue="depth", hue_order=order, col="split",
                        kind="line", marker="o", errorbar="sd", palette=look.cmap, height=3.0, aspect=1.2)
@@ -55,9 +57,13 @@ def capacity_mi_by_depth(capacity: pd.DataFrame, look: Look = Look(), site: str 
 
 
 def capacity_ridge(capacity: pd.DataFrame, look: Look = Look(), site: str = "resid_post") -> plt.Figure:
-    """Ridge position (argmax layer / L) against depth L at the last checkpoint; 1 = no ridge."""
+    """The ridge test's position (tested layer / L; 1 = no ridge) against depth L at the last checkpoint.
+
+    One bandwidth, the main figures' (:func:`inforidge.plots.main_sigma`): a sweep is not averaged over σ.
+    """
     style(look)
-    rows = _final(_main(capacity, site)).drop_duplicates(["run", "split"])
+    rows = _final(_main(capacity, site))
+    rows = rows[rows["sigma"] == main_sigma(rows)].drop_duplicates(["run", "split"])
     fig, ax = plt.subplots(figsize=(4.2, 3.2))
     sns.lineplot(data=rows, x="n_layer", y="ridge_position", hue="split", style="split", markers=True,
                  errorbar="sd", ax=ax)
@@ -65,8 +71,10 @@ def capacity_ridge(capacity: pd.DataFrame, look: Look = Look(), site: str = "res
     ax.set_ylim(-0.05, 1.1)
     ax.set_xticks(sorted(rows["n_layer"].unique()))
     ax.set_xlabel("model depth L (blocks)")
-    ax.set_ylabel("ridge position (argmax l) / L")
-    ax.set_title(f"Ridge position vs depth ({site}, last checkpoint)")
+    ax.set_ylabel("tested ridge layer / L")
+    ax.set_title(f"Ridge test vs depth ({site}, σ = {rows['sigma'].iloc[0]}, last checkpoint;\n"
+                 f"{rows['ridge_value'].iloc[0]}, {'/'.join(sorted(rows['normalize'].unique()))} rows, "
+                 "family-wise 5 %)", fontsize="small")
     fig.tight_layout()
     return fig
 

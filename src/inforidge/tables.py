@@ -34,7 +34,7 @@ from inforidge.tableschema import (  # noqa: F401  (re-exported: the table vocab
 )
 
 #: Bump when a column is added, removed, renamed or changes type or meaning.
-SCHEMA_VERSION = "6"
+SCHEMA_VERSION = "7"
 #: Parquet metadata keys recording which table a file holds and its schema version.
 META_TABLE = b"inforidge.table"
 META_VERSION = b"inforidge.schema_version"
@@ -45,7 +45,7 @@ ESTIMATOR_SETTINGS = (
     Column("sigma", STR, "kernel bandwidth: a number or a rule name (median, silverman); one row set per "
                           "value of a sweep; `none` for kernels without a bandwidth"),
     Column("alpha", FLOAT, "Rényi order α (1 = von Neumann)"),
-    Column("normalize", STR, "row preprocessing: `l2` or `none`"),
+    Column("normalize", STR, "row preprocessing: `whiten` (geometry-robust), `l2` (the paper's) or `none`"),
     Column("base", FLOAT, "logarithm base (2 = bits)"),
     Column("permutations", INT, "permutation-null shuffles P (0 = no null)"),
     Column("resampling", STR, "`disjoint`: the seeds' subsamples are disjoint blocks of the dump (independent "
@@ -97,6 +97,9 @@ TABLES: dict[str, TableSchema] = {
             *ESTIMATOR_SETTINGS,
             Column("sample_seed", INT, "seed of the subsample of examples this estimate used"),
             *ESTIMATES,
+            Column("n_requested", INT, "examples per subsample the config asked for (mi.n_samples; 0: as many as "
+                                       "the split allows); n < n_requested means the split was too small "
+                                       "(warned in the MI job log)"),
         ], ["run", "step", "split", "kernel", "sigma", "site", "quantity", "layer", "sample_seed"]),
     )
 }
@@ -109,12 +112,32 @@ _CURVE = (
     Column("site", STR, "hook site: `resid_post` or `final_norm` (curves with more than one layer only)"),
     Column("kernel", STR, "Gram-matrix kernel"),
     Column("sigma", STR, "kernel bandwidth (a number or a rule name); one row set per value of a sweep"),
+    Column("normalize", STR, "row preprocessing: `whiten` (invariant to affine maps of a layer) or `l2` (the "
+                             "paper's; geometry can make a ridge: docs/mi.md)"),
     Column("value", STR, "mi table column compared: `mi_excess` (excess over the permutation null) or `mi` (raw)"),
 )
-TABLES["ridge"] = run_schema("ridge", "Ridge statistic of every I(Z_l; Y) layer curve: argmax layer and its spread "
-                                      "across subsample seeds.", [
+TABLES["ridge"] = run_schema("ridge", "The ridge test of every I(Z_l; Y) layer curve (interior layers against the "
+                                      "last, sign-flip max-T over subsamples, family-wise error ≤ `level`), and the "
+                                      "descriptive argmax layer with its spread across subsample seeds.", [
     *_CURVE,
-    Column("ridge_layer", INT, "argmax over layers of the seed-mean of `value` (lowest layer on ties)"),
+    Column("n", INT, "examples per subsample the estimates really used (the smallest over the curve)"),
+    Column("n_requested", INT, "examples per subsample the config asked for (0: as many as the split allows)"),
+    Column("permutations", INT, "permutation-null shuffles P behind `mi_excess` (smallest null p = 1/(P+1))"),
+    Column("verdict", STR, "`ridge`: some interior layer is above the last at family-wise level `level`; "
+                           "`no ridge`; `untestable`: fewer than 5 subsample seeds or no interior layer"),
+    Column("tested_layer", INT, "the ridge's peak: the rejected interior layer with the largest gap (no ridge: "
+                                "the interior layer with the smallest adjusted p; −1 when untestable)"),
+    Column("gap", FLOAT, "mean over seeds of value(tested_layer) − value(last_layer)", nullable=True),
+    Column("gap_ci_low", FLOAT, "lower end of the gap's simultaneous (1 − level) interval over the interior "
+                                "layers", nullable=True),
+    Column("gap_ci_high", FLOAT, "upper end of that interval", nullable=True),
+    Column("p_adjusted", FLOAT, "step-down max-T sign-flip p of tested_layer, adjusted for the interior layers "
+                                "tested (smallest attainable: 2^−seeds)", nullable=True),
+    Column("layers_tested", INT, "interior layers tested (first_layer < l < last_layer)"),
+    Column("flips", INT, "sign flips in the null distribution (2^seeds up to 12 seeds)"),
+    Column("level", FLOAT, "family-wise error level of the verdict"),
+    Column("ridge_layer", INT, "descriptive, not a test: argmax over layers of the seed-mean of `value` "
+                               "(lowest layer on ties)"),
     Column("ridge_layer_mean", FLOAT, "mean over seeds of each seed's own argmax layer"),
     Column("ridge_layer_std", FLOAT, "standard deviation (ddof 1) of the per-seed argmax layers (NaN for one "
                                      "seed)", nullable=True),
@@ -124,7 +147,7 @@ TABLES["ridge"] = run_schema("ridge", "Ridge statistic of every I(Z_l; Y) layer 
     Column("last_layer", INT, "last layer of the curve"),
     Column("ridge_position", FLOAT, "(ridge_layer − first_layer) / (last_layer − first_layer)"),
     Column("seeds", INT, "subsample seeds"),
-], ["run", "step", "split", "site", "kernel", "sigma", "value"])
+], ["run", "step", "split", "site", "kernel", "sigma", "normalize", "value"])
 TABLES["mi_paired"] = run_schema("mi_paired", "Layer l minus the last layer of its curve, paired by subsample "
                                               "seed, with a t-interval over seeds.", [
     *_CURVE,
@@ -136,7 +159,7 @@ TABLES["mi_paired"] = run_schema("mi_paired", "Layer l minus the last layer of i
     Column("seeds", INT, "seeds present at both layers"),
     Column("ci_low", FLOAT, "lower end of the 95% t-interval of mean_diff (NaN for one seed)", nullable=True),
     Column("ci_high", FLOAT, "upper end of the 95% t-interval of mean_diff (NaN for one seed)", nullable=True),
-], ["run", "step", "split", "site", "kernel", "sigma", "value", "layer_a"])
+], ["run", "step", "split", "site", "kernel", "sigma", "normalize", "value", "layer_a"])
 
 
 # Sweep tables (built by inforidge.capacity and inforidge.multitoken); L for capacity is measured.
@@ -150,6 +173,8 @@ TABLES["capacity"] = TableSchema(
         Column("n_layer", INT, "blocks L, measured from the activations (the largest layer of the mi table)"),
         STEP, SPLIT,
         Column("kernel", STR, "Gram-matrix kernel"),
+        Column("sigma", STR, "kernel bandwidth (a number or a rule name): one row set per value of a sweep"),
+        Column("normalize", STR, "row preprocessing: `whiten` (geometry-robust) or `l2` (the paper's)"),
         Column("site", STR, "hook site: `resid_post` or `final_norm`"),
         Column("layer", INT, "layer l: 0 = embedding output, L = last block"),
         Column("relative_depth", FLOAT, "l / L (0 = embeddings, 1 = last block)"),
@@ -158,10 +183,14 @@ TABLES["capacity"] = TableSchema(
         Column("mi_excess_mean", FLOAT, "mean over seeds of the excess over the permutation null, mi − null_mean "
                                         "(NaN without a null)", nullable=True),
         Column("sample_seeds", INT, "subsample seeds averaged"),
-        Column("ridge_layer", INT, "argmax layer of mi_mean for this (run, step, split, kernel, site)"),
-        Column("ridge_position", FLOAT, "ridge_layer / L"),
+        Column("ridge_layer", INT, "the ridge test's layer for this curve: the tested layer when it finds a ridge "
+                                   "(family-wise 5 %), else L (table `ridge`, docs/mi.md)"),
+        Column("ridge_position", FLOAT, "ridge_layer / L (1: no interior layer shown above the last)"),
+        Column("ridge_value", STR, "the column the ridge test compared: `mi_excess` when the null ran, else `mi`"),
+        Column("ridge_verdict", STR, "`ridge`, `no ridge` or `untestable` (fewer than 5 subsample seeds)"),
+        Column("ridge_p", FLOAT, "the test's adjusted p (family-wise over the interior layers)", nullable=True),
     ),
-    ("n_layer", "run", "step", "split", "kernel", "site", "layer"),
+    ("n_layer", "run", "step", "split", "kernel", "sigma", "normalize", "site", "layer"),
 )
 
 TABLES["multitoken"] = TableSchema(

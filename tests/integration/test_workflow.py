@@ -90,4 +90,7 @@ def test_ridge_and_paired_tables_follow_the_mi_table(finished_workflow):
     n_layer = CFG.runs["tiny"].model.n_layer
     assert set(ridge["value"]) == {"mi_excess", "mi"} and set(ridge["site"]) == {"resid_post"}
     assert ridge["ridge_layer"].between(0, n_layer).all() and ridge["seeds"].eq(len(CFG.mi.seeds)).all()
+    # The test config's 2 seeds allow no level-0.05 sign-flip test: said, not guessed; sizes really used.
+    assert set(ridge["verdict"]) == {"untestable"} and set(ridge["normalize"]) == {CFG.mi.normalize}
+    assert ridge["n"].le(CFG.mi.n_samples).all() and ridge["n_requested"].eq(CFG.mi.n_samples).all()
     assert set(paired["layer_a"]) == set(range(n_layer)) and paired["layer_b"].eq(n_layer).all()

@@ -11,20 +11,21 @@ from inforidge.results import read_table
 from inforidge.tables import write_table
 
 
-def mi_rows(run: str, n_layer: int, curve: list[float], seeds=(0, 1), step: int = 10) -> list[dict]:
+def mi_rows(run: str, n_layer: int, curve: list[float], seeds=range(6), step: int = 10) -> list[dict]:
     rows = []
     for layer, value in enumerate(curve):
         for seed in seeds:
             rows.append({"run": run, "model": f"gpt2-L{n_layer}", "task": "a", "seed": 0, "n_layer": n_layer,
                          "step": step, "split": "id", "data_split": "eval_id", "site": "resid_post",
-                         "quantity": "mi", "layer": layer, "kernel": "gaussian", "sample_seed": seed,
-                         "mi": value + 0.1 * seed, "mi_excess": value - 1.0})
+                         "quantity": "mi", "layer": layer, "kernel": "gaussian", "sigma": "1.0",
+                         "normalize": "whiten", "sample_seed": seed, "mi": value + 0.1 * (seed % 2),
+                         "mi_excess": value - 1.0 + 0.01 * ((seed * (layer + 1)) % 3)})
     return rows
 
 
 @pytest.fixture
 def mi():
-    rows = mi_rows("shallow", 2, [1.0, 2.0, 3.0]) + mi_rows("deep", 4, [1.0, 3.0, 4.0, 4.0, 2.0])
+    rows = mi_rows("shallow", 2, [1.0, 2.0, 3.0]) + mi_rows("deep", 4, [1.0, 3.0, 4.0, 3.5, 2.0])
     gain = {**rows[0], "quantity": "gain", "mi": 100.0}
     return pd.DataFrame(rows + [gain])
 
@@ -35,17 +36,30 @@ def test_relative_depth_and_seed_statistics(mi):
     deep = table[table.run == "deep"].sort_values("layer")
     assert (deep["n_layer"] == 4).all()  # the loaded depth, equal to the deepest layer measured
     assert np.allclose(deep["relative_depth"], [0, 0.25, 0.5, 0.75, 1.0])
-    assert np.allclose(deep["mi_mean"], [1.05, 3.05, 4.05, 4.05, 2.05])
-    assert np.allclose(deep["mi_std"], np.std([0.0, 0.1], ddof=1))
-    assert (deep["sample_seeds"] == 2).all()
+    assert np.allclose(deep["mi_mean"], [1.05, 3.05, 4.05, 3.55, 2.05])
+    assert np.allclose(deep["mi_std"], np.std([0.0, 0.1] * 3, ddof=1))
+    assert (deep["sample_seeds"] == 6).all()
 
 
-def test_ridge_position(mi):
+def test_ridge_position_comes_from_the_ridge_test(mi):
     table = capacity_table(mi)
     ridge = table.drop_duplicates("run").set_index("run")
+    # Rising to the last block: no interior layer is above it, the ridge sits at L.
     assert ridge.loc["shallow", "ridge_layer"] == 2 and ridge.loc["shallow", "ridge_position"] == 1.0
-    # A tie between layers 2 and 3 goes to the lower layer.
+    assert ridge.loc["shallow", "ridge_verdict"] == "no ridge"
     assert ridge.loc["deep", "ridge_layer"] == 2 and ridge.loc["deep", "ridge_position"] == 0.5
+    assert ridge.loc["deep", "ridge_verdict"] == "ridge" and ridge.loc["deep", "ridge_value"] == "mi_excess"
+    assert ridge.loc["deep", "ridge_p"] == pytest.approx(1 / 64)
+
+
+def test_too_few_seeds_put_the_ridge_at_the_last_layer_as_untestable(mi):
+    table = capacity_table(mi[mi["sample_seed"] < 2]).drop_duplicates("run").set_index("run")
+    assert (table["ridge_verdict"] == "untestable").all() and (table["ridge_position"] == 1.0).all()
+
+
+def test_bandwidths_are_not_averaged(mi):
+    table = capacity_table(pd.concat([mi, mi.assign(sigma="2.0", mi=mi["mi"] + 1.0)]))
+    assert set(table["sigma"]) == {"1.0", "2.0"} and len(table) == 2 * (3 + 5)
 
 
 def test_written_table_reads_back_with_its_schema(mi, tmp_path):

@@ -27,7 +27,7 @@ def with_change(path: str, value):
 def test_defaults_fill_missing_keys():
     cfg = validate_config(BASE)
     assert cfg.runs["r"].model.n_layer == 2
-    assert cfg.mi.kernels == ["gaussian"] and cfg.mi.alpha == 1.0 and cfg.mi.normalize == "l2"
+    assert cfg.mi.kernels == ["gaussian"] and cfg.mi.alpha == 1.0 and cfg.mi.normalize == "whiten"
     assert cfg.activations.target == "auto"
 
 

@@ -180,3 +180,24 @@ def test_paired_figure_plots_each_layer_minus_the_last_at_the_last_step(tables):
         assert list(line.get_xdata()) == pytest.approx((want.sort_values("layer_a")["layer_a"] - 0.12).tolist())
     finally:
         plt.close(fig)
+
+
+def test_ridge_over_training_draws_the_tests_verdicts_not_the_argmax(tables):
+    """A found ridge sits at its tested layer (filled), no ridge at the last layer (open), untestable at the argmax."""
+    ridge = tables["ridge"]
+    steps = sorted(ridge["step"].unique())[:3]
+    rows = ridge[ridge["step"].isin(steps)].copy()
+    verdict = dict(zip(steps, ["ridge", "no ridge", "untestable"]))
+    rows["verdict"] = rows["step"].map(verdict)
+    rows["tested_layer"], rows["ridge_layer"] = 1, 2
+    fig = plots.draw("ridge_layer", {"ridge": rows})
+    try:
+        ax = fig.axes[0]
+        points = {c.get_label().split(": ")[-1]: c.get_offsets() for c in ax.collections}
+        last = int(rows["last_layer"].max())
+        assert [list(p) for p in points["ridge"]] == [[steps[0], 1]]
+        assert [list(p) for p in points["no ridge (at last)"]] == [[steps[1], last]]
+        assert [list(p) for p in points["untestable, argmax"]] == [[steps[2], 2]]
+        assert "whiten" in fig._suptitle.get_text() or "l2" in fig._suptitle.get_text()
+    finally:
+        plt.close(fig)

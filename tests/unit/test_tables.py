@@ -54,7 +54,7 @@ def synthetic_mi_part(step: int, role: str, *, kernels=("gaussian",)) -> pd.Data
                     mi = 1.0 + step / 12 * (1.5 - abs(layer - 2)) + 0.05 * rng.standard_normal()
                     rows.append({"site": site, "quantity": quantity, "layer": layer, "seed": seed, "n": 64, "mi": mi,
                                  "null_mean": 0.4, "null_std": 0.05, "mi_excess": mi - 0.4, "mi_z": (mi - 0.4) / 0.05,
-                                 "p_value": 1 / 3, "h_z": 3.0,
+                                 "p_value": 1 / 3, "h_z": 3.0, "n_requested": 64,
                                  "h_y": 2.5, "h_joint": 4.5, "kernel": kernel, "sigma": "1.0", "alpha": 1.0,
                                  "normalize": "l2", "base": 2.0, "permutations": 2, "resampling": "disjoint"})
     frame = pd.DataFrame(rows)
@@ -185,7 +185,7 @@ def write_synthetic_tables(results_dir: Path, *, kernels=("gaussian",)) -> Path:
                 results_dir / "tables/runs.parquet", "runs")
     write_table(capacity_table(pd.read_parquet(results_dir / "tables/mi.parquet")),
                 results_dir / "tables/capacity.parquet", "capacity")
-    token_rows = pd.read_parquet(parts[0]).query("quantity == 'mi'").assign(quantity="token", t=1, probe_task="arith", horizon=1)
+    token_rows = pd.read_parquet(parts[0]).drop(columns="n_requested").query("quantity == 'mi'").assign(quantity="token", t=1, probe_task="arith", horizon=1)
     token_path = results_dir / "runs/tiny/multitoken/part.parquet"
     token_path.parent.mkdir(parents=True)
     token_rows.to_parquet(token_path)
@@ -352,6 +352,10 @@ def test_ridge_table_reads_the_excess_and_the_raw_curve(results_dir):
     last = ridge[(ridge["step"] == 12) & (ridge["value"] == "mi_excess")]
     assert (last["ridge_layer"] == 2).all() and (last["interior_fraction"] == 1.0).all()  # the synthetic ridge at 2
     assert (last["first_layer"] == 0).all() and (last["last_layer"] == N_LAYER).all()
+    # Two subsample seeds allow no level-0.05 sign-flip test: the table says so instead of guessing.
+    assert (ridge["verdict"] == "untestable").all() and (ridge["tested_layer"] == -1).all()
+    assert (ridge["n"] == 64).all() and (ridge["n_requested"] == 64).all() and (ridge["permutations"] == 2).all()
+    assert set(ridge["normalize"]) == {"l2"}
 
 
 def test_paired_table_differs_each_layer_from_the_last_by_seed(results_dir):

@@ -1,4 +1,4 @@
-"""Pure read-outs of an MI frame: paired layer differences and the ridge statistic.
+"""Pure read-outs of an MI frame: paired layer differences, the ridge statistic and its test.
 
 They work on the ``mi`` table (seed column ``sample_seed``) or a per-job frame (``seed``):
 rows are grouped by every estimate key present (run, step, split, kernel, sigma, site,
@@ -14,6 +14,8 @@ from typing import Optional
 
 import numpy as np
 import pandas as pd
+
+from inforidge.mi.ridgetest import ridge_test
 
 #: Columns that identify one layer curve, when present (everything but layer and seed).
 CURVE_KEYS = ("run", "model", "task", "seed", "n_layer", "step", "split", "data_split", "kernel", "sigma", "alpha",
@@ -76,14 +78,21 @@ def paired_layer_differences(frame: pd.DataFrame, *, value: str = "mi", seed: st
     return pd.DataFrame(out)
 
 
-def ridge_statistic(frame: pd.DataFrame, *, value: str = "mi", seed: str = "sample_seed") -> pd.DataFrame:
-    """The ridge of every layer curve: argmax layer, its spread across resamples, how often it is interior.
+def ridge_statistic(frame: pd.DataFrame, *, value: str = "mi", seed: str = "sample_seed",
+                    level: float = 0.05) -> pd.DataFrame:
+    """The ridge of every layer curve: its test against the last layer, and the descriptive argmax.
 
-    Per curve (one row): ``ridge_layer`` = argmax over layers of the seed-mean of ``value``
-    (lowest layer on ties); over seeds, the per-seed argmax layers' ``ridge_layer_mean`` and
+    Per curve (one row), the test (:func:`~inforidge.mi.ridgetest.ridge_test` on the seeds
+    present at every layer): ``verdict`` (``ridge`` / ``no ridge`` / ``untestable``),
+    ``tested_layer``, ``gap`` = mean value(tested_layer) − value(last), its simultaneous
+    ``gap_ci_low``/``gap_ci_high``, ``p_adjusted`` (family-wise over ``layers_tested``
+    interior layers), ``flips``, ``level``; and, when the frame has them, the rows per
+    subsample really used (``n``, the smallest over the curve), the rows asked for
+    (``n_requested``) and the shuffles (``permutations``). Descriptive, not a test: ``ridge_layer`` = argmax over layers of
+    the seed-mean (lowest layer on ties); the per-seed argmax layers' ``ridge_layer_mean`` and
     ``ridge_layer_std`` (ddof 1); ``interior_fraction`` = share of seeds whose argmax lies
-    strictly inside the stack (first layer < argmax < last layer of the curve); ``first_layer``,
-    ``last_layer``, ``ridge_position`` = (ridge_layer − first) / (last − first), and ``seeds``.
+    strictly inside the stack; ``first_layer``, ``last_layer``, ``ridge_position`` =
+    (ridge_layer − first) / (last − first), and ``seeds``.
     """
     keys = curve_keys(frame, seed)
     out = []
@@ -93,8 +102,14 @@ def ridge_statistic(frame: pd.DataFrame, *, value: str = "mi", seed: str = "samp
         first, last = int(layers.min()), int(layers.max())
         per_seed = layers[np.nanargmax(wide.to_numpy(), axis=1)]  # (seeds,)
         ridge = int(layers[int(np.nanargmax(wide.mean(axis=0).to_numpy()))])
+        test = ridge_test(wide.dropna().to_numpy(), level=level)
         row = dict(zip(keys, key if isinstance(key, tuple) else (key,)))
-        out.append({**row, "value": value, "ridge_layer": ridge,
+        row.update({c: int(curve[c].min()) for c in ("n", "n_requested", "permutations") if c in curve.columns})
+        out.append({**row, "value": value, "verdict": test.verdict,
+                    "tested_layer": int(layers[test.tested_layer]) if test.tested_layer >= 0 else -1,
+                    "gap": test.gap, "gap_ci_low": test.gap_ci_low, "gap_ci_high": test.gap_ci_high,
+                    "p_adjusted": test.p_adjusted, "layers_tested": test.layers_tested, "flips": test.flips,
+                    "level": level, "ridge_layer": ridge,
                     "ridge_layer_mean": float(per_seed.mean()),
                     "ridge_layer_std": float(per_seed.std(ddof=1)) if len(per_seed) > 1 else math.nan,
                     "interior_fraction": float(((per_seed > first) & (per_seed < last)).mean()),

@@ -18,6 +18,7 @@ import torch
 
 from inforidge.mi import kernels as K
 from inforidge.mi import spectra
+from inforidge.mi.geometry import whiten_rows
 from inforidge.mi.registry import kernel_spec
 from inforidge.mi.settings import EstimatorSettings, settings_of
 
@@ -73,14 +74,18 @@ class Side:
 
 
 def prepare(x: torch.Tensor, kernel: str, settings: EstimatorSettings) -> torch.Tensor:
-    """Preprocess samples (..., N, d) for ``kernel``: cast to the dtype, ℓ2-normalize rows if asked.
+    """Preprocess samples (..., N, d) for ``kernel``: cast to the dtype, then ``settings.normalize``.
 
-    Label-kernel (delta) inputs are labels, so they are left untouched.
+    ``l2`` (the paper's): unit-norm rows; ``whiten``: centred, PCA-whitened rows
+    (:func:`~inforidge.mi.geometry.whiten_rows`, invariant to invertible affine maps);
+    None: as given. Label-kernel (delta) inputs are labels, so they are left untouched.
     """
     if kernel_spec(kernel).labels:
         return x
     x = x.to(settings.dtype)
-    return K.l2_normalize_rows(x) if settings.normalize == "l2" else x
+    if settings.normalize == "l2":
+        return K.l2_normalize_rows(x)
+    return whiten_rows(x) if settings.normalize == "whiten" else x
 
 
 def bandwidth(x: torch.Tensor, kernel: str, settings: EstimatorSettings) -> Union[float, torch.Tensor]:

@@ -17,6 +17,8 @@ from inforidge.mi.registry import kernel_spec
 
 Bandwidth = Union[float, Literal["median", "silverman"]]
 BANDWIDTH_RULES: tuple[str, ...] = ("median", "silverman")
+#: Row preprocessing choices (docs/mi.md, "Invariances"): the paper's ℓ2, whitening, or none.
+NORMALIZATIONS: tuple[Optional[str], ...] = ("l2", "whiten", None)
 
 
 @dataclass(frozen=True)
@@ -26,7 +28,8 @@ class EstimatorSettings:
     ``kernel`` (for Z, and for Y unless ``y_kernel`` is set), ``sigma`` (a bandwidth or a rule
     name; read only by bandwidth kernels), Rényi order ``alpha`` (1: von Neumann; integer
     α ≥ 2 takes the exact trace path without eigenvalues), row preprocessing ``normalize``
-    (``"l2"`` or None), logarithm ``base`` (2: bits) and the Gram/spectrum ``dtype``.
+    (``"l2"``: the paper's unit-norm rows; ``"whiten"``: centred and PCA-whitened rows, the
+    geometry-robust variant of :mod:`inforidge.mi.geometry`; None: as given), logarithm ``base`` (2: bits) and the Gram/spectrum ``dtype``.
     """
 
     kernel: str = "gaussian"
@@ -41,8 +44,8 @@ class EstimatorSettings:
         kernel_spec(self.kernel)
         if self.y_kernel is not None:
             kernel_spec(self.y_kernel)
-        if self.normalize not in ("l2", None):
-            raise ValueError(f"normalize must be 'l2' or None, got {self.normalize!r}")
+        if self.normalize not in NORMALIZATIONS:
+            raise ValueError(f"normalize must be 'l2', 'whiten' or None, got {self.normalize!r}")
         if not (self.alpha > 0 and math.isfinite(self.alpha)):
             raise ValueError(f"alpha must be a positive finite number, got {self.alpha!r}")
         if not (self.base > 0 and self.base != 1 and math.isfinite(self.base)):

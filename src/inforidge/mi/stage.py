@@ -7,6 +7,7 @@ the kernel.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,8 @@ from inforidge.mi.settings import EstimatorSettings
 SETTING_COLUMNS = ("kernel", "sigma", "alpha", "normalize", "base", "permutations", "resampling")
 #: The ``sigma`` value of kernels without a bandwidth (a sweep gives them one row set, not one per σ).
 NO_BANDWIDTH = "none"
+
+log = logging.getLogger(__name__)
 
 
 def as_mi_config(mi: MIConfig | Mapping[str, Any]) -> MIConfig:
@@ -48,13 +51,16 @@ def sampling_of(mi: MIConfig, permutations: int | None = None) -> Sampling:
 def estimate_dump(manifest: str | Path, mi: MIConfig | Mapping[str, Any], *, device: str = "auto") -> pd.DataFrame:
     """Tidy MI rows for one dump: (site, kernel, sigma, quantity, layer, seed) with estimator settings.
 
-    Columns: ``site`` + :data:`inforidge.mi.layerwise.COLUMNS` + :data:`SETTING_COLUMNS`.
+    Columns: ``site`` + :data:`inforidge.mi.layerwise.COLUMNS` + ``n_requested`` (``mi.n_samples``, 0 for
+    "as many as the split allows"; above ``n`` when the split was too small: :func:`warn_short`)
+    + :data:`SETTING_COLUMNS`.
     Increments (``gain`` rows) are estimated for ``resid_post`` only, the one site with
     consecutive layers.
     """
     mi = as_mi_config(mi)
     store = activations.open(Path(manifest))
     y = store.target()  # [N, d_y]
+    warn_short(mi, y.shape[0])
     frames = []
     for settings in estimator_settings(mi):
         for site in store.sites:
@@ -64,8 +70,24 @@ def estimate_dump(manifest: str | Path, mi: MIConfig | Mapping[str, Any], *, dev
                                  device=device)
             frame["layer"] = [layer_ids[i] for i in frame["layer"]]
             frame.insert(0, "site", site)
+            frame["n_requested"] = mi.n_samples or 0
             frames.append(with_settings(frame, settings, mi))
     return pd.concat(frames, ignore_index=True)
+
+
+def warn_short(mi: MIConfig, rows: int) -> bool:
+    """Log a warning (and return True) when ``mi.n_samples`` asks for more rows per subsample than ``rows`` give.
+
+    Disjoint subsamples take n = min(n_samples, rows // seeds): a config asking for 200 with
+    510 rows and 5 seeds gets 102, and the estimate's bias and power are those of 102 rows.
+    """
+    per_seed = rows // len(mi.seeds) if mi.resampling == "disjoint" else rows
+    short = mi.n_samples is not None and per_seed < mi.n_samples
+    if short:
+        log.warning("mi.n_samples = %d but %d rows over %d %s subsamples give %d per subsample: the estimates "
+                    "use %d (column n; n_requested keeps the request)", mi.n_samples, rows, len(mi.seeds),
+                    mi.resampling, per_seed, per_seed)
+    return short
 
 
 def with_settings(frame: pd.DataFrame, settings: EstimatorSettings, mi: MIConfig,

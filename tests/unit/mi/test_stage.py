@@ -8,7 +8,7 @@ import pytest
 from inforidge.activations import dump_split
 from inforidge.config import MIConfig, as_dict
 from inforidge.mi.layerwise import COLUMNS
-from inforidge.mi.stage import SETTING_COLUMNS, estimate_dump
+from inforidge.mi.stage import SETTING_COLUMNS, estimate_dump, warn_short
 
 
 @pytest.fixture(scope="module")
@@ -24,7 +24,7 @@ def test_sigma_sweep_rows_and_settings(manifest):
     mi = MIConfig(kernels=["gaussian", "linear"], sigma=[0.5, "median"], n_samples=20, seeds=[0, 1],
                   permutations=3)
     frame = estimate_dump(manifest, mi, device="cpu")
-    assert list(frame.columns) == ["site", *COLUMNS, *SETTING_COLUMNS]
+    assert list(frame.columns) == ["site", *COLUMNS, "n_requested", *SETTING_COLUMNS]
     per_setting = frame.groupby(["kernel", "sigma"]).size().to_dict()
     # resid_post: 3 layers + 2 gains, final_norm: 1 layer; × 2 seeds.
     assert per_setting == {("gaussian", "0.5"): 12, ("gaussian", "median"): 12, ("linear", "none"): 12}
@@ -36,3 +36,12 @@ def test_sigma_sweep_rows_and_settings(manifest):
     assert not np.allclose(g["0.5"], g["median"])
     # The rule's plain-dict params give the same frame as the typed config.
     assert estimate_dump(manifest, as_dict(mi), device="cpu").equals(frame)
+
+
+def test_a_request_above_what_the_split_gives_is_warned(caplog):
+    """510 rows over 5 disjoint seeds give 102 per subsample: asking for 200 is logged, not silently shrunk."""
+    with caplog.at_level("WARNING", logger="inforidge.mi.stage"):
+        assert warn_short(MIConfig(n_samples=200, seeds=[0, 1, 2, 3, 4]), 510)
+        assert not warn_short(MIConfig(n_samples=100, seeds=[0, 1, 2, 3, 4]), 510)
+        assert not warn_short(MIConfig(n_samples=None, seeds=[0, 1, 2, 3, 4]), 510)
+    assert len(caplog.records) == 1 and "give 102 per subsample" in caplog.records[0].getMessage()

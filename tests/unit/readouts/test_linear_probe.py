@@ -87,3 +87,28 @@ def test_linear_probe_dump_scores_every_site_and_layer(tmp_path, tiny_task, tiny
     assert (frame.n_train + frame.n_test == 64).all()
     assert frame[["accuracy", "ce_bits", "h_y_bits", "v_info_bits"]].notna().all().all()
     assert np.allclose(frame.v_info_bits, frame.h_y_bits - frame.ce_bits)
+
+
+def _invariance_data() -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(11)
+    target = np.arange(160) % 4
+    return rng.normal(size=(4, 5))[target] + 1.5 * rng.normal(size=(160, 5)), target
+
+
+def _scores(x: np.ndarray, target: np.ndarray) -> np.ndarray:
+    return np.array([[s.accuracy, s.ce_bits] for s in probe_layer(x, target, FAST)])
+
+
+def test_probe_is_invariant_to_translation_and_per_coordinate_scaling():
+    """docs/mi.md, Invariances: features are standardised on the training folds, so these are exact."""
+    x, target = _invariance_data()
+    moved = x * np.array([20.0, 5.0, 1.0, 0.3, 1.0]) + 100.0
+    np.testing.assert_allclose(_scores(moved, target), _scores(x, target), atol=1e-6)
+
+
+def test_probe_is_only_approximately_invariant_to_rotation():
+    """A rotation mixes coordinates before the per-coordinate standardisation and the L2 penalty: close, not equal."""
+    x, target = _invariance_data()
+    q, _ = np.linalg.qr(np.random.default_rng(12).normal(size=(5, 5)))
+    before, after = _scores(x, target), _scores(x @ q, target)
+    assert np.abs(after - before).max() < 0.1 and not np.allclose(after, before, atol=1e-6)
