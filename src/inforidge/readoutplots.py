@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import matplotlib.pyplot as plt
 import pandas as pd
 import seaborn as sns
@@ -93,21 +95,8 @@ def ridge_sigma(ridge: pd.DataFrame, look: Look = Look()) -> plt.Figure:
     rows = _final_resid_post(ridge)
     order = sorted(rows["sigma"].unique(), key=_sigma_order)
     rows = rows.assign(x=rows["sigma"].map({s: i for i, s in enumerate(order)}))
-    panels = _run_split_panels(rows)
-    fig, axes = plt.subplots(1, len(panels), figsize=(3.8 * len(panels), 3.2), squeeze=False)
-    colors = dict(zip(sorted(rows["value"].unique()), sns.color_palette(look.palette)))
-    for ax, (run, split) in zip(axes.flat, panels):
-        for value, color in colors.items():
-            line = rows[(rows["run"] == run) & (rows["split"] == split) & (rows["value"] == value)].sort_values("x")
-            _verdict_points(ax, line, "x", color, value)
-        ax.set_xticks(range(len(order)), order)
-        ax.set_xlabel("kernel bandwidth σ")
-        ax.set_ylabel("ridge layer (tested)")
-        ax.set_title(f"{run}: {SPLIT_TITLES.get(split, split)}")
-        ax.legend(fontsize="x-small")
-    fig.suptitle(f"Ridge test vs σ ({_test_note(rows)})", y=1.02, fontsize="small")
-    fig.tight_layout()
-    return fig
+    return _verdict_panels(rows, "x", "kernel bandwidth σ", {v: v for v in sorted(rows["value"].unique())}, look,
+                           "Ridge test vs σ", lambda ax: ax.set_xticks(range(len(order)), order))
 
 
 def ridge_over_training(ridge: pd.DataFrame, look: Look = Look()) -> plt.Figure:
@@ -119,21 +108,32 @@ def ridge_over_training(ridge: pd.DataFrame, look: Look = Look()) -> plt.Figure:
     rows = ridge[(ridge["site"] == "resid_post") & (ridge["kernel"] == default_kernel(ridge))]
     if not rows.empty:  # one σ, the main figures' (a sweep has ridge_sigma)
         rows = rows[rows["sigma"] == main_sigma(rows)]
+
+    def integer_layers(ax: plt.Axes) -> None:
+        ax.set_ylim(-0.3, float(rows["last_layer"].max()) + 0.3)
+        ax.yaxis.set_major_locator(plt.MaxNLocator(integer=True))
+
+    return _verdict_panels(rows, "step", "training step", PAIRED_VALUES, look,
+                           "Ridge test over training, resid_post", integer_layers)
+
+
+def _verdict_panels(rows: pd.DataFrame, x: str, xlabel: str, labels: dict[str, str], look: Look, title: str,
+                    decorate: Callable[[plt.Axes], object]) -> plt.Figure:
+    """One panel per (run, split): the verdicts of each compared ``value`` (``labels``: value -> legend) vs ``x``."""
     panels = _run_split_panels(rows)
     fig, axes = plt.subplots(1, max(len(panels), 1), figsize=(3.8 * max(len(panels), 1), 3.2), squeeze=False)
-    colors = dict(zip(PAIRED_VALUES, sns.color_palette(look.palette)))
+    colors = dict(zip(labels, sns.color_palette(look.palette)))
     for ax, (run, split) in zip(axes.flat, panels):
         for value, color in colors.items():
             line = rows[(rows["run"] == run) & (rows["split"] == split) & (rows["value"] == value)]
             if not line.empty:
-                _verdict_points(ax, line.sort_values("step"), "step", color, PAIRED_VALUES[value])
-        ax.set_ylim(-0.3, float(rows["last_layer"].max()) + 0.3)
-        ax.yaxis.set_major_locator(plt.MaxNLocator(integer=True))
-        ax.set_xlabel("training step")
+                _verdict_points(ax, line.sort_values(x), x, color, labels[value])
+        decorate(ax)
+        ax.set_xlabel(xlabel)
         ax.set_ylabel("ridge layer (tested)")
         ax.set_title(f"{run}: {SPLIT_TITLES.get(split, split)}")
         ax.legend(fontsize="x-small")
-    fig.suptitle(f"Ridge test over training, resid_post ({_test_note(rows)})", y=1.02, fontsize="small")
+    fig.suptitle(f"{title} ({_test_note(rows)})", y=1.02, fontsize="small")
     fig.tight_layout()
     return fig
 
