@@ -34,10 +34,11 @@ report: run
 	$(BIN)/snakemake --report results/report.html
 
 # Two pytest workers (pytest-xdist): one runs a workflow while the other fills the idle core;
-# a module's tests, and the users of the shared reference run, stay on one worker (tests/conftest.py).
+# a module's tests, and the users of the shared reference run, stay on one worker, the longest
+# groups first (tests/conftest.py).
 TEST_WORKERS ?= 2
 test: $(STAMP)
-	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/pytest -q -n $(TEST_WORKERS) --dist loadgroup
+	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/pytest -q -n $(TEST_WORKERS) --no-loadscope-reorder
 
 # Small real-architecture models with the real GPT-2/Llama 3/Qwen2 tokenizers (offline stand-ins).
 FIXTURES ?= .cache/inforidge-fixtures/models

@@ -1,7 +1,9 @@
 """Shared fixtures: tiny tasks and models built from config (never from the hub), and how the
-suite is split across parallel workers (pytest-xdist, ``make test`` runs two)."""
+suite is split across parallel workers (pytest-xdist; ``make test`` runs two)."""
 
 from __future__ import annotations
+
+import functools
 
 import pytest
 import torch
@@ -14,22 +16,47 @@ from tests import workflow_runs
 torch.set_num_threads(1)
 
 
-def _worker_group(item: pytest.Item) -> str:
-    """The xdist group of a test: its module, or ``reference`` for users of the shared run.
+@functools.cache
+def worker_group(path: str) -> str:
+    """The worker group of a test module (its path relative to the repository): the path itself,
+    or ``reference`` for the modules that read the memoised reference run.
 
-    ``--dist loadgroup`` sends a group to one worker, so a module-scoped workflow run is built
-    once, and every module that reads the memoised reference run (directly or through
-    ``finished_workflow``) shares one worker and so one run.
+    The scheduler below sends a group to one worker, so a module-scoped workflow run is built
+    once, and every module that reads the reference run (``reference_run`` or
+    ``finished_workflow``) shares one worker and so one run. The scheduler only sees node ids,
+    hence a look at the module's text rather than at its fixtures.
     """
-    if "finished_workflow" in item.fixturenames or getattr(item.module, "reference_run", None) is workflow_runs.reference_run:
-        return "reference"
-    return item.module.__name__
+    text = (workflow_runs.REPO / path).read_text()
+    return "reference" if "reference_run" in text or "finished_workflow" in text else path
+
+
+#: The two longest groups (pytest's slowest-tests list says which), handed out first so that
+#: neither starts late and becomes the run's tail while the other worker idles.
+LONGEST_GROUPS = ("tests/integration/test_paper_mirror.py", "reference")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    for item in items:
-        if item.get_closest_marker("xdist_group") is None:
-            item.add_marker(pytest.mark.xdist_group(_worker_group(item)))
+    def rank(item: pytest.Item) -> int:
+        group = worker_group(item.nodeid.split("::", 1)[0])
+        return LONGEST_GROUPS.index(group) if group in LONGEST_GROUPS else len(LONGEST_GROUPS)
+
+    items.sort(key=rank)  # stable: the order within a group and among the rest is kept
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log):
+    """xdist's module scheduling with :func:`worker_group` as the unit (``make test``: ``-n 2``).
+
+    Own code because xdist's ``loadgroup`` marks did not group anything under this pytest (two
+    tests marked into one group ran on two workers), and ``loadscope`` would build the
+    reference run once per worker that reads it.
+    """
+    from xdist.scheduler import LoadScopeScheduling
+
+    class GroupScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return worker_group(nodeid.split("::", 1)[0])
+
+    return GroupScheduling(config, log)
 
 from inforidge.config import ModelConfig
 from inforidge.modeling import initial_model
