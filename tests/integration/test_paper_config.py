@@ -29,15 +29,17 @@ def test_paper_grid_covers_models_and_tasks(repo_root):
 
 
 @pytest.mark.parametrize("name", ["paper", "paper-offline", "replication"])
-def test_dry_run_builds_the_dag_without_network(repo_root, tmp_path, name):
-    if name == "paper-offline":  # its local dataset files are read when the DAG is built
+def test_dry_run_builds_the_dag_without_network(repo_root, tmp_path, name, request):
+    if name == "paper-offline":  # its local dataset files are read and its model paths checked at plan time
         build_datasets(tmp_path / ".cache" / "inforidge-fixtures" / "data")
+        models = request.getfixturevalue("family_fixtures")["gpt2"].parent
+        (tmp_path / ".cache" / "inforidge-fixtures" / "models").symlink_to(models, target_is_directory=True)
     result = subprocess.run(
         [str(SNAKEMAKE), "-n", "--quiet", "rules", "--cores", "1", "--directory", str(tmp_path),
          "--snakefile", str(repo_root / "Snakefile"), "--configfile", str(repo_root / "configs" / f"{name}.yaml")],
         capture_output=True, text=True, timeout=600,
     )
-    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
     assert "train" in result.stdout and "data" in result.stdout
 
 
