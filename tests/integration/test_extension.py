@@ -24,14 +24,8 @@ from tests.workflow_runs import REPO, copy_repo, env, snakemake, write_config
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
-PROBE_MODULE = '''"""A throwaway probe: the mean of each layer's last-position state (extension test)."""
-
-import pandas as pd
-
-
-def job(checkpoint, frames, settings, device):
-    return {"throwaway": pd.DataFrame({"split": ["id"], "layer": [0], "value": [0.0]})}
-
+# The drawing function both throwaway analyses register as their figure.
+DRAW = '''
 
 def draw(table, look=None):
     import matplotlib.pyplot as plt
@@ -41,6 +35,14 @@ def draw(table, look=None):
     ax.set_xlabel("layer")
     ax.set_ylabel("value")
     return fig
+'''
+PROBE_MODULE = '''"""A throwaway probe: the mean of each layer's last-position state (extension test)."""
+
+import pandas as pd
+
+
+def job(checkpoint, frames, settings, device):
+    return {"throwaway": pd.DataFrame({"split": ["id"], "layer": [0], "value": [0.0]})}
 '''
 PROBE_REGISTRATION = '''
 PROBES.register(AnalysisSpec(
@@ -63,16 +65,6 @@ import pandas as pd
 
 def job(manifest, settings):
     return pd.DataFrame({"site": ["resid_post"], "layer": [0], "value": [0.0]})
-
-
-def draw(table, look=None):
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots()
-    ax.plot(table["layer"], table["value"])
-    ax.set_xlabel("layer")
-    ax.set_ylabel("value")
-    return fig
 '''
 READOUT_REGISTRATION = '''
 READOUTS.register(AnalysisSpec(
@@ -164,9 +156,9 @@ def extend(repo: Path) -> None:
         old = path.read_text()
         path.write_text(old.replace(before, text + before, 1) if before else old + text)
 
-    (src / "probes/throwaway.py").write_text(PROBE_MODULE)
+    (src / "probes/throwaway.py").write_text(PROBE_MODULE + DRAW)
     append(src / "probes/registry.py", PROBE_REGISTRATION)
-    (src / "readouts/throwaway.py").write_text(READOUT_MODULE)
+    (src / "readouts/throwaway.py").write_text(READOUT_MODULE + DRAW)
     append(src / "readouts/registry.py", READOUT_REGISTRATION)
     (src / "throwaway_plots.py").write_text(FIGURE_MODULE)
     append(src / "figures.py", FIGURE_REGISTRATION, before="\n# --- sweep figures")
