@@ -3,9 +3,9 @@
 Set-up: the GPT-2 family fixture (real architecture and tokenizer, random weights) saved as a
 local series ``ckpts/step-{0,10,100}`` with its weights perturbed per step; a series run over
 that directory pattern, and a run fine-tuning from the series' step 10 (``source: run``). The
-whole DAG runs (activations, MI, read-outs, probes, tables, figures); every table's ``step`` is
-the series' own. Then: a changed series checkpoint reruns its step and the chained run, and
-configs/pythia.yaml's DAG builds.
+whole DAG runs (activations and MI at every step; read-outs and the cheap probes at the final
+steps; tables, figures); every table's ``step`` is the series' own. Then: a changed series
+checkpoint reruns its step and the chained run, and configs/pythia.yaml's DAG builds.
 """
 
 from __future__ import annotations
@@ -55,6 +55,12 @@ def write_config(path: Path) -> Path:
                   "training": {"steps": 2, "checkpoints": CHAIN_STEPS, "batch_size": 8, "lr": 5.0e-5,
                                "warmup_steps": 1, "eval_examples": 64}},
     }
+    # What this test adds is the series' own steps in every table: read-outs and probes run at the
+    # final checkpoints only (their step naming is the same code at every step), and the three
+    # costly probes, which the reference run covers and which read no step, are off.
+    data["readouts"] = {"linear_probe": {"checkpoints": "final"}}
+    data["probes"] = {**{name: {"checkpoints": "final"} for name in ("early_exit", "residual_norm", "attention")},
+                      **{name: {"enabled": False} for name in ("residual_scaling", "tuned_lens", "causal")}}
     path.write_text(yaml.safe_dump(data, sort_keys=False))
     return path
 
