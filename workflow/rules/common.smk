@@ -334,7 +334,7 @@ def analysis_inputs(spec):
             "code": script_code("probe.py", spec.job),
         }
     return {
-        "manifest": rules.activations.output[0],
+        "activations": rules.activations.output[0],
         "code": script_code("readout.py", spec.job),
     }
 

@@ -3,7 +3,7 @@
 
 rule mi:
     input:
-        manifest=rules.activations.output[0],
+        activations=rules.activations.output[0],
         code=mi_code("mi.py"),
     output:
         f"{RESULTS}/runs/{{run}}/mi/step-{{step}}/{{split}}.parquet",

@@ -1,5 +1,6 @@
-"""Estimate I(Z_l; Y) for every site and layer of one activation dump."""
+"""Estimate I(Z_l; Y) for every site and layer of one activation dump (one split of a checkpoint)."""
 
+from inforidge.activations import split_manifest
 from inforidge.atomic import write_parquet
 from inforidge.config import MIConfig
 from inforidge.configschema import build
@@ -8,7 +9,7 @@ from inforidge.mi.stage import estimate_dump
 
 with job(snakemake) as log:
     settings = build(MIConfig, snakemake.params.mi, "mi")
-    frame = estimate_dump(snakemake.input.manifest, settings, device=snakemake.params.device)
+    frame = estimate_dump(split_manifest(snakemake.input.activations, snakemake.wildcards.split), settings, device=snakemake.params.device)
     for key, value in snakemake.params.table_keys.items():
         frame.insert(0, key, value)
     write_parquet(frame, snakemake.output[0])
