@@ -7,7 +7,9 @@ rule activations:
     input:
         checkpoint=lambda w: checkpoint_dir(w.run, w.step),
         series_checked=lambda w: series_check(w.run),
-        examples=lambda w: [data_path(run_cfg(w.run).task, s) for s in eval_splits(w.run)],
+        examples=lambda w: [
+            data_path(run_cfg(w.run).task, s) for s in eval_splits(w.run)
+        ],
         code=script_code("activations.py"),
     output:
         f"{RESULTS}/runs/{{run}}/activations/step-{{step}}/splits.json",
