@@ -28,6 +28,11 @@ REPO_ITEMS = ("Snakefile", "config.yaml", "workflow", "src", "configs", "envs")
 PROFILE_ITEMS = ("profiles", "slurm")
 IGNORE = shutil.ignore_patterns("__pycache__", "*.pyc", "*.egg-info", ".pytest_cache")
 RUN_TIMEOUT = 1800  # s, a full tiny run; generous because CI machines are shared
+# Status polling of the SLURM tests' runs: the first squeue 3 s after a submission and then every
+# 2 s (Snakemake's defaults: the profile's 40 s, then 10 s), so a finished job is seen at once and
+# the chain train -> analysis -> tables does not idle per link. squeue-based checks stay valid
+# while MinJobAge (3600 s in tests/cluster/start_slurm.sh) >= 3 x the first wait.
+SLURM_POLLING = ("--slurm-init-seconds-before-status-checks", "3", "--seconds-between-status-checks", "2")
 
 
 def copy_repo(dest: Path, profiles: bool = False) -> Path:

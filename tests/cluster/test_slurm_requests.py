@@ -15,7 +15,7 @@ import subprocess
 
 import pytest
 
-from tests.workflow_runs import copy_repo, snakemake, write_config
+from tests.workflow_runs import SLURM_POLLING, copy_repo, snakemake, write_config
 
 pytestmark = [
     pytest.mark.cluster,
@@ -90,7 +90,7 @@ def run_through_slurm(tmp_path_factory, gpu_request: str, targets=TARGETS, data_
     )
     result = snakemake(
         repo, work, "--profile", "slurm",
-        "--slurm-init-seconds-before-status-checks", "3", "--latency-wait", "10", "--retries", "0",
+        *SLURM_POLLING, "--latency-wait", "10", "--retries", "0",
         *targets, config=config, check=False,
     )
     output = result.stdout + result.stderr

@@ -14,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from tests.workflow_runs import REPO, copy_repo, reference_run, snakemake
+from tests.workflow_runs import REPO, SLURM_POLLING, copy_repo, reference_run, snakemake
 
 pytestmark = [
     pytest.mark.cluster,
@@ -25,9 +25,6 @@ pytestmark = [
 SLURMCTLD_LOG = Path("/var/log/slurm/slurmctld.log")
 # Tables whose numbers must not depend on where the jobs ran.
 TABLES = ("mi", "training")
-# squeue-based status checks stay valid while MinJobAge (3600 s in start_slurm.sh)
-# >= 3 x this value; 3 s keeps the test fast.
-INIT_SECONDS = "3"
 # The tables the comparison needs (probes and figures add minutes and nothing SLURM-specific).
 TARGETS = ("results/tables/mi.parquet", "results/tables/training.parquet", "results/tables/runs.parquet")
 
@@ -52,7 +49,7 @@ def slurm_run(tmp_path_factory):
     work.mkdir()
     result = snakemake(
         repo, work, "--profile", "slurm",
-        "--slurm-init-seconds-before-status-checks", INIT_SECONDS, "--latency-wait", "10", "--retries", "0",
+        *SLURM_POLLING, "--latency-wait", "10", "--retries", "0",
         *TARGETS, check=False,
     )
     if result.returncode != 0:
