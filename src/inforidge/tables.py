@@ -34,7 +34,7 @@ from inforidge.tableschema import (  # noqa: F401  (re-exported: the table vocab
 )
 
 #: Bump when a column is added, removed, renamed or changes type or meaning.
-SCHEMA_VERSION = "7"
+SCHEMA_VERSION = "8"
 #: Parquet metadata keys recording which table a file holds and its schema version.
 META_TABLE = b"inforidge.table"
 META_VERSION = b"inforidge.schema_version"
@@ -136,6 +136,17 @@ TABLES["ridge"] = run_schema("ridge", "The ridge test of every I(Z_l; Y) layer c
     Column("layers_tested", INT, "interior layers tested (first_layer < l < last_layer)"),
     Column("flips", INT, "sign flips in the null distribution (2^seeds up to 12 seeds)"),
     Column("level", FLOAT, "family-wise error level of the verdict"),
+    Column("peak_verdict", STR, "the argmax layer against every other layer (multiple comparisons with the best, "
+                                "sign flips over seeds, error ≤ `level` although the argmax is chosen on the data): "
+                                "`peak`, `no peak` or `untestable` (fewer than 5 seeds)"),
+    Column("peak_layer", INT, "the tested argmax: argmax of the seed-mean over the seeds present at every layer "
+                              "(−1 when untestable)"),
+    Column("peak_rival", INT, "the layer the argmax beats by the smallest t: its closest rival (−1 when untestable)"),
+    Column("peak_gap", FLOAT, "mean over seeds of value(peak_layer) − value(peak_rival)", nullable=True),
+    Column("peak_gap_ci_low", FLOAT, "lower end of the gap's MCB-simultaneous (1 − level) interval", nullable=True),
+    Column("peak_gap_ci_high", FLOAT, "upper end of that interval", nullable=True),
+    Column("peak_p", FLOAT, "sign-flip p of the argmax over its closest rival, maximised over candidate layers "
+                            "(smallest attainable: 2^−seeds)", nullable=True),
     Column("ridge_layer", INT, "descriptive, not a test: argmax over layers of the seed-mean of `value` "
                                "(lowest layer on ties)"),
     Column("ridge_layer_mean", FLOAT, "mean over seeds of each seed's own argmax layer"),

@@ -15,7 +15,7 @@ from typing import Optional
 import numpy as np
 import pandas as pd
 
-from inforidge.mi.ridgetest import ridge_test
+from inforidge.mi.ridgetest import peak_test, ridge_test
 
 #: Columns that identify one layer curve, when present (everything but layer and seed).
 CURVE_KEYS = ("run", "model", "task", "seed", "n_layer", "step", "split", "data_split", "kernel", "sigma", "alpha",
@@ -86,7 +86,9 @@ def ridge_statistic(frame: pd.DataFrame, *, value: str = "mi", seed: str = "samp
     present at every layer): ``verdict`` (``ridge`` / ``no ridge`` / ``untestable``),
     ``tested_layer``, ``gap`` = mean value(tested_layer) − value(last), its simultaneous
     ``gap_ci_low``/``gap_ci_high``, ``p_adjusted`` (family-wise over ``layers_tested``
-    interior layers), ``flips``, ``level``; and, when the frame has them, the rows per
+    interior layers), ``flips``, ``level``; the peak test (:func:`~inforidge.mi.ridgetest.peak_test`:
+    is the argmax above every other layer?): ``peak_verdict``, ``peak_layer``, ``peak_rival``, ``peak_gap`` with
+    its ``peak_gap_ci_low``/``peak_gap_ci_high`` and ``peak_p``; and, when the frame has them, the rows per
     subsample really used (``n``, the smallest over the curve), the rows asked for
     (``n_requested``) and the shuffles (``permutations``). Descriptive, not a test: ``ridge_layer`` = argmax over layers of
     the seed-mean (lowest layer on ties); the per-seed argmax layers' ``ridge_layer_mean`` and
@@ -103,13 +105,18 @@ def ridge_statistic(frame: pd.DataFrame, *, value: str = "mi", seed: str = "samp
         per_seed = layers[np.nanargmax(wide.to_numpy(), axis=1)]  # (seeds,)
         ridge = int(layers[int(np.nanargmax(wide.mean(axis=0).to_numpy()))])
         test = ridge_test(wide.dropna().to_numpy(), level=level)
+        peak = peak_test(wide.dropna().to_numpy(), level=level)
         row = dict(zip(keys, key if isinstance(key, tuple) else (key,)))
         row.update({c: int(curve[c].min()) for c in ("n", "n_requested", "permutations") if c in curve.columns})
         out.append({**row, "value": value, "verdict": test.verdict,
                     "tested_layer": int(layers[test.tested_layer]) if test.tested_layer >= 0 else -1,
                     "gap": test.gap, "gap_ci_low": test.gap_ci_low, "gap_ci_high": test.gap_ci_high,
                     "p_adjusted": test.p_adjusted, "layers_tested": test.layers_tested, "flips": test.flips,
-                    "level": level, "ridge_layer": ridge,
+                    "level": level, "peak_verdict": peak.verdict,
+                    "peak_layer": int(layers[peak.layer]) if peak.layer >= 0 else -1,
+                    "peak_rival": int(layers[peak.runner_up]) if peak.runner_up >= 0 else -1,
+                    "peak_gap": peak.gap, "peak_gap_ci_low": peak.gap_ci_low, "peak_gap_ci_high": peak.gap_ci_high,
+                    "peak_p": peak.p_adjusted, "ridge_layer": ridge,
                     "ridge_layer_mean": float(per_seed.mean()),
                     "ridge_layer_std": float(per_seed.std(ddof=1)) if len(per_seed) > 1 else math.nan,
                     "interior_fraction": float(((per_seed > first) & (per_seed < last)).mean()),

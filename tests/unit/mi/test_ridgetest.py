@@ -8,7 +8,7 @@ import pytest
 
 from inforidge.mi.compare import ridge_statistic
 from inforidge.mi.layerwise import Sampling, layerwise_mi
-from inforidge.mi.ridgetest import ridge_test
+from inforidge.mi.ridgetest import peak_test, ridge_test
 
 
 def test_exchangeable_layers_give_false_ridges_at_most_at_the_level():
@@ -96,3 +96,40 @@ def test_the_reported_layer_is_the_peak_among_the_rejected_not_the_most_signific
     curve[:, 3] = 0.05 + 1e-2 * rng.normal(size=8)
     test = ridge_test(curve)
     assert test.verdict == "ridge" and test.tested_layer == 3 and test.p_adjusted <= 0.05
+
+
+def test_the_peak_test_keeps_its_level_although_it_picks_the_argmax():
+    """Exchangeable layers: the argmax is the largest of 7 noisy means, yet it is declared above every
+    other layer at most at the level (multiple comparisons with the best; 400 curves, binomial sd 0.011)."""
+    rng = np.random.default_rng(4)
+    false = sum(peak_test(rng.normal(size=(8, 7))).verdict == "peak" for _ in range(400))
+    assert false / 400 <= 0.08
+
+
+def test_a_clear_peak_is_found_against_its_closest_rival():
+    rng = np.random.default_rng(5)
+    curve = rng.normal(scale=0.01, size=(8, 6))
+    curve[:, 2] += 0.10  # the peak
+    curve[:, 4] += 0.06  # its closest rival
+    test = peak_test(curve)
+    assert (test.verdict, test.layer, test.runner_up) == ("peak", 2, 4)
+    assert test.gap_ci_low < 0.04 < test.gap_ci_high and test.gap_ci_low > 0 and test.rivals == 5
+
+
+def test_two_equal_top_layers_are_no_peak_but_at_the_level():
+    """The least favourable case: the argmax is one of two equal tops, so every "peak" is false (1000 curves)."""
+    rng = np.random.default_rng(6)
+    tests = []
+    for _ in range(1000):
+        curve = rng.normal(size=(8, 6))
+        curve[:, [1, 3]] += 5.0
+        tests.append(peak_test(curve))
+    assert all({t.layer, t.runner_up} == {1, 3} for t in tests)
+    assert sum(t.verdict == "peak" for t in tests) / 1000 <= 0.065  # level 0.05, binomial sd 0.007
+
+
+def test_the_peak_test_needs_five_subsamples_and_two_layers():
+    assert peak_test(np.zeros((4, 5))).verdict == "untestable"
+    assert peak_test(np.zeros((8, 1))).verdict == "untestable"
+    flat = peak_test(np.ones((8, 5)))
+    assert flat.verdict == "no peak" and flat.layer == 0 and flat.p_adjusted == 1.0
