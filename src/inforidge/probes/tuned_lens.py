@@ -11,8 +11,11 @@ The ``tuned-lens`` package (0.2.0, 2023) is not used: it pins no transformers 5 
 and pulls torchdata, datasets, accelerate and wandb for what is here ~80 lines.
 
 Cost: one frozen forward pass over the training frame (states at the last prompt
-position cached on the CPU: N × (L+1) × d floats), then ``steps`` Adam steps on the
-cache (no model forward), then one forward pass per eval frame.
+position cached on the CPU: N × (L+1) × d floats) and one readout of its final layer
+(``FinalStatistics``: p_final reduced to a d-vector and a scalar per example), then
+``steps`` Adam steps on the cache (no model forward; per step and layer one head pass and
+one log-sum-exp over the vocabulary, in row chunks of bounded size), then one forward pass
+per eval frame; the logit lens is read once, the tuned lens once per seed.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ import torch
 from torch import nn
 from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
+from inforidge import lmhead
 from inforidge.architecture import find_final_norm, find_lm_head
 from inforidge.batching import gather_positions
 from inforidge.probes.registry import TunedLensConfig
@@ -82,14 +86,63 @@ class TunedLens(nn.Module):
         return head(norm(hidden.to(head.weight.dtype))).float()
 
 
-def _kl_to_final(lens: TunedLens, hidden: torch.Tensor) -> torch.Tensor:
-    """Mean over layers 0..L−1 of KL(p_final ‖ p_l) on a batch of states [B, L+1, d]."""
-    with torch.no_grad():
-        final = torch.log_softmax(lens.logits(hidden[:, -1], hidden.shape[1] - 1, tuned=False), dim=-1)  # [B, V]
-    kls = [torch.nn.functional.kl_div(torch.log_softmax(lens.logits(hidden[:, l], l), dim=-1), final,
-                                      log_target=True, reduction="batchmean")
-           for l in range(len(lens.translators))]
-    return torch.stack(kls).mean()
+@dataclass(frozen=True)
+class FinalStatistics:
+    """What the KL to the final layer needs of p_final, computed once per set of states.
+
+    KL(p_final ‖ softmax(z)) with z = W n + b (n: the normed state read out) equals
+    ``neg_entropy − mean_row · n − mean_bias + logsumexp(z)``, where ``mean_row`` =
+    E_{p_final}[W_v] and ``mean_bias`` = E_{p_final}[b_v]: the final distribution enters
+    only through a d-vector and a scalar per example, so training never recomputes it
+    (nor holds it: [N, V] would be gigabytes at a real vocabulary).
+
+    Attributes:
+        mean_row: [N, d] float32.
+        offset: [N] float32, Σ p log p − E_p[b].
+    """
+
+    mean_row: torch.Tensor
+    offset: torch.Tensor
+
+
+@torch.no_grad()
+def final_statistics(lens: TunedLens, hidden: torch.Tensor) -> FinalStatistics:
+    """``FinalStatistics`` of states [N, L+1, d] (on the lens's device), in row chunks of bounded logits."""
+    head = lens._readout[1]
+    weight = head.weight.float()  # [V, d]
+    rows = lmhead.rows_per_chunk(weight.shape[0])
+    mean_rows, offsets = [], []
+    for start in range(0, hidden.shape[0], rows):
+        log_p = torch.log_softmax(lens.logits(hidden[start:start + rows, -1], hidden.shape[1] - 1, tuned=False), -1)
+        p = log_p.exp()  # [n, V]
+        offset = (p * log_p).sum(-1)
+        if head.bias is not None:
+            offset = offset - p @ head.bias.float()
+        mean_rows.append(p @ weight)
+        offsets.append(offset)
+    return FinalStatistics(torch.cat(mean_rows), torch.cat(offsets))
+
+
+def _kl_to_final_backward(lens: TunedLens, hidden: torch.Tensor, final: FinalStatistics) -> float:
+    """Mean over layers 0..L−1 of the batch-mean KL(p_final ‖ p_l); gradients accumulate into the lens.
+
+    Each (layer, row chunk) is its own backward, so at most ``lmhead.CHUNK_ELEMENTS`` logits
+    live at once whatever the batch and vocabulary.
+    """
+    norm, head = lens._readout
+    n_rows, n_layers = hidden.shape[0], len(lens.translators)
+    rows = lmhead.rows_per_chunk(head.weight.shape[0])
+    total = 0.0
+    for layer in range(n_layers):
+        for start in range(0, n_rows, rows):
+            h = hidden[start:start + rows, layer]
+            normed = norm((h + lens.translators[layer](h)).to(head.weight.dtype))
+            kl = (final.offset[start:start + rows] - (final.mean_row[start:start + rows] * normed.float()).sum(-1)
+                  + torch.logsumexp(head(normed).float(), dim=-1))
+            loss = kl.sum() / (n_rows * n_layers)
+            loss.backward()
+            total += loss.item()
+    return total
 
 
 def train_tuned_lens(
@@ -110,13 +163,14 @@ def train_tuned_lens(
     generator = torch.Generator().manual_seed(seed)
     history = []
     try:
+        hidden = states.hidden.to(device)
+        final = final_statistics(lens, hidden)  # once: p_final does not change while the lens trains
         for step in range(1, steps + 1):
-            idx = torch.randint(n, (min(batch_size, n),), generator=generator)
-            loss = _kl_to_final(lens, states.hidden[idx].to(device))
+            idx = torch.randint(n, (min(batch_size, n),), generator=generator).to(device)
             optimizer.zero_grad()
-            loss.backward()
+            loss = _kl_to_final_backward(lens, hidden[idx], FinalStatistics(final.mean_row[idx], final.offset[idx]))
             optimizer.step()
-            history.append({"opt_step": step, "kl": loss.item()})
+            history.append({"opt_step": step, "kl": loss})
     finally:
         for name, p in model.named_parameters():
             p.requires_grad_(flags[name])
@@ -127,17 +181,20 @@ LENS_COLUMNS = ["split", "layer", "lens", "accuracy", "loss", "kl_to_final", "n"
 
 
 @torch.no_grad()
-def lens_readout(lens: TunedLens, states: Mapping[str, LastPositionStates], batch_size: int = 512) -> pd.DataFrame:
+def lens_readout(lens: TunedLens, states: Mapping[str, LastPositionStates], batch_size: int | None = None,
+                 kinds: tuple[str, ...] = ("logit", "tuned")) -> pd.DataFrame:
     """Logit-lens and tuned-lens accuracy, loss and KL to the final layer per (split, layer).
 
-    The early-exit frame shape plus ``lens`` (``logit``/``tuned``) and ``kl_to_final``
-    (mean KL(p_final ‖ p_l), nats; 0 at l = L). ``states`` are keyed by split role.
+    The early-exit frame shape plus ``lens`` (``logit``/``tuned``, those of ``kinds``) and
+    ``kl_to_final`` (mean KL(p_final ‖ p_l), nats; 0 at l = L). ``states`` are keyed by
+    split role; ``batch_size`` rows at a time (default: ``lmhead.CHUNK_ELEMENTS`` logits).
     """
     rows = []
     device = next(lens.parameters()).device
+    batch_size = batch_size or lmhead.rows_per_chunk(lens._readout[1].weight.shape[0])
     for role, st in states.items():
         n_layers = st.hidden.shape[1]
-        sums = {(kind, l): [0.0, 0, 0.0] for kind in ("logit", "tuned") for l in range(n_layers)}
+        sums = {(kind, l): [0.0, 0, 0.0] for kind in kinds for l in range(n_layers)}
         for start in range(0, len(st.targets), batch_size):
             hidden, targets = st.hidden[start:start + batch_size].to(device), st.targets[start:start + batch_size].to(device)
             final = torch.log_softmax(lens.logits(hidden[:, -1], n_layers - 1, tuned=False), dim=-1)
@@ -167,10 +224,15 @@ def tuned_lens_probe(
                                  batch_size=batch_size, device=device)
     evals = {role: last_position_states(model, tokenizer, f, batch_size=batch_size, device=device)
              for role, f in eval_frames.items()}
-    readouts, histories = [], []
+    readouts, histories, logit = [], [], None
     for seed in settings.seeds:
         lens, history = train_tuned_lens(model, train, steps=settings.steps, lr=settings.lr,
                                          batch_size=settings.batch_size, seed=seed)
-        readouts.append(lens_readout(lens, evals).assign(seed=seed))
+        if logit is None:  # the logit lens has no parameters: read it once, repeat it per seed
+            logit = lens_readout(lens, evals, kinds=("logit",))
+        tuned = lens_readout(lens, evals, kinds=("tuned",))
+        readouts.append(pd.concat([logit, tuned], ignore_index=True).assign(seed=seed))
         histories.append(history.assign(seed=seed))
-    return pd.concat(readouts, ignore_index=True), pd.concat(histories, ignore_index=True)
+    order = ["seed", "split", "lens", "layer"]
+    readout = pd.concat(readouts, ignore_index=True).sort_values(order, ignore_index=True)
+    return readout, pd.concat(histories, ignore_index=True)

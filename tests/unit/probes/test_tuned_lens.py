@@ -87,3 +87,31 @@ def test_lens_trains_on_a_bf16_model(make_model, frames) -> None:
     assert history["kl"].notna().all() and readout["loss"].notna().all()
     assert all(p.dtype == torch.float32 for p in train_tuned_lens(model, last_position_states(
         model, tokenizer, frames["train"].head(8), batch_size=8, device=CPU), steps=1)[0].parameters())
+
+
+@pytest.mark.parametrize("architecture", ["gpt2", "llama"])
+def test_kl_from_final_statistics_equals_the_direct_kl(make_model, frames, architecture: str) -> None:
+    # KL(p_final ‖ p_l) through E_{p_final}[W_v] and Σ p log p (computed once) is the
+    # divergence computed from both full distributions: value and gradient.
+    from inforidge.probes.tuned_lens import TunedLens, _kl_to_final_backward, final_statistics
+
+    model, tokenizer = make_model(architecture)
+    train, _ = _states(model, tokenizer, frames)
+    hidden = train.hidden[:40]
+    lens = TunedLens(model, hidden.shape[1] - 1, hidden.shape[2])
+    with torch.no_grad():
+        for translator in lens.translators:
+            translator.weight.normal_(std=0.3)
+            translator.bias.normal_(std=0.3)
+    model.requires_grad_(False)
+    value = _kl_to_final_backward(lens, hidden, final_statistics(lens, hidden))
+    grads = [p.grad.clone() for p in lens.parameters()]
+    lens.zero_grad()
+    final = torch.log_softmax(lens.logits(hidden[:, -1], hidden.shape[1] - 1, tuned=False), -1)
+    direct = torch.stack([torch.nn.functional.kl_div(torch.log_softmax(lens.logits(hidden[:, l], l), -1), final,
+                                                     log_target=True, reduction="batchmean")
+                          for l in range(len(lens.translators))]).mean()
+    direct.backward()
+    assert value == pytest.approx(direct.item(), rel=1e-4, abs=1e-6)
+    for got, want in zip(grads, (p.grad for p in lens.parameters())):
+        torch.testing.assert_close(got, want, rtol=1e-3, atol=1e-6)
