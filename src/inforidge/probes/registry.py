@@ -79,15 +79,21 @@ class TunedLensConfig:
 
     enabled: bool = doc("run this probe", True)
     checkpoints: ProbeSteps = doc("probe every checkpoint or only the final one", "final")
-    steps: int = doc("Adam steps on the cached last-position states", 250)
+    steps: int = doc("cap on Adam steps on the cached last-position states (the length is chosen on validation)",
+                     250)
     lr: float = doc("Adam learning rate of the translators", 1.0e-3)
     batch_size: int = doc("cached states per step (and examples per forward pass)", 256)
     seeds: list[int] = doc("training seeds (batch order); bands in figures", factory=lambda: [0, 1, 2])
     max_train_examples: int | None = doc("cap on training examples (null: all)", 2048)
+    validation_fraction: float = doc("share of the training examples held out (per seed) to choose the training "
+                                     "length: the lens of the best validation check is kept (0: the last step's)", 0.2)
+    eval_every: int = doc("measure the validation KL every this many steps (and at the last)", 25)
 
     def __post_init__(self) -> None:
-        at_least(self, 1, "steps", "batch_size", "max_train_examples")
+        at_least(self, 1, "steps", "batch_size", "max_train_examples", "eval_every")
         positive(self, "lr")
+        require(0 <= self.validation_fraction < 1, "validation_fraction",
+                f"must be in [0, 1), got {self.validation_fraction}")
         require(bool(self.seeds), "seeds", "must name at least one seed")
 
 
@@ -248,7 +254,8 @@ PROBES.register(AnalysisSpec(
             *_READOUT[:2],
             Column("kl_to_final", FLOAT, "mean KL(p_final ‖ p_l) [nats], 0 at l = L"),
             _READOUT[2],
-            Column("fit_seed", INT, "seed of the lens training (batch order)"),
+            Column("fit_seed", INT, "seed of the lens training (batch order, validation rows)"),
+            Column("steps_chosen", INT, "training steps of the lens kept (best validation KL; 0: the logit lens)"),
         ], ["run", "step", "split", "lens", "fit_seed", "layer"])},
     figures=(FigureSpec("tuned_lens", ("tuned_lens",), "inforidge.probeplots:tuned_lens", "Probes",
                         "tuned lens vs logit lens"),),

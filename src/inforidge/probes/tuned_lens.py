@@ -20,6 +20,7 @@ per eval frame; the logit lens is read once, the tuned lens once per seed.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -123,11 +124,11 @@ def final_statistics(lens: TunedLens, hidden: torch.Tensor) -> FinalStatistics:
     return FinalStatistics(torch.cat(mean_rows), torch.cat(offsets))
 
 
-def _kl_to_final_backward(lens: TunedLens, hidden: torch.Tensor, final: FinalStatistics) -> float:
+def _kl_to_final_backward(lens: TunedLens, hidden: torch.Tensor, final: FinalStatistics, backward: bool = True) -> float:
     """Mean over layers 0..L−1 of the batch-mean KL(p_final ‖ p_l); gradients accumulate into the lens.
 
     Each (layer, row chunk) is its own backward, so at most ``lmhead.CHUNK_ELEMENTS`` logits
-    live at once whatever the batch and vocabulary.
+    live at once whatever the batch and vocabulary. ``backward=False``: the value only.
     """
     norm, head = lens._readout
     n_rows, n_layers = hidden.shape[0], len(lens.translators)
@@ -140,19 +141,24 @@ def _kl_to_final_backward(lens: TunedLens, hidden: torch.Tensor, final: FinalSta
             kl = (final.offset[start:start + rows] - (final.mean_row[start:start + rows] * normed.float()).sum(-1)
                   + torch.logsumexp(head(normed).float(), dim=-1))
             loss = kl.sum() / (n_rows * n_layers)
-            loss.backward()
+            if backward:
+                loss.backward()
             total += loss.item()
     return total
 
 
 def train_tuned_lens(
     model: PreTrainedModel, states: LastPositionStates, *, steps: int = 250, lr: float = 1e-3, batch_size: int = 256,
-    seed: int = 0,
+    seed: int = 0, validation: LastPositionStates | None = None, eval_every: int = 25,
 ) -> tuple[TunedLens, pd.DataFrame]:
     """Train one translator per layer on cached states of data that is not the eval data.
 
-    Returns the lens and its history (opt_step, kl: mean over layers of the batch KL to
-    the final distribution, in nats). The model is frozen and unchanged.
+    With ``validation`` states the mean KL on them is measured at step 0, every
+    ``eval_every`` steps and at the last step, and the lens of the best check is returned
+    (the training length is chosen on validation data; ``lens.steps_chosen``). Returns the
+    lens and its history (opt_step, kl: mean over layers of the batch KL to the final
+    distribution, val_kl: the same on the validation states where checked, in nats).
+    The model is frozen and unchanged.
     """
     n, width = states.hidden.shape[0], states.hidden.shape[2]
     device = next(model.parameters()).device
@@ -165,16 +171,41 @@ def train_tuned_lens(
     try:
         hidden = states.hidden.to(device)
         final = final_statistics(lens, hidden)  # once: p_final does not change while the lens trains
+        check = _validation_check(lens, validation, device)
+        best = (check(), 0, copy.deepcopy(lens.state_dict())) if validation is not None else None
         for step in range(1, steps + 1):
             idx = torch.randint(n, (min(batch_size, n),), generator=generator).to(device)
             optimizer.zero_grad()
             loss = _kl_to_final_backward(lens, hidden[idx], FinalStatistics(final.mean_row[idx], final.offset[idx]))
             optimizer.step()
-            history.append({"opt_step": step, "kl": loss})
+            row = {"opt_step": step, "kl": loss, "val_kl": float("nan")}
+            if best is not None and (step % eval_every == 0 or step == steps):
+                row["val_kl"] = check()
+                if row["val_kl"] < best[0]:
+                    best = (row["val_kl"], step, copy.deepcopy(lens.state_dict()))
+            history.append(row)
     finally:
         for name, p in model.named_parameters():
             p.requires_grad_(flags[name])
-    return lens, pd.DataFrame(history, columns=["opt_step", "kl"])
+    lens.steps_chosen = steps
+    if best is not None:
+        lens.load_state_dict(best[2])
+        lens.steps_chosen = best[1]
+    return lens, pd.DataFrame(history, columns=["opt_step", "kl", "val_kl"])
+
+
+def _validation_check(lens: TunedLens, validation: LastPositionStates | None, device: torch.device):
+    """A function returning the lens's current mean KL on ``validation`` (its p_final reduced once)."""
+    if validation is None:
+        return None
+    hidden = validation.hidden.to(device)
+    final = final_statistics(lens, hidden)
+
+    @torch.no_grad()
+    def check() -> float:
+        return _kl_to_final_backward(lens, hidden, final, backward=False)
+
+    return check
 
 
 LENS_COLUMNS = ["split", "layer", "lens", "accuracy", "loss", "kl_to_final", "n"]
@@ -216,8 +247,11 @@ def tuned_lens_probe(
     """The whole probe for one checkpoint: one lens per seed, read out on every eval frame.
 
     ``train_frame`` must not be eval data (the workflow passes the ``train`` split).
-    Returns (readout, history): the ``lens_readout`` frame and the training history,
-    each with a ``seed`` column (the logit-lens rows repeat per seed, unchanged).
+    Per seed, ``validation_fraction`` of the training rows (a seeded draw) are held out
+    and choose the training length (``train_tuned_lens``). Returns (readout, history):
+    the ``lens_readout`` frame plus ``steps_chosen`` (0 for the logit lens) and the
+    training history, each with a ``seed`` column (the logit-lens rows repeat per seed,
+    unchanged).
     """
     cap = settings.max_train_examples
     train = last_position_states(model, tokenizer, train_frame.head(cap) if cap else train_frame,
@@ -225,12 +259,18 @@ def tuned_lens_probe(
     evals = {role: last_position_states(model, tokenizer, f, batch_size=batch_size, device=device)
              for role, f in eval_frames.items()}
     readouts, histories, logit = [], [], None
+    n_val = round(settings.validation_fraction * len(train.targets))
     for seed in settings.seeds:
-        lens, history = train_tuned_lens(model, train, steps=settings.steps, lr=settings.lr,
-                                         batch_size=settings.batch_size, seed=seed)
+        # Each seed holds out its own validation rows (the bands cover the choice of rows too).
+        order = torch.randperm(len(train.targets), generator=torch.Generator().manual_seed(seed))
+        fit, validation = (LastPositionStates(train.hidden[rows], train.targets[rows])
+                           for rows in (order[n_val:], order[:n_val]))
+        lens, history = train_tuned_lens(model, fit if n_val else train, steps=settings.steps, lr=settings.lr,
+                                         batch_size=settings.batch_size, seed=seed,
+                                         validation=validation if n_val else None, eval_every=settings.eval_every)
         if logit is None:  # the logit lens has no parameters: read it once, repeat it per seed
-            logit = lens_readout(lens, evals, kinds=("logit",))
-        tuned = lens_readout(lens, evals, kinds=("tuned",))
+            logit = lens_readout(lens, evals, kinds=("logit",)).assign(steps_chosen=0)
+        tuned = lens_readout(lens, evals, kinds=("tuned",)).assign(steps_chosen=lens.steps_chosen)
         readouts.append(pd.concat([logit, tuned], ignore_index=True).assign(seed=seed))
         histories.append(history.assign(seed=seed))
     order = ["seed", "split", "lens", "layer"]

@@ -115,3 +115,30 @@ def test_kl_from_final_statistics_equals_the_direct_kl(make_model, frames, archi
     assert value == pytest.approx(direct.item(), rel=1e-4, abs=1e-6)
     for got, want in zip(grads, (p.grad for p in lens.parameters())):
         torch.testing.assert_close(got, want, rtol=1e-3, atol=1e-6)
+
+
+def test_training_length_is_chosen_on_validation_states(make_model, frames) -> None:
+    from inforidge.probes.tuned_lens import _validation_check
+
+    model, tokenizer = make_model()
+    train, evals = _states(model, tokenizer, frames)
+    # lr 0.3 overshoots: validation KL rises after a while, and the lens of the best check is kept
+    lens, history = train_tuned_lens(model, train, steps=40, lr=0.3, batch_size=16, seed=0,
+                                     validation=evals["id"], eval_every=5)
+    checks = history.dropna(subset=["val_kl"])
+    assert checks["opt_step"].tolist() == list(range(5, 41, 5))
+    assert lens.steps_chosen in [0, *checks["opt_step"]]
+    best = checks.set_index("opt_step")["val_kl"]
+    kept = _validation_check(lens, evals["id"], CPU)()
+    if lens.steps_chosen:
+        assert kept == pytest.approx(best.min(), rel=1e-6) and best.min() <= best.iloc[-1]
+
+
+def test_probe_reports_the_chosen_length(make_model, frames) -> None:
+    model, tokenizer = make_model()
+    settings = TunedLensConfig(steps=6, seeds=[0], max_train_examples=40, eval_every=2, validation_fraction=0.25)
+    readout, history = tuned_lens_probe(model, tokenizer, frames["train"], {"id": frames["eval_id"]}, settings,
+                                        batch_size=16, device=CPU)
+    assert (readout.loc[readout["lens"] == "logit", "steps_chosen"] == 0).all()
+    assert readout.loc[readout["lens"] == "tuned", "steps_chosen"].isin([0, 2, 4, 6]).all()
+    assert history["val_kl"].notna().sum() == 3

@@ -74,7 +74,7 @@ def test_warm_starts_reach_the_cold_solution():
     cold = fit_softmax(x, y, 4, 1e-2, 500)
     warm = fit_softmax(x, y, 4, 1e-2, 500, start=fit_softmax(x[:90], y[:90], 4, 1.0, 500))
     for a, b in zip(cold, warm):
-        torch.testing.assert_close(a, b, atol=1e-5, rtol=1e-5)
+        torch.testing.assert_close(a, b, atol=2e-4, rtol=1e-4)  # gradient tolerance 1e-6 over curvature ≥ λ
 
 
 def test_independent_features_carry_no_v_information():
