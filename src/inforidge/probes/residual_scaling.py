@@ -23,7 +23,8 @@ import torch
 from torch import nn
 from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
-from inforidge.architecture import find_blocks
+from inforidge import lmhead
+from inforidge.architecture import find_blocks, find_lm_head
 from inforidge.batching import PromptBatch
 from inforidge.hooks import block_hooks
 from inforidge.probes._batches import (
@@ -314,8 +315,10 @@ def _one_seed(
     index = split_indices(len(frame), seed, fractions)
     part_states = {name: states.subset(torch.as_tensor(idx, device=states.targets.device)) for name, idx in index.items()}
 
-    def batches(f: pd.DataFrame) -> list[PromptBatch]:
-        return list(first_target_batches(tokenizer, f, settings.batch_size, device))
+    rows = min(settings.batch_size, lmhead.rows_per_chunk(find_lm_head(model).weight.shape[0]))
+
+    def batches(f: pd.DataFrame) -> list[PromptBatch]:  # forward passes of bounded logits
+        return list(first_target_batches(tokenizer, f, rows, device))
 
     # β = 1 (before, temperature): the head replayed on cached states. β fitted (after): forward passes.
     cached = {"heldout": part_states["heldout"], **eval_states}
@@ -381,8 +384,10 @@ def residual_scaling_study(
     """
     model.to(device).eval()
 
+    rows = min(settings.batch_size, lmhead.rows_per_chunk(find_lm_head(model).weight.shape[0]))
+
     def states(frame: pd.DataFrame) -> HeadStates:
-        return head_states(model, first_target_batches(tokenizer, frame, settings.batch_size, device))
+        return head_states(model, first_target_batches(tokenizer, frame, rows, device))
 
     eval_states = {role: states(f) for role, f in eval_frames.items()}  # shared by every fit split and seed
     betas, summary, history = [], [], []
