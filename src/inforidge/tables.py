@@ -34,7 +34,7 @@ from inforidge.tableschema import (  # noqa: F401  (re-exported: the table vocab
 )
 
 #: Bump when a column is added, removed, renamed or changes type or meaning.
-SCHEMA_VERSION = "7"
+SCHEMA_VERSION = "8"
 #: Parquet metadata keys recording which table a file holds and its schema version.
 META_TABLE = b"inforidge.table"
 META_VERSION = b"inforidge.schema_version"
