@@ -48,9 +48,13 @@ def build_fixture(path: Path) -> None:
     save_tokenizer(build_tokenizer("llama3", CACHE), "llama3", path)
 
 
+def task(sizes: dict[str, int] = SIZES) -> ArithmeticTask:
+    """The arithmetic task the probes read (modulus 13; OOD moduli 11 and 17; 16 elements)."""
+    return ArithmeticTask(modulus=13, ood_moduli=(11, 17), elements=16, noise_range=50, sizes=sizes, seed=0)
+
+
 def frames() -> ProbeFrames:
-    task = ArithmeticTask(modulus=13, ood_moduli=(11, 17), elements=16, noise_range=50, sizes=SIZES, seed=0)
-    split = {name: task.build_split(name) for name in SIZES}
+    split = {name: task().build_split(name) for name in SIZES}
     return ProbeFrames(eval={"id": split["eval_id"], "ood": split["eval_ood"]},
                        fit={"id": split["train"], "ood": split["probe_ood"]})
 
@@ -64,7 +68,7 @@ def main() -> None:
     parser.add_argument("--steps", type=int, help="cap: this many steps (default: the config's)")
     args = parser.parse_args()
     torch.set_num_threads(1)
-    build_fixture(args.fixture)
+    build_fixture(args.fixture)  # a no-op for an existing model directory (e.g. train_small_default.py's)
     settings = ResidualScalingConfig() if args.probe == "residual_scaling" else TunedLensConfig()
     caps = {k: v for k, v in (("seeds", args.seeds), ("steps", args.steps)) if v is not None}
     settings = dataclasses.replace(settings, **caps)

@@ -130,8 +130,8 @@ def test_full_batch_fit_reaches_a_small_gradient(make_model, frames) -> None:
     assert len(trace.history) < 60  # iterations, not Adam's hundreds of steps
 
 
-def test_a_rising_validation_loss_is_a_stop_not_convergence(make_model, frames) -> None:
-    model, tokenizer = make_model()
+def test_a_rising_validation_loss_is_a_stop_not_convergence(make_model) -> None:
+    model, _ = make_model()
     losses = iter([1.0, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0])  # best at check 1, then rising by > min_delta
     with scaled_residuals(model) as scales:
         def bowl() -> float:  # a smooth training loss with its minimum far away: the fit keeps moving

@@ -11,6 +11,10 @@ from inforidge.probes.early_exit import early_exit
 from inforidge.probes.registry import TunedLensConfig
 from inforidge.probes.tuned_lens import (
     LENS_COLUMNS,
+    TunedLens,
+    _kl_to_final_backward,
+    _validation_check,
+    final_statistics,
     last_position_states,
     lens_readout,
     train_tuned_lens,
@@ -93,8 +97,6 @@ def test_lens_trains_on_a_bf16_model(make_model, frames) -> None:
 def test_kl_from_final_statistics_equals_the_direct_kl(make_model, frames, architecture: str) -> None:
     # KL(p_final ‖ p_l) through E_{p_final}[W_v] and Σ p log p (computed once) is the
     # divergence computed from both full distributions: value and gradient.
-    from inforidge.probes.tuned_lens import TunedLens, _kl_to_final_backward, final_statistics
-
     model, tokenizer = make_model(architecture)
     train, _ = _states(model, tokenizer, frames)
     hidden = train.hidden[:40]
@@ -118,8 +120,6 @@ def test_kl_from_final_statistics_equals_the_direct_kl(make_model, frames, archi
 
 
 def test_training_length_is_chosen_on_validation_states(make_model, frames) -> None:
-    from inforidge.probes.tuned_lens import _validation_check
-
     model, tokenizer = make_model()
     train, evals = _states(model, tokenizer, frames)
     # lr 0.3 overshoots: validation KL rises after a while, and the lens of the best check is kept
