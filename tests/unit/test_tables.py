@@ -103,7 +103,7 @@ def synthetic_probe_parts(step: int) -> dict[str, pd.DataFrame]:
                           for split in ("id", "ood") for layer in range(N_LAYER + 1)])
     lens = pd.DataFrame([{"split": split, "layer": layer, "lens": lens, "accuracy": min(1.0, 0.25 * layer),
                           "loss": 2.0 - 0.3 * layer - 0.1 * (lens == "tuned") + 0.01 * seed, "kl_to_final": 0.5 * (N_LAYER - layer),
-                          "n": 96, "fit_seed": seed}
+                          "n": 96, "fit_seed": seed, "steps_chosen": 100 * (lens == "tuned")}
                          for split in ("id", "ood") for layer in range(N_LAYER + 1) for lens in ("logit", "tuned")
                          for seed in (0, 1)])
     ablation = pd.DataFrame([{"split": split, "layer": layer, "ablation": kind, "accuracy": 0.4, "loss": 1.5, "n": 96,
@@ -132,7 +132,7 @@ def synthetic_readout_part(name: str, step: int, role: str) -> pd.DataFrame:
         (schema,) = READOUTS[name].tables.values()
         return schema_part(schema, fixed).rename(columns={"split": "split_role", "data_split": "split"})
     rows = [{"site": site, "layer": layer, "fold": fold, "fold_seed": 0, "n_train": 77, "n_test": 19, "classes": 5,
-             "accuracy": 0.2 + 0.15 * layer + 0.01 * fold, "chance_accuracy": 0.2, "ce_bits": 2.3 - 0.3 * layer,
+             "penalty": 0.01, "accuracy": 0.2 + 0.15 * layer + 0.01 * fold, "chance_accuracy": 0.2, "ce_bits": 2.3 - 0.3 * layer,
              "h_y_bits": 2.3, "v_info_bits": 0.3 * layer}
             for site, layers in (("resid_post", range(N_LAYER + 1)), ("final_norm", [N_LAYER]))
             for layer in layers for fold in range(3)]

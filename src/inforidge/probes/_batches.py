@@ -1,14 +1,22 @@
-"""Batches for the probes (prompt plus the first target token) and their readout."""
+"""Batches for the probes (prompt plus the first target token) and their readout.
+
+A readout whose trunk does not change (the model itself, or a fit that acts on logits only)
+caches the LM head's input at the last prompt position once (``head_states``) and replays
+the head on it in row chunks (``score_states``): no further forward passes, and the
+full-vocabulary logits never exceed ``lmhead.CHUNK_ELEMENTS``.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 
 import pandas as pd
 import torch
 from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
 from inforidge import lmhead
+from inforidge.architecture import find_lm_head
 from inforidge.batching import PromptBatch, encode_frame, iterate_batches
 
 
@@ -47,4 +55,50 @@ def score(model: PreTrainedModel, batches: Iterable[PromptBatch], temperature: f
     for batch in batches:
         loss, right = score_logits(last_prompt_logits(model, batch) / temperature, batch.target_first)
         loss_sum, correct, count = loss_sum + loss, correct + right, count + len(batch.rows)
+    return {"loss": loss_sum / count, "accuracy": correct / count, "n": count}
+
+
+@dataclass(frozen=True)
+class HeadStates:
+    """The LM head's input at the last prompt position of every example of a frame (frame order).
+
+    Attributes:
+        hidden: [N, d] in the head's dtype, on the model's device.
+        targets: [N] first target token ids.
+    """
+
+    hidden: torch.Tensor
+    targets: torch.Tensor
+
+    def subset(self, rows: torch.Tensor) -> HeadStates:
+        """The states of ``rows`` (indices into the frame)."""
+        return HeadStates(self.hidden[rows], self.targets[rows])
+
+
+@torch.no_grad()
+def head_states(model: PreTrainedModel, batches: Iterable[PromptBatch]) -> HeadStates:
+    """One forward pass per batch; keeps the head's input, not the [B, V] logits."""
+    hidden, targets = [], []
+    for batch in batches:
+        hidden.append(lmhead.last_prompt_head_inputs(model, batch))
+        targets.append(batch.target_first)
+    return HeadStates(torch.cat(hidden), torch.cat(targets))
+
+
+def head_logit_chunks(model: PreTrainedModel, states: HeadStates) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+    """(float32 logits [n, V], targets [n]) of ``states`` in row chunks of at most ``lmhead.CHUNK_ELEMENTS`` logits."""
+    head = find_lm_head(model)
+    rows = lmhead.rows_per_chunk(head.weight.shape[0])
+    for start in range(0, len(states.targets), rows):
+        yield head(states.hidden[start:start + rows]).float(), states.targets[start:start + rows]
+
+
+@torch.no_grad()
+def score_states(model: PreTrainedModel, states: HeadStates, temperature: float = 1.0) -> dict[str, float]:
+    """``score`` replayed from cached head inputs (no forward pass): the same loss, accuracy and n."""
+    loss_sum, correct = 0.0, 0
+    for logits, targets in head_logit_chunks(model, states):
+        loss, right = score_logits(logits / temperature, targets)
+        loss_sum, correct = loss_sum + loss, correct + right
+    count = len(states.targets)
     return {"loss": loss_sum / count, "accuracy": correct / count, "n": count}

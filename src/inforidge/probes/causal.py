@@ -201,15 +201,16 @@ def causal_probe(
     """The whole probe for one checkpoint: (ablation, patching) frames.
 
     Frames and the reference are capped at ``settings.max_examples`` rows. Patching runs
-    once per seed in ``settings.seeds`` in both directions between the eval roles
-    ``id`` and ``ood`` (where both exist); its frame gains ``seed``, ``target_split`` and
-    ``source_split`` columns.
+    once per seed in ``settings.seeds`` for every (target, source) pair of eval roles:
+    within a split (id → id, ood → ood: how much of the answer a layer carries when the
+    input distribution is the same) and across splits (both directions between ``id``
+    and ``ood``); its frame gains ``seed``, ``target_split`` and ``source_split`` columns.
     """
     cap = settings.max_examples
     frames = {role: f.head(cap) if cap else f for role, f in eval_frames.items()}
     ablation = block_ablation(model, tokenizer, frames, reference.head(cap) if cap else reference,
                               batch_size=settings.batch_size, device=device)
-    directions = [(a, b) for a in frames for b in frames if a != b] or [(r, r) for r in frames]
+    directions = [(a, b) for a in frames for b in frames]  # within each split and across splits
     patching = [
         activation_patching(model, tokenizer, frames[target], frames[source], batch_size=settings.batch_size,
                             device=device, seed=seed).assign(seed=seed, target_split=target, source_split=source)

@@ -49,14 +49,15 @@ class ResidualScalingConfig:
 
     enabled: bool = doc("run this probe", True)
     checkpoints: ProbeSteps = doc("probe every checkpoint or only the final one", "final")
-    steps: int = doc("cap on optimizer steps per fit (a fit reaching it unstopped is flagged not converged)", 300)
-    lr: float = doc("Adam learning rate for log β and log temperature (docs/probes.md: the sweep)", 0.1)
-    batch_size: int = doc("examples per step (256: the whole fit part of 512 rows, full-batch steps)", 256)
-    seeds: list[int] = doc("fit seeds: each draws its own fit/validation/held-out partition and data order; bands in figures",
+    steps: int = doc("cap on L-BFGS iterations per fit (a fit reaching it still moving is flagged not converged)", 300)
+    lr: float = doc("first trial step of the L-BFGS strong-Wolfe line search on log β and log temperature", 1.0)
+    batch_size: int = doc("rows per forward pass; every fit is full batch over its fit part (256 of 512 rows)", 256)
+    seeds: list[int] = doc("fit seeds: each draws its own fit/validation/held-out partition; bands in figures",
                            factory=lambda: [0, 1, 2])
-    eval_every: int = doc("measure the validation loss every this many steps", 10)
+    eval_every: int = doc("measure the validation loss every this many L-BFGS iterations", 1)
     patience: int = doc("stop after this many validation checks without improvement", 5)
     min_delta: float = doc("an improvement is a validation-loss drop of more than this [nats]", 1.0e-3)
+    grad_tol: float = doc("converged: every component of the loss gradient in (log β, log T) is at most this", 1.0e-4)
     fractions: list[float] = doc("fit, validation, held-out shares of each fit split (sum 1)",
                                  factory=lambda: [0.5, 0.25, 0.25])
     max_fit_examples: int | None = doc("use the first this many rows of each fit split (null: all); equal sizes keep "
@@ -66,6 +67,7 @@ class ResidualScalingConfig:
         at_least(self, 1, "steps", "batch_size", "eval_every", "patience", "max_fit_examples")
         positive(self, "lr")
         require(self.min_delta >= 0, "min_delta", f"must be >= 0, got {self.min_delta}")
+        require(self.grad_tol >= 0, "grad_tol", f"must be >= 0, got {self.grad_tol}")
         require(bool(self.seeds), "seeds", "must name at least one seed")
         require(len(self.fractions) == 3 and min(self.fractions) > 0 and abs(sum(self.fractions) - 1) <= 1e-6,
                 "fractions", f"need 3 positive shares (fit, validation, held-out) summing to 1, got {self.fractions}")
@@ -77,15 +79,21 @@ class TunedLensConfig:
 
     enabled: bool = doc("run this probe", True)
     checkpoints: ProbeSteps = doc("probe every checkpoint or only the final one", "final")
-    steps: int = doc("Adam steps on the cached last-position states", 250)
+    steps: int = doc("cap on Adam steps on the cached last-position states (the length is chosen on validation)",
+                     250)
     lr: float = doc("Adam learning rate of the translators", 1.0e-3)
     batch_size: int = doc("cached states per step (and examples per forward pass)", 256)
     seeds: list[int] = doc("training seeds (batch order); bands in figures", factory=lambda: [0, 1, 2])
     max_train_examples: int | None = doc("cap on training examples (null: all)", 2048)
+    validation_fraction: float = doc("share of the training examples held out (per seed) to choose the training "
+                                     "length: the lens of the best validation check is kept (0: the last step's)", 0.2)
+    eval_every: int = doc("measure the validation KL every this many steps (and at the last)", 25)
 
     def __post_init__(self) -> None:
-        at_least(self, 1, "steps", "batch_size", "max_train_examples")
+        at_least(self, 1, "steps", "batch_size", "max_train_examples", "eval_every")
         positive(self, "lr")
+        require(0 <= self.validation_fraction < 1, "validation_fraction",
+                f"must be in [0, 1), got {self.validation_fraction}")
         require(bool(self.seeds), "seeds", "must name at least one seed")
 
 
@@ -139,14 +147,16 @@ PROBES.register(AnalysisSpec(
     tables={
         "residual_scaling_betas": run_schema(
             "residual_scaling", "Fitted residual scales β_l = exp θ_l (jointly with a temperature), one row per "
-            "(fit split, fit seed, block); the parameters restored at the best validation step.", [
+            "(fit split, fit seed, block); the parameters restored at the best validation check of the joint fit, "
+            "which starts from the temperature-only solution.", [
                 *_FIT,
                 Column("layer", INT, "block l = 1..L that β_l scales"),
                 Column("beta", FLOAT, "residual-scaling coefficient β_l > 0 (1: the unmodified block)"),
                 Column("beta_norm", FLOAT, "β_l / mean over blocks of β (the profile's shape, not its level)"),
                 Column("opt_step", INT, "optimizer step restored by early stopping (best validation loss)"),
-                Column("converged", BOOL, "the fit stopped early (validation loss flat for `patience` checks) "
-                       "before the step cap; false: the cap was reached and β may still be moving"),
+                Column("converged", BOOL, "the fit ended at a small gradient (`grad_tol`) or on a stable validation "
+                       "loss (last `patience` + 1 checks within `min_delta`); false: stopped by a rising "
+                       "validation loss or by the iteration cap while still moving"),
             ], ["run", "step", "fit_split", "fit_seed", "layer"]),
         "residual_scaling_accuracy": run_schema(
             "residual_scaling_accuracy", "Loss and accuracy of the model before fitting, with a temperature-only "
@@ -158,7 +168,8 @@ PROBES.register(AnalysisSpec(
                        "(β and temperature fitted jointly)"),
                 *_READOUT,
                 Column("temperature", FLOAT, "softmax temperature of this phase (1 for `before`)"),
-                Column("converged", BOOL, "the fit of this phase stopped early before the step cap (`before`: true)"),
+                Column("converged", BOOL, "the fit of this phase ended at a small gradient or a stable validation "
+                       "loss (`before`: true)"),
                 Column("stopped_step", INT, "optimizer step restored by early stopping (`before`: 0)"),
             ], ["run", "step", "fit_split", "fit_seed", "split", "phase"]),
     },
@@ -243,7 +254,8 @@ PROBES.register(AnalysisSpec(
             *_READOUT[:2],
             Column("kl_to_final", FLOAT, "mean KL(p_final ‖ p_l) [nats], 0 at l = L"),
             _READOUT[2],
-            Column("fit_seed", INT, "seed of the lens training (batch order)"),
+            Column("fit_seed", INT, "seed of the lens training (batch order, validation rows)"),
+            Column("steps_chosen", INT, "training steps of the lens kept (best validation KL; 0: the logit lens)"),
         ], ["run", "step", "split", "lens", "fit_seed", "layer"])},
     figures=(FigureSpec("tuned_lens", ("tuned_lens",), "inforidge.probeplots:tuned_lens", "Probes",
                         "tuned lens vs logit lens"),),

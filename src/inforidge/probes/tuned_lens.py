@@ -11,12 +11,16 @@ The ``tuned-lens`` package (0.2.0, 2023) is not used: it pins no transformers 5 
 and pulls torchdata, datasets, accelerate and wandb for what is here ~80 lines.
 
 Cost: one frozen forward pass over the training frame (states at the last prompt
-position cached on the CPU: N × (L+1) × d floats), then ``steps`` Adam steps on the
-cache (no model forward), then one forward pass per eval frame.
+position cached on the CPU: N × (L+1) × d floats) and one readout of its final layer
+(``FinalStatistics``: p_final reduced to a d-vector and a scalar per example), then
+``steps`` Adam steps on the cache (no model forward; per step and layer one head pass and
+one log-sum-exp over the vocabulary, in row chunks of bounded size), then one forward pass
+per eval frame; the logit lens is read once, the tuned lens once per seed.
 """
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -25,6 +29,7 @@ import torch
 from torch import nn
 from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
+from inforidge import lmhead
 from inforidge.architecture import find_final_norm, find_lm_head
 from inforidge.batching import gather_positions
 from inforidge.probes.registry import TunedLensConfig
@@ -82,24 +87,78 @@ class TunedLens(nn.Module):
         return head(norm(hidden.to(head.weight.dtype))).float()
 
 
-def _kl_to_final(lens: TunedLens, hidden: torch.Tensor) -> torch.Tensor:
-    """Mean over layers 0..L−1 of KL(p_final ‖ p_l) on a batch of states [B, L+1, d]."""
-    with torch.no_grad():
-        final = torch.log_softmax(lens.logits(hidden[:, -1], hidden.shape[1] - 1, tuned=False), dim=-1)  # [B, V]
-    kls = [torch.nn.functional.kl_div(torch.log_softmax(lens.logits(hidden[:, l], l), dim=-1), final,
-                                      log_target=True, reduction="batchmean")
-           for l in range(len(lens.translators))]
-    return torch.stack(kls).mean()
+@dataclass(frozen=True)
+class FinalStatistics:
+    """What the KL to the final layer needs of p_final, computed once per set of states.
+
+    KL(p_final ‖ softmax(z)) with z = W n + b (n: the normed state read out) equals
+    ``neg_entropy − mean_row · n − mean_bias + logsumexp(z)``, where ``mean_row`` =
+    E_{p_final}[W_v] and ``mean_bias`` = E_{p_final}[b_v]: the final distribution enters
+    only through a d-vector and a scalar per example, so training never recomputes it
+    (nor holds it: [N, V] would be gigabytes at a real vocabulary).
+
+    Attributes:
+        mean_row: [N, d] float32.
+        offset: [N] float32, Σ p log p − E_p[b].
+    """
+
+    mean_row: torch.Tensor
+    offset: torch.Tensor
+
+
+@torch.no_grad()
+def final_statistics(lens: TunedLens, hidden: torch.Tensor) -> FinalStatistics:
+    """``FinalStatistics`` of states [N, L+1, d] (on the lens's device), in row chunks of bounded logits."""
+    head = lens._readout[1]
+    weight = head.weight.float()  # [V, d]
+    rows = lmhead.rows_per_chunk(weight.shape[0])
+    mean_rows, offsets = [], []
+    for start in range(0, hidden.shape[0], rows):
+        log_p = torch.log_softmax(lens.logits(hidden[start:start + rows, -1], hidden.shape[1] - 1, tuned=False), -1)
+        p = log_p.exp()  # [n, V]
+        offset = (p * log_p).sum(-1)
+        if head.bias is not None:
+            offset = offset - p @ head.bias.float()
+        mean_rows.append(p @ weight)
+        offsets.append(offset)
+    return FinalStatistics(torch.cat(mean_rows), torch.cat(offsets))
+
+
+def _kl_to_final_backward(lens: TunedLens, hidden: torch.Tensor, final: FinalStatistics, backward: bool = True) -> float:
+    """Mean over layers 0..L−1 of the batch-mean KL(p_final ‖ p_l); gradients accumulate into the lens.
+
+    Each (layer, row chunk) is its own backward, so at most ``lmhead.CHUNK_ELEMENTS`` logits
+    live at once whatever the batch and vocabulary. ``backward=False``: the value only.
+    """
+    norm, head = lens._readout
+    n_rows, n_layers = hidden.shape[0], len(lens.translators)
+    rows = lmhead.rows_per_chunk(head.weight.shape[0])
+    total = 0.0
+    for layer in range(n_layers):
+        for start in range(0, n_rows, rows):
+            h = hidden[start:start + rows, layer]
+            normed = norm((h + lens.translators[layer](h)).to(head.weight.dtype))
+            kl = (final.offset[start:start + rows] - (final.mean_row[start:start + rows] * normed.float()).sum(-1)
+                  + torch.logsumexp(head(normed).float(), dim=-1))
+            loss = kl.sum() / (n_rows * n_layers)
+            if backward:
+                loss.backward()
+            total += loss.item()
+    return total
 
 
 def train_tuned_lens(
     model: PreTrainedModel, states: LastPositionStates, *, steps: int = 250, lr: float = 1e-3, batch_size: int = 256,
-    seed: int = 0,
+    seed: int = 0, validation: LastPositionStates | None = None, eval_every: int = 25,
 ) -> tuple[TunedLens, pd.DataFrame]:
     """Train one translator per layer on cached states of data that is not the eval data.
 
-    Returns the lens and its history (opt_step, kl: mean over layers of the batch KL to
-    the final distribution, in nats). The model is frozen and unchanged.
+    With ``validation`` states the mean KL on them is measured at step 0, every
+    ``eval_every`` steps and at the last step, and the lens of the best check is returned
+    (the training length is chosen on validation data; ``lens.steps_chosen``). Returns the
+    lens and its history (opt_step, kl: mean over layers of the batch KL to the final
+    distribution, val_kl: the same on the validation states where checked, in nats).
+    The model is frozen and unchanged.
     """
     n, width = states.hidden.shape[0], states.hidden.shape[2]
     device = next(model.parameters()).device
@@ -110,34 +169,63 @@ def train_tuned_lens(
     generator = torch.Generator().manual_seed(seed)
     history = []
     try:
+        hidden = states.hidden.to(device)
+        final = final_statistics(lens, hidden)  # once: p_final does not change while the lens trains
+        check = _validation_check(lens, validation, device)
+        best = (check(), 0, copy.deepcopy(lens.state_dict())) if validation is not None else None
         for step in range(1, steps + 1):
-            idx = torch.randint(n, (min(batch_size, n),), generator=generator)
-            loss = _kl_to_final(lens, states.hidden[idx].to(device))
+            idx = torch.randint(n, (min(batch_size, n),), generator=generator).to(device)
             optimizer.zero_grad()
-            loss.backward()
+            loss = _kl_to_final_backward(lens, hidden[idx], FinalStatistics(final.mean_row[idx], final.offset[idx]))
             optimizer.step()
-            history.append({"opt_step": step, "kl": loss.item()})
+            row = {"opt_step": step, "kl": loss, "val_kl": float("nan")}
+            if best is not None and (step % eval_every == 0 or step == steps):
+                row["val_kl"] = check()
+                if row["val_kl"] < best[0]:
+                    best = (row["val_kl"], step, copy.deepcopy(lens.state_dict()))
+            history.append(row)
     finally:
         for name, p in model.named_parameters():
             p.requires_grad_(flags[name])
-    return lens, pd.DataFrame(history, columns=["opt_step", "kl"])
+    lens.steps_chosen = steps
+    if best is not None:
+        lens.load_state_dict(best[2])
+        lens.steps_chosen = best[1]
+    return lens, pd.DataFrame(history, columns=["opt_step", "kl", "val_kl"])
+
+
+def _validation_check(lens: TunedLens, validation: LastPositionStates | None, device: torch.device):
+    """A function returning the lens's current mean KL on ``validation`` (its p_final reduced once)."""
+    if validation is None:
+        return None
+    hidden = validation.hidden.to(device)
+    final = final_statistics(lens, hidden)
+
+    @torch.no_grad()
+    def check() -> float:
+        return _kl_to_final_backward(lens, hidden, final, backward=False)
+
+    return check
 
 
 LENS_COLUMNS = ["split", "layer", "lens", "accuracy", "loss", "kl_to_final", "n"]
 
 
 @torch.no_grad()
-def lens_readout(lens: TunedLens, states: Mapping[str, LastPositionStates], batch_size: int = 512) -> pd.DataFrame:
+def lens_readout(lens: TunedLens, states: Mapping[str, LastPositionStates], batch_size: int | None = None,
+                 kinds: tuple[str, ...] = ("logit", "tuned")) -> pd.DataFrame:
     """Logit-lens and tuned-lens accuracy, loss and KL to the final layer per (split, layer).
 
-    The early-exit frame shape plus ``lens`` (``logit``/``tuned``) and ``kl_to_final``
-    (mean KL(p_final ‖ p_l), nats; 0 at l = L). ``states`` are keyed by split role.
+    The early-exit frame shape plus ``lens`` (``logit``/``tuned``, those of ``kinds``) and
+    ``kl_to_final`` (mean KL(p_final ‖ p_l), nats; 0 at l = L). ``states`` are keyed by
+    split role; ``batch_size`` rows at a time (default: ``lmhead.CHUNK_ELEMENTS`` logits).
     """
     rows = []
     device = next(lens.parameters()).device
+    batch_size = batch_size or lmhead.rows_per_chunk(lens._readout[1].weight.shape[0])
     for role, st in states.items():
         n_layers = st.hidden.shape[1]
-        sums = {(kind, l): [0.0, 0, 0.0] for kind in ("logit", "tuned") for l in range(n_layers)}
+        sums = {(kind, l): [0.0, 0, 0.0] for kind in kinds for l in range(n_layers)}
         for start in range(0, len(st.targets), batch_size):
             hidden, targets = st.hidden[start:start + batch_size].to(device), st.targets[start:start + batch_size].to(device)
             final = torch.log_softmax(lens.logits(hidden[:, -1], n_layers - 1, tuned=False), dim=-1)
@@ -159,18 +247,32 @@ def tuned_lens_probe(
     """The whole probe for one checkpoint: one lens per seed, read out on every eval frame.
 
     ``train_frame`` must not be eval data (the workflow passes the ``train`` split).
-    Returns (readout, history): the ``lens_readout`` frame and the training history,
-    each with a ``seed`` column (the logit-lens rows repeat per seed, unchanged).
+    Per seed, ``validation_fraction`` of the training rows (a seeded draw) are held out
+    and choose the training length (``train_tuned_lens``). Returns (readout, history):
+    the ``lens_readout`` frame plus ``steps_chosen`` (0 for the logit lens) and the
+    training history, each with a ``seed`` column (the logit-lens rows repeat per seed,
+    unchanged).
     """
     cap = settings.max_train_examples
     train = last_position_states(model, tokenizer, train_frame.head(cap) if cap else train_frame,
                                  batch_size=batch_size, device=device)
     evals = {role: last_position_states(model, tokenizer, f, batch_size=batch_size, device=device)
              for role, f in eval_frames.items()}
-    readouts, histories = [], []
+    readouts, histories, logit = [], [], None
+    n_val = round(settings.validation_fraction * len(train.targets))
     for seed in settings.seeds:
-        lens, history = train_tuned_lens(model, train, steps=settings.steps, lr=settings.lr,
-                                         batch_size=settings.batch_size, seed=seed)
-        readouts.append(lens_readout(lens, evals).assign(seed=seed))
+        # Each seed holds out its own validation rows (the bands cover the choice of rows too).
+        order = torch.randperm(len(train.targets), generator=torch.Generator().manual_seed(seed))
+        fit, validation = (LastPositionStates(train.hidden[rows], train.targets[rows])
+                           for rows in (order[n_val:], order[:n_val]))
+        lens, history = train_tuned_lens(model, fit if n_val else train, steps=settings.steps, lr=settings.lr,
+                                         batch_size=settings.batch_size, seed=seed,
+                                         validation=validation if n_val else None, eval_every=settings.eval_every)
+        if logit is None:  # the logit lens has no parameters: read it once, repeat it per seed
+            logit = lens_readout(lens, evals, kinds=("logit",)).assign(steps_chosen=0)
+        tuned = lens_readout(lens, evals, kinds=("tuned",)).assign(steps_chosen=lens.steps_chosen)
+        readouts.append(pd.concat([logit, tuned], ignore_index=True).assign(seed=seed))
         histories.append(history.assign(seed=seed))
-    return pd.concat(readouts, ignore_index=True), pd.concat(histories, ignore_index=True)
+    order = ["seed", "split", "lens", "layer"]
+    readout = pd.concat(readouts, ignore_index=True).sort_values(order, ignore_index=True)
+    return readout, pd.concat(histories, ignore_index=True)

@@ -1,8 +1,13 @@
 """Linear-probe read-out: how well each layer's state decodes the target class, cross-validated.
 
-A multinomial logistic regression (softmax) Z_l → class, L2-regularised, fitted by L-BFGS in
-float64 on one torch thread from a zero start (deterministic). Stratified K-fold: every
-score is on the held-out fold, never on fitted rows. Per (site, layer, fold):
+A multinomial logistic regression (softmax) Z_l → class, L2-regularised, fitted by L-BFGS
+(strong Wolfe line search) in float64 on one torch thread (deterministic). Stratified K-fold:
+every score is on the held-out fold, never on fitted rows. The penalty λ is chosen per fold
+on validation data: with several candidates (``l2``), the next fold of the training folds is
+held out, the probe is fitted along the candidates from the largest λ down (each fit
+warm-started from the previous one), the λ with the smallest validation cross-entropy wins,
+and the probe is refitted on all training folds at that λ from the validation fit's
+solution. Per (site, layer, fold):
 
 - ``accuracy``: held-out top-1 accuracy; ``chance_accuracy``: that of always predicting the
   training folds' majority class;
@@ -34,8 +39,8 @@ from inforidge import activations
 from inforidge.config import LinearProbeConfig
 
 #: Columns of one :func:`linear_probe_dump` frame.
-COLUMNS = ["site", "layer", "fold", "fold_seed", "n_train", "n_test", "classes", "accuracy", "chance_accuracy",
-           "ce_bits", "h_y_bits", "v_info_bits"]
+COLUMNS = ["site", "layer", "fold", "fold_seed", "n_train", "n_test", "classes", "penalty", "accuracy",
+           "chance_accuracy", "ce_bits", "h_y_bits", "v_info_bits"]
 #: The meta column holding the target class (the first target token's id).
 TARGET_COLUMN = "target_token_id"
 
@@ -66,6 +71,7 @@ class FoldScore:
 
     n_train: int
     n_test: int
+    penalty: float  # the λ chosen on validation data (the only candidate when there is one)
     accuracy: float
     chance_accuracy: float
     ce_bits: float
@@ -76,11 +82,20 @@ class FoldScore:
         return self.h_y_bits - self.ce_bits
 
 
-def fit_softmax(x: torch.Tensor, y: torch.Tensor, classes: int, l2: float, max_iter: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """Weights W (d, C) and bias b (C,) minimizing mean CE(xW + b, y) + λ/2·‖W‖² (x (n, d), y (n,))."""
-    w = torch.zeros(x.shape[1], classes, dtype=x.dtype, requires_grad=True)
-    b = torch.zeros(classes, dtype=x.dtype, requires_grad=True)
-    opt = torch.optim.LBFGS([w, b], max_iter=max_iter, tolerance_grad=1e-9, tolerance_change=1e-12,
+Weights = tuple[torch.Tensor, torch.Tensor]  # W (d, C), b (C,)
+
+
+def fit_softmax(x: torch.Tensor, y: torch.Tensor, classes: int, l2: float, max_iter: int,
+                start: Weights | None = None) -> Weights:
+    """Weights W (d, C) and bias b (C,) minimizing mean CE(xW + b, y) + λ/2·‖W‖² (x (n, d), y (n,)).
+
+    The problem is smooth and (for λ > 0) strictly convex: L-BFGS from ``start`` (zeros by
+    default) to a gradient of 1e-6 per component, far below what moves a held-out score.
+    """
+    w0, b0 = start if start is not None else (torch.zeros(x.shape[1], classes, dtype=x.dtype),
+                                              torch.zeros(classes, dtype=x.dtype))
+    w, b = w0.clone().requires_grad_(True), b0.clone().requires_grad_(True)
+    opt = torch.optim.LBFGS([w, b], max_iter=max_iter, tolerance_grad=1e-6, tolerance_change=1e-10,
                             history_size=20, line_search_fn="strong_wolfe")
 
     def closure() -> torch.Tensor:
@@ -93,15 +108,47 @@ def fit_softmax(x: torch.Tensor, y: torch.Tensor, classes: int, l2: float, max_i
     return w.detach(), b.detach()
 
 
-def score_fold(x: np.ndarray, labels: np.ndarray, train: np.ndarray, classes: int,
-               settings: LinearProbeConfig) -> FoldScore:
-    """Fit on rows ``train`` (bool mask (N,)), score on the rest. ``labels`` are 0..classes−1."""
+def _mean_ce(x: torch.Tensor, y: torch.Tensor, weights: Weights) -> float:
+    return float(torch.nn.functional.cross_entropy(x @ weights[0] + weights[1], y))
+
+
+def choose_penalty(x: torch.Tensor, y: torch.Tensor, fit: np.ndarray, validation: np.ndarray, classes: int,
+                   settings: LinearProbeConfig, start: Weights | None = None) -> tuple[float, Weights]:
+    """The candidate λ with the smallest validation cross-entropy, and its validation-fit weights.
+
+    Candidates run from the largest λ down, each fit warm-started from the previous
+    solution (a strong penalty's solution is close to a slightly weaker one's).
+    """
+    best: tuple[float, float, Weights] | None = None
+    weights = start
+    for l2 in sorted(settings.l2, reverse=True):
+        weights = fit_softmax(x[fit], y[fit], classes, l2, settings.max_iter, weights)
+        ce = _mean_ce(x[validation], y[validation], weights)
+        if best is None or ce < best[0]:
+            best = (ce, l2, weights)
+    return best[1], best[2]
+
+
+def score_fold(x: np.ndarray, labels: np.ndarray, fold: np.ndarray, k: int, classes: int,
+               settings: LinearProbeConfig, start: Weights | None = None) -> tuple[FoldScore, Weights]:
+    """Fit on the folds other than ``k`` (λ chosen on the next fold among them), score on fold ``k``.
+
+    ``labels`` are 0..classes−1; ``start`` warm-starts the first fit (the previous fold's
+    solution: the folds share most of their training rows). Returns the score and the
+    fitted weights.
+    """
+    train = fold != k
     xt = torch.as_tensor(np.asarray(x, dtype=np.float64))  # (N, d)
     mean, std = xt[train].mean(0), xt[train].std(0).clamp_min(1e-12)  # training-fold statistics only
     xt = (xt - mean) / std
     yt = torch.as_tensor(labels)
     test = ~train
-    w, b = fit_softmax(xt[train], yt[train], classes, settings.l2, settings.max_iter)
+    if len(settings.l2) == 1:
+        penalty = settings.l2[0]
+    else:
+        validation = fold == (k + 1) % settings.folds
+        penalty, start = choose_penalty(xt, yt, train & ~validation, validation, classes, settings, start)
+    w, b = fit_softmax(xt[train], yt[train], classes, penalty, settings.max_iter, start)
     log_p = torch.log_softmax(xt[test] @ w + b, dim=1)  # (n_test, C)
     y_test = yt[test]
     ce = float(-log_p[torch.arange(len(y_test)), y_test].mean()) / math.log(2)
@@ -110,7 +157,7 @@ def score_fold(x: np.ndarray, labels: np.ndarray, train: np.ndarray, classes: in
     h_y = float(-np.log2(prior[labels[test]]).mean())
     accuracy = float((log_p.argmax(1) == y_test).double().mean())
     chance = float((labels[test] == counts.argmax()).mean())
-    return FoldScore(int(train.sum()), int(test.sum()), accuracy, chance, ce, h_y)
+    return FoldScore(int(train.sum()), int(test.sum()), penalty, accuracy, chance, ce, h_y), (w, b)
 
 
 def probe_layer(x: np.ndarray, target: np.ndarray, settings: LinearProbeConfig) -> list[FoldScore]:
@@ -124,8 +171,12 @@ def probe_layer(x: np.ndarray, target: np.ndarray, settings: LinearProbeConfig) 
     if len(x) < settings.folds:
         raise ValueError(f"{len(x)} rows cannot be split into {settings.folds} folds")
     fold = stratified_folds(labels, settings.folds, settings.seed)
+    scores, start = [], None
     with one_thread():
-        return [score_fold(x, labels, fold != k, classes, settings) for k in range(settings.folds)]
+        for k in range(settings.folds):
+            score, start = score_fold(x, labels, fold, k, classes, settings, start)
+            scores.append(score)
+    return scores
 
 
 def linear_probe_dump(manifest: str | Path, settings: LinearProbeConfig) -> pd.DataFrame:
@@ -143,7 +194,7 @@ def linear_probe_dump(manifest: str | Path, settings: LinearProbeConfig) -> pd.D
             x = np.asarray(store.array(site, layer), dtype=np.float64)[rows]
             for k, s in enumerate(probe_layer(x, target, settings)):
                 records.append({"site": site, "layer": int(layer), "fold": k, "fold_seed": settings.seed,
-                                "n_train": s.n_train, "n_test": s.n_test, "classes": int(len(np.unique(target))),
+                                "n_train": s.n_train, "n_test": s.n_test, "classes": int(len(np.unique(target))), "penalty": s.penalty,
                                 "accuracy": s.accuracy, "chance_accuracy": s.chance_accuracy, "ce_bits": s.ce_bits,
                                 "h_y_bits": s.h_y_bits, "v_info_bits": s.v_info_bits})
     return pd.DataFrame.from_records(records, columns=COLUMNS)

@@ -34,15 +34,19 @@ class LinearProbeConfig:
     enabled: bool = doc("run the linear-probe read-out", True)
     checkpoints: Literal["all", "final"] = doc("read every checkpoint's dumps or only the final one's", "all")
     folds: int = doc("K of the stratified K-fold cross-validation (every score is on a held-out fold)", 5)
-    l2: float = doc("L2 penalty λ/2·‖W‖² on the weights (features standardized on the training folds)", 1e-2)
-    max_iter: int = doc("L-BFGS iterations per fit", 200)
+    l2: list[float] = doc("candidate L2 penalties λ (λ/2·‖W‖², features standardized on the training folds); "
+                          "each fold picks one on a validation fold inside its training folds (one value: fixed)",
+                          factory=lambda: [1e-3, 1e-2, 1e-1, 1.0])
+    max_iter: int = doc("L-BFGS iterations per fit (cap)", 200)
     seed: int = doc("seed of the fold assignment", 0)
     max_examples: int | None = doc("use the first this many rows of the dump (null: all)", None)
 
     def __post_init__(self) -> None:
         # Messages name the field: the class is also built directly (tests, notebooks), not only from a config.
         require(self.folds >= 2, "folds", f"linear_probe.folds must be >= 2, got {self.folds}")
-        require(self.l2 >= 0, "l2", f"linear_probe.l2 must be >= 0, got {self.l2}")
+        require(bool(self.l2) and min(self.l2) >= 0, "l2", f"linear_probe.l2 must list penalties >= 0, got {self.l2}")
+        require(len(self.l2) == 1 or self.folds >= 3, "l2", "choosing among several penalties needs folds >= 3 "
+                "(one fold held out, one for validation, at least one to fit)")
         require(self.max_iter >= 1, "max_iter", f"linear_probe.max_iter must be >= 1, got {self.max_iter}")
         at_least(self, 1, "max_examples")
 
@@ -68,6 +72,8 @@ READOUTS.register(AnalysisSpec(
             Column("n_train", INT, "rows the probe was fitted on (the other K−1 folds)"),
             Column("n_test", INT, "held-out rows scored"),
             Column("classes", INT, "distinct target classes in the dump"),
+            Column("penalty", FLOAT, "L2 penalty λ of this fold's probe, chosen among `l2` on a validation fold "
+                                     "inside its training folds"),
             Column("accuracy", FLOAT, "held-out top-1 accuracy of the probe"),
             Column("chance_accuracy", FLOAT, "held-out accuracy of always predicting the training folds' "
                                              "majority class (the accuracy null)"),

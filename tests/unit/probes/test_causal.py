@@ -100,12 +100,15 @@ def test_patching_is_deterministic_given_the_seed(make_model, frames) -> None:
     assert first.equals(again)
 
 
-def test_probe_runs_ablation_and_patching_both_ways(make_model, frames) -> None:
+def test_probe_runs_ablation_and_patching_within_and_across_splits(make_model, frames) -> None:
     model, tokenizer = make_model()
     settings = CausalConfig(batch_size=16, max_examples=16, seeds=[0, 1])
     roles = {"id": frames["eval_id"], "ood": frames["eval_ood"]}
     ablation, patching = causal_probe(model, tokenizer, roles, frames["train"], settings, device=CPU)
     assert set(ablation["split"]) == {"id", "ood"} and (ablation["n"] == 16).all()
-    assert set(zip(patching["target_split"], patching["source_split"])) == {("id", "ood"), ("ood", "id")}
+    assert set(zip(patching["target_split"], patching["source_split"])) == {("id", "ood"), ("ood", "id"),
+                                                                            ("id", "id"), ("ood", "ood")}
     assert sorted(patching["seed"].unique()) == [0, 1]
-    assert len(patching) == 2 * 2 * 2  # seeds × directions × layers 1..2
+    assert len(patching) == 2 * 4 * 2  # seeds × directions × layers 1..2
+    within = patching[patching["target_split"] == patching["source_split"]]
+    assert (within["n"] > 0).all() and (within["n"] < 16).all()  # self-pairs and same-answer pairs dropped

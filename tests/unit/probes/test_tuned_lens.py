@@ -11,6 +11,10 @@ from inforidge.probes.early_exit import early_exit
 from inforidge.probes.registry import TunedLensConfig
 from inforidge.probes.tuned_lens import (
     LENS_COLUMNS,
+    TunedLens,
+    _kl_to_final_backward,
+    _validation_check,
+    final_statistics,
     last_position_states,
     lens_readout,
     train_tuned_lens,
@@ -87,3 +91,54 @@ def test_lens_trains_on_a_bf16_model(make_model, frames) -> None:
     assert history["kl"].notna().all() and readout["loss"].notna().all()
     assert all(p.dtype == torch.float32 for p in train_tuned_lens(model, last_position_states(
         model, tokenizer, frames["train"].head(8), batch_size=8, device=CPU), steps=1)[0].parameters())
+
+
+@pytest.mark.parametrize("architecture", ["gpt2", "llama"])
+def test_kl_from_final_statistics_equals_the_direct_kl(make_model, frames, architecture: str) -> None:
+    # KL(p_final ‖ p_l) through E_{p_final}[W_v] and Σ p log p (computed once) is the
+    # divergence computed from both full distributions: value and gradient.
+    model, tokenizer = make_model(architecture)
+    train, _ = _states(model, tokenizer, frames)
+    hidden = train.hidden[:40]
+    lens = TunedLens(model, hidden.shape[1] - 1, hidden.shape[2])
+    with torch.no_grad():
+        for translator in lens.translators:
+            translator.weight.normal_(std=0.3)
+            translator.bias.normal_(std=0.3)
+    model.requires_grad_(False)
+    value = _kl_to_final_backward(lens, hidden, final_statistics(lens, hidden))
+    grads = [p.grad.clone() for p in lens.parameters()]
+    lens.zero_grad()
+    final = torch.log_softmax(lens.logits(hidden[:, -1], hidden.shape[1] - 1, tuned=False), -1)
+    direct = torch.stack([torch.nn.functional.kl_div(torch.log_softmax(lens.logits(hidden[:, l], l), -1), final,
+                                                     log_target=True, reduction="batchmean")
+                          for l in range(len(lens.translators))]).mean()
+    direct.backward()
+    assert value == pytest.approx(direct.item(), rel=1e-4, abs=1e-6)
+    for got, want in zip(grads, (p.grad for p in lens.parameters())):
+        torch.testing.assert_close(got, want, rtol=1e-3, atol=1e-6)
+
+
+def test_training_length_is_chosen_on_validation_states(make_model, frames) -> None:
+    model, tokenizer = make_model()
+    train, evals = _states(model, tokenizer, frames)
+    # lr 0.3 overshoots: validation KL rises after a while, and the lens of the best check is kept
+    lens, history = train_tuned_lens(model, train, steps=40, lr=0.3, batch_size=16, seed=0,
+                                     validation=evals["id"], eval_every=5)
+    checks = history.dropna(subset=["val_kl"])
+    assert checks["opt_step"].tolist() == list(range(5, 41, 5))
+    assert lens.steps_chosen in [0, *checks["opt_step"]]
+    best = checks.set_index("opt_step")["val_kl"]
+    kept = _validation_check(lens, evals["id"], CPU)()
+    if lens.steps_chosen:
+        assert kept == pytest.approx(best.min(), rel=1e-6) and best.min() <= best.iloc[-1]
+
+
+def test_probe_reports_the_chosen_length(make_model, frames) -> None:
+    model, tokenizer = make_model()
+    settings = TunedLensConfig(steps=6, seeds=[0], max_train_examples=40, eval_every=2, validation_fraction=0.25)
+    readout, history = tuned_lens_probe(model, tokenizer, frames["train"], {"id": frames["eval_id"]}, settings,
+                                        batch_size=16, device=CPU)
+    assert (readout.loc[readout["lens"] == "logit", "steps_chosen"] == 0).all()
+    assert readout.loc[readout["lens"] == "tuned", "steps_chosen"].isin([0, 2, 4, 6]).all()
+    assert history["val_kl"].notna().sum() == 3

@@ -11,7 +11,7 @@ from inforidge.activations import dump_split
 from inforidge.config import LinearProbeConfig
 from inforidge.readouts.linear_probe import COLUMNS, linear_probe_dump, probe_layer, stratified_folds
 
-FAST = LinearProbeConfig(folds=4, l2=1e-2, max_iter=100)
+FAST = LinearProbeConfig(folds=4, max_iter=100)  # λ chosen among the default candidates
 
 
 def mean(scores, field):
@@ -42,10 +42,39 @@ def test_scores_are_held_out_not_fitted():
     rng = np.random.default_rng(1)
     target = rng.integers(0, 2, size=80)
     x = rng.normal(size=(80, 50))
-    scores = probe_layer(x, target, LinearProbeConfig(folds=4, l2=1e-6, max_iter=300))
+    scores = probe_layer(x, target, LinearProbeConfig(folds=4, l2=[1e-6], max_iter=300))
     assert mean(scores, "accuracy") < 0.7
     assert mean(scores, "v_info_bits") < 0.0  # an overfitted probe is worse than the class prior
     assert [s.n_test for s in scores] == [20] * 4 and [s.n_train for s in scores] == [60] * 4
+
+
+def test_penalty_is_chosen_on_validation_data():
+    rng = np.random.default_rng(3)
+    target = rng.integers(0, 2, size=80)
+    noise = rng.normal(size=(80, 50))
+    scores = probe_layer(noise, target, LinearProbeConfig(folds=4, l2=[1e-6, 1.0, 100.0], max_iter=300))
+    assert {s.penalty for s in scores} <= {1e-6, 1.0, 100.0}
+    assert all(s.penalty > 1e-6 for s in scores)  # validation sees the overfitted probe lose
+    # the chosen penalty keeps the probe near the class prior instead of far below it
+    assert mean(scores, "v_info_bits") > -0.2
+    overfit = probe_layer(noise, target, LinearProbeConfig(folds=4, l2=[1e-6], max_iter=300))
+    assert mean(scores, "v_info_bits") > mean(overfit, "v_info_bits")
+
+
+def test_warm_starts_reach_the_cold_solution():
+    # The objective is strictly convex: warm starts across folds and penalties change the
+    # path, not the fitted probe.
+    import torch
+
+    from inforidge.readouts.linear_probe import fit_softmax
+
+    rng = np.random.default_rng(4)
+    y = torch.as_tensor(rng.integers(0, 4, size=120))
+    x = torch.as_tensor(rng.normal(size=(120, 6)) + np.eye(4)[y.numpy()] @ rng.normal(size=(4, 6)))
+    cold = fit_softmax(x, y, 4, 1e-2, 500)
+    warm = fit_softmax(x, y, 4, 1e-2, 500, start=fit_softmax(x[:90], y[:90], 4, 1.0, 500))
+    for a, b in zip(cold, warm):
+        torch.testing.assert_close(a, b, atol=2e-4, rtol=1e-4)  # gradient tolerance 1e-6 over curvature ≥ λ
 
 
 def test_independent_features_carry_no_v_information():
