@@ -31,8 +31,8 @@ from inforidge.tables import TABLES, concat_parts, with_run_keys
 
 __all__ = ["COLUMNS", "MULTITOKEN", "estimate_multitoken_dump", "multitoken_table", "sequence_gram", "sequence_mi"]
 
-#: Columns of one per-job frame, before run keys and estimator settings are added.
-COLUMNS = ["site", MI_COLUMNS[0], MI_COLUMNS[1], "t", *MI_COLUMNS[2:]]
+#: Columns of one per-job frame, before run keys and estimator settings are added (the table's names).
+COLUMNS = ["site", MI_COLUMNS[0], MI_COLUMNS[1], "t", "sample_seed", *MI_COLUMNS[3:]]
 
 MULTITOKEN = TABLES["multitoken"]
 
@@ -66,6 +66,7 @@ def estimate_multitoken_dump(manifest: str | Path, mi: MIConfig | Mapping[str, A
             frame = pd.concat(parts, ignore_index=True)
             frame["layer"] = [layer_ids[i] for i in frame["layer"]]
             frame["site"] = site
+            frame = frame.rename(columns={"seed": "sample_seed"})
             frames.append(with_settings(frame[COLUMNS], settings, mi, permutations))
     return pd.concat(frames, ignore_index=True)
 
@@ -73,8 +74,7 @@ def estimate_multitoken_dump(manifest: str | Path, mi: MIConfig | Mapping[str, A
 def multitoken_table(parts: Sequence[str | Path], runs: Mapping[str, RunConfig]) -> pd.DataFrame:
     """Concatenate per-job multi-token frames into the ``multitoken`` table (:data:`MULTITOKEN`).
 
-    As in the ``mi`` table, ``split`` becomes the eval role, ``data_split`` the dataset split
-    and the subsample seed ``sample_seed`` (``seed`` is the run's training seed).
+    As in the ``mi`` table, per-job frames already carry the table's names (``split``: the eval
+    role, ``data_split``: the dataset split, ``sample_seed``; ``seed`` is the run's training seed).
     """
-    frame = concat_parts(parts).rename(columns={"split": "data_split", "split_role": "split", "seed": "sample_seed"})
-    return with_run_keys(frame, runs)
+    return with_run_keys(concat_parts(parts), runs)

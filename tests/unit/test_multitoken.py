@@ -79,16 +79,17 @@ def dump(tmp_path_factory, tiny_gpt2):
 
 def test_estimate_multitoken_dump_rows(dump):
     frame = estimate_multitoken_dump(dump, SETTINGS, horizon=3, permutations=1, sequence_kernel=True, device="cpu")
-    assert list(frame.columns) == COLUMNS + ["kernel", "sigma", "alpha", "normalize", "base", "permutations", "resampling"]
+    assert list(frame.columns) == COLUMNS + ["kernel", "sigma", "bandwidth_rule", "alpha", "normalize", "base",
+                                             "permutations", "resampling"]
     token, seq = frame[frame.quantity == "token"], frame[frame.quantity == "sequence"]
     # resid_post 0..2 + final_norm 2, per step and seed; one sequence row per layer and seed.
     assert len(token) == 4 * 3 * 2 and len(seq) == 4 * 2
     assert set(token["t"]) == {1, 2, 3} and set(seq["t"]) == {0}
-    assert not frame.duplicated(["site", "quantity", "layer", "t", "seed"]).any()
+    assert not frame.duplicated(["site", "quantity", "layer", "t", "sample_seed"]).any()
     assert np.isfinite(frame[["mi", "h_z", "h_y", "h_joint", "mi_excess"]].to_numpy()).all()
     assert frame["mi"].between(-1e-9, math.log2(24) + 1e-9).all()
     # Step 1 of a multi-token dump is what the single-token stage measures on the same rows.
-    store_rows = token[(token.t == 1) & (token.site == "resid_post") & (token.seed == 0)].sort_values("layer")
+    store_rows = token[(token.t == 1) & (token.site == "resid_post") & (token.sample_seed == 0)].sort_values("layer")
     from inforidge import activations
 
     store = activations.open(dump)

@@ -52,13 +52,13 @@ def synthetic_mi_part(step: int, role: str, *, kernels=("gaussian",)) -> pd.Data
             for layer in layers:
                 for seed in (0, 1):
                     mi = 1.0 + step / 12 * (1.5 - abs(layer - 2)) + 0.05 * rng.standard_normal()
-                    rows.append({"site": site, "quantity": quantity, "layer": layer, "seed": seed, "n": 64, "mi": mi,
+                    rows.append({"site": site, "quantity": quantity, "layer": layer, "sample_seed": seed, "n": 64, "mi": mi,
                                  "null_mean": 0.4, "null_std": 0.05, "mi_excess": mi - 0.4, "mi_z": (mi - 0.4) / 0.05,
                                  "p_value": 1 / 3, "h_z": 3.0, "n_requested": 64,
-                                 "h_y": 2.5, "h_joint": 4.5, "kernel": kernel, "sigma": "1.0", "alpha": 1.0,
+                                 "h_y": 2.5, "h_joint": 4.5, "kernel": kernel, "sigma": 1.0, "bandwidth_rule": "fixed", "alpha": 1.0,
                                  "normalize": "l2", "base": 2.0, "permutations": 2, "resampling": "disjoint"})
     frame = pd.DataFrame(rows)
-    for key, value in {"split_role": role, "split": SPLITS[role], "step": step, "run": "tiny"}.items():
+    for key, value in {"split": role, "data_split": SPLITS[role], "step": step, "run": "tiny"}.items():
         frame.insert(0, key, value)
     return frame
 
@@ -125,19 +125,19 @@ def synthetic_probe_parts(step: int) -> dict[str, pd.DataFrame]:
 
 
 def synthetic_readout_part(name: str, step: int, role: str) -> pd.DataFrame:
-    """One job's frame of read-out ``name`` (what its job returns, plus the rule's keys; the table
-    renames ``split_role`` to ``split`` and ``split`` to ``data_split``)."""
+    """One job's frame of read-out ``name`` (what its job returns, plus the rule's keys, named as in
+    the table: ``split`` the role, ``data_split`` the dataset split)."""
     if name != "linear_probe":
         fixed = {"run": "tiny", "step": step, "split": role, "data_split": SPLITS[role]}
         (schema,) = READOUTS[name].tables.values()
-        return schema_part(schema, fixed).rename(columns={"split": "split_role", "data_split": "split"})
+        return schema_part(schema, fixed)
     rows = [{"site": site, "layer": layer, "fold": fold, "fold_seed": 0, "n_train": 77, "n_test": 19, "classes": 5,
              "accuracy": 0.2 + 0.15 * layer + 0.01 * fold, "chance_accuracy": 0.2, "ce_bits": 2.3 - 0.3 * layer,
              "h_y_bits": 2.3, "v_info_bits": 0.3 * layer}
             for site, layers in (("resid_post", range(N_LAYER + 1)), ("final_norm", [N_LAYER]))
             for layer in layers for fold in range(3)]
     frame = pd.DataFrame(rows)
-    for key, value in {"split_role": role, "split": SPLITS[role], "step": step, "run": "tiny"}.items():
+    for key, value in {"split": role, "data_split": SPLITS[role], "step": step, "run": "tiny"}.items():
         frame.insert(0, key, value)
     return frame
 

@@ -350,8 +350,8 @@ def analysis_params(spec):
         table_keys=lambda w: {
             "run": w.run,
             "step": int(w.step),
-            "split": w.split,
-            "split_role": split_role(w.run, w.split),
+            "data_split": w.split,
+            "split": split_role(w.run, w.split),
         },
     )
 

@@ -70,8 +70,8 @@ rule multitoken_mi:
         table_keys=lambda w: {
             "run": w.run,
             "step": int(w.step),
-            "split": w.split,
-            "split_role": multitoken_role(w.run, w.split),
+            "data_split": w.split,
+            "split": multitoken_role(w.run, w.split),
             "probe_task": probe_task_name(CFG, w.run),
             "horizon": horizon_of(CFG, w.run),
         },

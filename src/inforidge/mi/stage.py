@@ -1,8 +1,11 @@
 """The MI stage: every site, layer, kernel and bandwidth of one activation dump in one job.
 
-``mi.sigma`` travels config → :func:`estimate_dump` (one :class:`EstimatorSettings` per
-kernel × σ, :func:`estimator_settings`) → :func:`~inforidge.mi.layerwise.layerwise_mi` →
-the kernel.
+``mi.sigma`` travels config (validated once: :func:`~inforidge.mi.bandwidth.check_bandwidth`) →
+:func:`estimate_dump` (one :class:`EstimatorSettings` per kernel × σ, :func:`estimator_settings`;
+the kernel looked up once, then carried as its spec) → :func:`~inforidge.mi.layerwise.layerwise_mi`
+→ the kernel, and into the tables as a number (``sigma``) beside its rule (``bandwidth_rule``).
+Per-job frames carry the tables' column names (``sample_seed``; the rule adds ``split`` and
+``data_split``).
 """
 
 from __future__ import annotations
@@ -18,13 +21,12 @@ from inforidge import activations
 from inforidge.config import MIConfig
 from inforidge.configschema import build
 from inforidge.mi.layerwise import Sampling, layerwise_mi
+from inforidge.mi.bandwidth import bandwidth_columns
 from inforidge.mi.registry import kernel_spec
 from inforidge.mi.settings import EstimatorSettings
 
 #: Estimator settings copied into every row, so tables from different settings never mix silently.
-SETTING_COLUMNS = ("kernel", "sigma", "alpha", "normalize", "base", "permutations", "resampling")
-#: The ``sigma`` value of kernels without a bandwidth (a sweep gives them one row set, not one per σ).
-NO_BANDWIDTH = "none"
+SETTING_COLUMNS = ("kernel", "sigma", "bandwidth_rule", "alpha", "normalize", "base", "permutations", "resampling")
 
 log = logging.getLogger(__name__)
 
@@ -36,9 +38,10 @@ def as_mi_config(mi: MIConfig | Mapping[str, Any]) -> MIConfig:
 
 def estimator_settings(mi: MIConfig) -> Iterator[EstimatorSettings]:
     """One :class:`EstimatorSettings` per kernel and, for bandwidth kernels, per σ of ``mi.sigma``."""
-    for kernel in mi.kernels:
-        sigmas = mi.sigmas if kernel_spec(kernel).bandwidth else [mi.sigmas[0]]
-        for sigma in sigmas:
+    for name in mi.kernels:
+        kernel = kernel_spec(name)
+        # A kernel without a bandwidth gets one row set, not one per σ of a sweep.
+        for sigma in mi.sigmas if kernel.bandwidth else mi.sigmas[:1]:
             yield EstimatorSettings(kernel=kernel, sigma=sigma, alpha=mi.alpha, normalize=mi.normalize, base=mi.base)
 
 
@@ -49,9 +52,10 @@ def sampling_of(mi: MIConfig, permutations: int | None = None) -> Sampling:
 
 
 def estimate_dump(manifest: str | Path, mi: MIConfig | Mapping[str, Any], *, device: str = "auto") -> pd.DataFrame:
-    """Tidy MI rows for one dump: (site, kernel, sigma, quantity, layer, seed) with estimator settings.
+    """Tidy MI rows for one dump: (site, kernel, sigma, quantity, layer, sample_seed) with estimator settings.
 
-    Columns: ``site`` + :data:`inforidge.mi.layerwise.COLUMNS` + ``n_requested`` (``mi.n_samples``, 0 for
+    Columns: ``site`` + :data:`inforidge.mi.layerwise.COLUMNS` (``seed`` named ``sample_seed``, as
+    in the table) + ``n_requested`` (``mi.n_samples``, 0 for
     "as many as the split allows"; above ``n`` when the split was too small: :func:`warn_short`)
     + :data:`SETTING_COLUMNS`.
     Increments (``gain`` rows) are estimated for ``resid_post`` only, the one site with
@@ -70,6 +74,7 @@ def estimate_dump(manifest: str | Path, mi: MIConfig | Mapping[str, Any], *, dev
                                  device=device)
             frame["layer"] = [layer_ids[i] for i in frame["layer"]]
             frame.insert(0, "site", site)
+            frame = frame.rename(columns={"seed": "sample_seed"})
             frame["n_requested"] = mi.n_samples or 0
             frames.append(with_settings(frame, settings, mi))
     return pd.concat(frames, ignore_index=True)
@@ -93,9 +98,9 @@ def warn_short(mi: MIConfig, rows: int) -> bool:
 def with_settings(frame: pd.DataFrame, settings: EstimatorSettings, mi: MIConfig,
                   permutations: int | None = None) -> pd.DataFrame:
     """Stamp the estimator settings of every row (:data:`SETTING_COLUMNS`)."""
-    frame["kernel"] = settings.kernel
-    # sigma may be a number or a rule name, normalize may be null: one string dtype each.
-    frame["sigma"] = str(settings.sigma) if kernel_spec(settings.kernel).bandwidth else NO_BANDWIDTH
+    frame["kernel"] = settings.z_kernel.name
+    frame["sigma"], frame["bandwidth_rule"] = bandwidth_columns(settings.sigma, settings.z_kernel.bandwidth)
+    # normalize may be null: one string dtype.
     frame["alpha"] = float(settings.alpha)
     frame["normalize"] = str(settings.normalize).lower()
     frame["base"] = float(settings.base)
