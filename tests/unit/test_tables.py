@@ -380,3 +380,22 @@ def test_linear_probe_table_takes_the_split_role(results_dir):
     probe = pd.read_parquet(results_dir / "tables/linear_probe.parquet")
     assert set(probe["split"]) == {"id", "ood"} and set(probe["data_split"]) == {"eval_id", "eval_ood"}
     assert probe["seed"].eq(7).all()  # the run's training seed, not the fold seed
+
+
+def test_runs_table_task_columns_do_not_depend_on_registration_order(monkeypatch):
+    """A new task kind is its module and its import: wherever the import goes, TaskConfig's keys (and
+    so the runs table's ``task.*`` columns) come out in the same order, derived from the kinds' names."""
+    import dataclasses
+
+    from inforidge.config import ContinuationConfig
+    from inforidge.tasks import registry
+
+    def task_keys() -> list[str]:
+        return [f.name for f in dataclasses.fields(registry.task_config_class(ContinuationConfig))]
+
+    assert task_keys() == [f.name for f in dataclasses.fields(TaskConfig)]
+    reversed_kinds = registry.Registry("task kind")
+    for kind in reversed(list(registry.TASK_KINDS)):
+        reversed_kinds.register(kind)
+    monkeypatch.setattr(registry, "TASK_KINDS", reversed_kinds)
+    assert task_keys() == [f.name for f in dataclasses.fields(TaskConfig)]
