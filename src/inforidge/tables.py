@@ -170,7 +170,7 @@ TABLES["mi_paired"] = run_schema("mi_paired", "Layer l minus the last layer of i
 ], ["run", "step", "split", "site", "kernel", "bandwidth_rule", "sigma", "normalize", "value", "layer_a"])
 
 
-# Sweep tables (built by inforidge.capacity and inforidge.multitoken); L for capacity is measured.
+# Sweep tables (built by inforidge.capacity and the MI stage's multi-token jobs); L for capacity is measured.
 _CAPACITY_RUN = tuple(c for c in RUN_COLUMNS if c.name != "n_layer")
 
 TABLES["capacity"] = TableSchema(
@@ -276,14 +276,14 @@ def concat_parts(parts: Sequence[str | Path]) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)
 
 
-def mi_table(parts: Sequence[str | Path], runs: Mapping[str, RunConfig]) -> pd.DataFrame:
-    """Concatenate per-job MI frames into the ``mi`` table.
+def mi_table(parts: Sequence[str | Path], runs: Mapping[str, RunConfig], name: str = "mi") -> pd.DataFrame:
+    """Concatenate per-job MI frames into the ``mi`` table (or ``multitoken``: the same stage's multi-token jobs).
 
     Per-job frames already carry the table's names: the eval split's role as ``split`` (as
     every other table), its dataset name as ``data_split``, the subsample as ``sample_seed``
     (``seed`` is the run's).
     """
-    return conform(with_run_keys(concat_parts(parts), runs), "mi")
+    return conform(with_run_keys(concat_parts(parts), runs), name)
 
 
 def analysis_table(name: str, parts: Sequence[str | Path], runs: Mapping[str, RunConfig]) -> pd.DataFrame:

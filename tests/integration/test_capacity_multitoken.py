@@ -14,7 +14,7 @@ import pytest
 import yaml
 
 from inforidge.capacity import CAPACITY
-from inforidge.multitoken import MULTITOKEN
+from inforidge.mi.multitoken import MULTITOKEN
 from inforidge.results import read_table
 
 from .conftest import snakemake

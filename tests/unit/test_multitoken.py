@@ -1,4 +1,4 @@
-"""Multi-token MI: the sequence kernel, the per-dump stage and the config checks."""
+"""Multi-token MI: the sequence kernel, the MI stage on a multi-token dump and the config checks."""
 
 import math
 
@@ -11,8 +11,10 @@ from inforidge.config import MIConfig, validate_config
 from inforidge.configschema import ConfigError
 from inforidge.mi import kernels as K
 from inforidge.mi import EstimatorSettings, Sampling, layerwise_mi
-from inforidge.multitoken import COLUMNS, MULTITOKEN, estimate_multitoken_dump, sequence_gram, sequence_mi
-from inforidge.multitoken_settings import check_multitoken, horizon_of
+from inforidge.mi.multitoken import MULTITOKEN, DecodeSteps, check_multitoken, horizon_of
+from inforidge.mi.sequence import sequence_gram, sequence_mi
+from inforidge.mi.stage import MULTITOKEN_COLUMNS as COLUMNS
+from inforidge.mi.stage import estimate_dump
 from inforidge.tables import conform
 
 SETTINGS = MIConfig(kernels=["gaussian"], sigma=1.0, alpha=1.0, normalize="l2", base=2.0, n_samples=24, seeds=[0, 1],
@@ -78,7 +80,8 @@ def dump(tmp_path_factory, tiny_gpt2):
 
 
 def test_estimate_multitoken_dump_rows(dump):
-    frame = estimate_multitoken_dump(dump, SETTINGS, horizon=3, permutations=1, sequence_kernel=True, device="cpu")
+    frame = estimate_dump(dump, SETTINGS, multitoken=DecodeSteps(horizon=3, permutations=1, sequence_kernel=True),
+                          device="cpu")
     assert list(frame.columns) == COLUMNS + ["kernel", "sigma", "bandwidth_rule", "alpha", "normalize", "base",
                                              "permutations", "resampling"]
     token, seq = frame[frame.quantity == "token"], frame[frame.quantity == "sequence"]
@@ -99,7 +102,8 @@ def test_estimate_multitoken_dump_rows(dump):
 
 def test_horizon_longer_than_the_dump_is_refused(dump):
     with pytest.raises(ValueError, match="multitoken.horizon is 4"):
-        estimate_multitoken_dump(dump, SETTINGS, horizon=4, permutations=0, sequence_kernel=False, device="cpu")
+        estimate_dump(dump, SETTINGS, multitoken=DecodeSteps(horizon=4, permutations=0, sequence_kernel=False),
+                      device="cpu")
 
 
 def config(multitoken, continuation={"horizon": 6}):

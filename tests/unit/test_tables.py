@@ -22,7 +22,6 @@ import pytest
 from inforidge import cli, tables
 from inforidge.capacity import capacity_table
 from inforidge.config import RunConfig, TaskConfig, runs_from_params
-from inforidge.multitoken import multitoken_table
 from inforidge.probes.registry import PROBES
 from inforidge.readouts.registry import READOUTS
 from inforidge.ridgetables import paired_table, ridge_table
@@ -189,7 +188,7 @@ def write_synthetic_tables(results_dir: Path, *, kernels=("gaussian",)) -> Path:
     token_path = results_dir / "runs/tiny/multitoken/part.parquet"
     token_path.parent.mkdir(parents=True)
     token_rows.to_parquet(token_path)
-    write_table(multitoken_table([token_path], runs), results_dir / "tables/multitoken.parquet", "multitoken")
+    write_table(mi_table([token_path], runs, "multitoken"), results_dir / "tables/multitoken.parquet", "multitoken")
     return results_dir
 
 

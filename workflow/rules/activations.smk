@@ -23,5 +23,6 @@ rule activations:
     params:
         activations=as_dict(CFG.activations),
         device=CFG.device,
+        multitoken=None,
     script:
         "../scripts/activations.py"

@@ -1,15 +1,18 @@
-"""Estimate I(Z_l; Y) for every site and layer of one activation dump."""
+"""Estimate I(Z_l; Y) for every site and layer of one activation dump (multi-token: per decoding step t too)."""
 
 from inforidge.atomic import write_parquet
 from inforidge.config import MIConfig
 from inforidge.configschema import build
 from inforidge.jobs import job
+from inforidge.mi.multitoken import DecodeSteps
 from inforidge.mi.stage import estimate_dump
 
 with job(snakemake) as log:
-    settings = build(MIConfig, snakemake.params.mi, "mi")
-    frame = estimate_dump(snakemake.input.manifest, settings, device=snakemake.params.device)
-    for key, value in snakemake.params.table_keys.items():
+    params = snakemake.params
+    settings = build(MIConfig, params.mi, "mi")
+    steps = None if params.multitoken is None else DecodeSteps(**params.multitoken)
+    frame = estimate_dump(snakemake.input.manifest, settings, device=params.device, multitoken=steps)
+    for key, value in params.table_keys.items():
         frame.insert(0, key, value)
     write_parquet(frame, snakemake.output[0])
     log.info("wrote %d rows to %s", len(frame), snakemake.output[0])

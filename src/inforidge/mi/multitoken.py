@@ -1,13 +1,43 @@
-"""Multi-token settings resolved against the whole config, and their validation.
+"""The multi-token case of the MI stage: its settings resolved against the whole config, and checked.
 
-Kept apart from ``inforidge.multitoken`` (the estimators) so the workflow can plan jobs
-without importing torch.
+A multi-token dump (``dump_split(..., decode_steps=T)``, the activations rule with its
+``multitoken`` params) holds, for each decoding step t = 1..T, the state Z_l^(t) at the position
+predicting reference token t (teacher forcing) and that token's embedding Y^(t). The MI rule,
+with its ``multitoken`` params (:class:`DecodeSteps`), estimates per (site, layer, subsample seed)
+``token`` rows I(Z_l^(t); Y^(t)), one per t, and a ``sequence`` row (t = 0) under the sequence
+kernel (:mod:`inforidge.mi.sequence`): :func:`inforidge.mi.stage.estimate_dump`. Its table is
+built like the ``mi`` table (:func:`inforidge.tables.mi_table`). docs/multitoken.md.
+
+Torch-free: the workflow plans the stage with this module.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from inforidge.config import Config, ConfigError
+from inforidge.tables import TABLES
 from inforidge.tasks import build_task
+
+MULTITOKEN = TABLES["multitoken"]
+
+
+@dataclass(frozen=True)
+class DecodeSteps:
+    """What makes an MI job multi-token: steps 1..``horizon`` of the dump, ``permutations`` shuffles
+    (``multitoken.permutations`` or ``mi.permutations``), and whether the sequence kernel runs."""
+
+    horizon: int
+    permutations: int
+    sequence_kernel: bool
+
+
+def decode_steps(cfg: Config, run: str) -> DecodeSteps:
+    """The :class:`DecodeSteps` of ``run``'s multi-token MI jobs."""
+    mt = cfg.multitoken
+    return DecodeSteps(horizon=horizon_of(cfg, run),
+                       permutations=cfg.mi.permutations if mt.permutations is None else mt.permutations,
+                       sequence_kernel=mt.sequence_kernel)
 
 
 def probe_task_name(cfg: Config, run: str) -> str:
