@@ -14,7 +14,7 @@ import pytest
 import yaml
 
 from inforidge.capacity import CAPACITY
-from inforidge.mi.multitoken import MULTITOKEN
+from inforidge.tables import TABLES
 from inforidge.results import read_table
 
 from .conftest import snakemake
@@ -79,7 +79,7 @@ def test_capacity_table(workdir):
 
 def test_multitoken_table(workdir):
     mt = read_table(workdir / OUTPUTS[1], "multitoken")
-    assert list(mt.columns) == MULTITOKEN.names
+    assert list(mt.columns) == TABLES["multitoken"].names
     seeds = 2  # configs/test.yaml mi.seeds
     per_step = sum(L + 2 for L in DEPTHS.values()) * len(STEPS) * 2 * seeds  # site-layers × ckpts × splits × seeds
     token, seq = mt[mt["quantity"] == "token"], mt[mt["quantity"] == "sequence"]

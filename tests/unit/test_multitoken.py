@@ -11,7 +11,7 @@ from inforidge.config import MIConfig, validate_config
 from inforidge.configschema import ConfigError
 from inforidge.mi import kernels as K
 from inforidge.mi import EstimatorSettings, Sampling, layerwise_mi
-from inforidge.mi.multitoken import MULTITOKEN, DecodeSteps, check_multitoken, horizon_of
+from inforidge.mi.multitoken import DecodeSteps, check_multitoken, horizon_of
 from inforidge.mi.sequence import sequence_gram, sequence_mi
 from inforidge.mi.stage import MULTITOKEN_COLUMNS as COLUMNS
 from inforidge.mi.stage import estimate_dump

@@ -16,10 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from inforidge.config import Config, ConfigError
-from inforidge.tables import TABLES
 from inforidge.tasks import build_task
-
-MULTITOKEN = TABLES["multitoken"]
 
 
 @dataclass(frozen=True)
