@@ -15,9 +15,13 @@ if CFG.multitoken.enabled:
         raise WorkflowError(f"invalid config: {err}") from None
 
 
+# `with:` replaces a rule's whole input (params are merged by name): every input is restated.
 use rule activations as multitoken_activations with:
     input:
+        checkpoint=lambda w: checkpoint_dir(w.run, w.step),
+        series_checked=lambda w: series_check(w.run),
         examples=lambda w: data_path(probe_task_name(CFG, w.run), w.split),
+        code=script_code("activations.py"),
     output:
         f"{RESULTS}/runs/{{run}}/activations_mt/step-{{step}}/{{split}}/manifest.json",
     log:
@@ -34,6 +38,7 @@ use rule activations as multitoken_activations with:
 use rule mi as multitoken_mi with:
     input:
         manifest=rules.multitoken_activations.output[0],
+        code=mi_code("mi.py"),
     output:
         f"{RESULTS}/runs/{{run}}/multitoken/step-{{step}}/{{split}}.parquet",
     log:
@@ -55,6 +60,8 @@ use rule mi as multitoken_mi with:
 use rule table_mi as multitoken_table with:
     input:
         parts=multitoken_parts() if CFG.multitoken.enabled else [],
+        start=start_checkpoints(),
+        code=script_code("table_mi.py"),
     output:
         table_path("multitoken"),
     log:
