@@ -1,8 +1,6 @@
 # Multi-token generation (docs/multitoken.md): the activations, MI and MI-table rules again, with
 # their multi-token params: dumps with decode_steps = T into activations_mt/, then
 # I(Z_l^(t); Y^(t)) per step t and the sequence-kernel MI. Off unless multitoken.enabled.
-from dataclasses import asdict
-
 from inforidge.configschema import ConfigError
 from inforidge.mi.multitoken import check_multitoken, decode_steps, horizon_of
 
@@ -46,7 +44,7 @@ use rule mi as multitoken_mi with:
     benchmark:
         f"benchmarks/results/multitoken/mi/{{run}}/step-{{step}}/{{split}}.tsv"
     params:
-        multitoken=lambda w: asdict(decode_steps(CFG, w.run)),
+        multitoken=lambda w: decode_steps(CFG, w.run),
         table_keys=lambda w: {
             "run": w.run,
             "step": int(w.step),

@@ -4,8 +4,7 @@ from inforidge.atomic import write_parquet
 from inforidge.config import MIConfig
 from inforidge.configschema import build
 from inforidge.jobs import job
-from inforidge.mi.multitoken import DecodeSteps
-from inforidge.mi.stage import estimate_dump
+from inforidge.mi.stage import DecodeSteps, estimate_dump
 
 with job(snakemake) as log:
     params = snakemake.params

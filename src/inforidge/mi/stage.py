@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -24,9 +25,8 @@ import pandas as pd
 from inforidge import activations
 from inforidge.config import MIConfig
 from inforidge.configschema import build
-from inforidge.mi.layerwise import COLUMNS, Sampling, layerwise_mi
-from inforidge.mi.multitoken import DecodeSteps
 from inforidge.mi.bandwidth import bandwidth_columns
+from inforidge.mi.layerwise import COLUMNS, Sampling, layerwise_mi
 from inforidge.mi.registry import kernel_spec
 from inforidge.mi.sequence import sequence_mi
 from inforidge.mi.settings import EstimatorSettings
@@ -57,6 +57,17 @@ def sampling_of(mi: MIConfig, permutations: int | None = None) -> Sampling:
                     permutations=mi.permutations if permutations is None else permutations, scheme=mi.resampling)
 
 
+@dataclass(frozen=True)
+class DecodeSteps:
+    """What makes an MI job multi-token: steps 1..``horizon`` of the dump, ``permutations`` shuffles
+    (``multitoken.permutations`` or ``mi.permutations``), and whether the sequence kernel runs
+    (the rule's params: :func:`inforidge.mi.multitoken.decode_steps`)."""
+
+    horizon: int
+    permutations: int
+    sequence_kernel: bool
+
+
 #: Columns of a multi-token job's frame before the estimator settings (the table's order).
 MULTITOKEN_COLUMNS = ["site", "quantity", "layer", "t", "sample_seed", *COLUMNS[3:]]
 
@@ -75,7 +86,7 @@ def estimate_dump(manifest: str | Path, mi: MIConfig | Mapping[str, Any], *, dev
     + :data:`SETTING_COLUMNS`. Increments (``gain`` rows) are estimated for sites with consecutive
     layers (``resid_post``).
 
-    Multi-token (a :class:`~inforidge.mi.multitoken.DecodeSteps`): :data:`MULTITOKEN_COLUMNS` +
+    Multi-token (a :class:`DecodeSteps`): :data:`MULTITOKEN_COLUMNS` +
     :data:`SETTING_COLUMNS`, ``token`` rows per decoding step t and ``sequence`` rows (t = 0);
     ``multitoken.permutations`` replaces ``mi.permutations``. Per seed every step, every layer and
     the sequence kernel use the same rows and shuffles (:class:`Sampling`).
