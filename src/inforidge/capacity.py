@@ -18,7 +18,7 @@ from inforidge.tables import RUN_COLUMNS, TABLES
 CAPACITY = TABLES["capacity"]
 _RUN = tuple(c for c in RUN_COLUMNS if c.name != "n_layer")
 
-_GROUP = ["run", "step", "split", "kernel", "sigma", "normalize", "site"]
+_GROUP = ["run", "step", "split", "kernel", "bandwidth_rule", "sigma", "normalize", "site"]
 
 
 def _tested_ridges(rows: pd.DataFrame) -> pd.DataFrame:
@@ -46,8 +46,9 @@ def capacity_table(mi: pd.DataFrame) -> pd.DataFrame:
     wrong = {run: (int(loaded[run]), int(depth[run])) for run in depth.index if loaded[run] != depth[run]}
     if wrong:
         raise ValueError(f"mi table: n_layer differs from the deepest layer measured (run: (n_layer, deepest)): {wrong}")
-    keys = [c.name for c in _RUN] + ["step", "split", "kernel", "sigma", "normalize", "site", "layer"]
-    stats = (rows.groupby(keys, sort=True)
+    keys = [c.name for c in _RUN] + ["step", "split", "kernel", "bandwidth_rule", "sigma", "normalize", "site", "layer"]
+    # dropna=False: sigma is NaN for a bandwidth rule, still a key (merge matches NaN keys too).
+    stats = (rows.groupby(keys, sort=True, dropna=False)
              .agg(mi_mean=("mi", "mean"), mi_std=("mi", "std"), mi_excess_mean=("mi_excess", "mean"),
                   sample_seeds=("sample_seed", "nunique"))
              .reset_index()

@@ -16,6 +16,7 @@ import yaml
 
 from inforidge.analyses import config_section
 from inforidge.configschema import ConfigError, at_least, build, convert, doc, positive, require
+from inforidge.mi.bandwidth import BANDWIDTH_RULES, Bandwidth, check_bandwidth
 from inforidge.mi.registry import LAYER_KERNELS
 from inforidge.probes.registry import ProbeSteps, ReadoutProbeConfig, ResidualScalingConfig
 from inforidge.readouts.registry import LinearProbeConfig  # noqa: F401  (re-exported)
@@ -280,7 +281,6 @@ class ActivationsConfig:
         require(bool(self.sites), "sites", "must name at least one site")
 
 
-Bandwidth = float | Literal["median", "silverman"]
 #: Kernels a layer may use: derived from the kernel registry (inforidge.mi.registry), never listed here.
 LayerKernel = Literal[LAYER_KERNELS]  # type: ignore[valid-type]
 
@@ -293,8 +293,8 @@ class MIConfig:
         "kernel sweep (the paper's ablation); one MI table row set per kernel", factory=lambda: ["gaussian"]
     )
     sigma: Bandwidth | list[Bandwidth] = doc(
-        "kernel bandwidth, a bandwidth rule (median, silverman), or a list of them (a bandwidth sweep: "
-        "one row set per value, column sigma)", 1.0,
+        f"kernel bandwidth, a bandwidth rule ({', '.join(BANDWIDTH_RULES)}), or a list of them (a bandwidth sweep: "
+        "one row set per value; columns sigma and bandwidth_rule)", 1.0,
     )
     alpha: float = doc("Rényi order; 1 is von Neumann (explicit branch); integer α ≥ 2 use the exact trace "
                        "path (α = 2: O(N²), no eigenvalues)", 1.0)
@@ -325,8 +325,11 @@ class MIConfig:
         require(len(set(self.seeds)) == len(self.seeds), "seeds", f"must be distinct, got {self.seeds}")
         require(bool(self.kernels), "kernels", "must name at least one kernel")
         require(not isinstance(self.sigma, list) or bool(self.sigma), "sigma", "an empty list sweeps no bandwidth")
-        bad = [s for s in self.sigmas if not isinstance(s, str) and not s > 0]
-        require(not bad, "sigma", f"must be > 0, got {self.sigma}")
+        for sigma in self.sigmas:
+            try:
+                check_bandwidth(sigma)
+            except ValueError as err:
+                require(False, "sigma", str(err))
         positive(self, "base")
         require(self.base != 1, "base", "must not be 1 (log base 1 is undefined)")
         # An estimate from fewer than two examples has no spread: the Gram matrices are 1 x 1.
@@ -334,7 +337,7 @@ class MIConfig:
         at_least(self, 0, "permutations")
 
     @property
-    def sigmas(self) -> list[float | str]:
+    def sigmas(self) -> list[Bandwidth]:
         """The bandwidths to estimate at: ``sigma`` as a list (one entry unless it is a sweep)."""
         return list(self.sigma) if isinstance(self.sigma, list) else [self.sigma]
 

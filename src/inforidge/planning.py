@@ -2,7 +2,7 @@
 
 Every helper takes the typed :class:`~inforidge.config.Config` (never run settings as
 dicts), so the rules, the figure registry and the tests plan one way. Multi-token
-planning (horizon, probe task, checks) lives in :mod:`inforidge.multitoken_settings`
+planning (horizon, probe task, checks) lives in :mod:`inforidge.mi.multitoken`
 and follows the same convention.
 """
 

@@ -25,6 +25,7 @@ import seaborn as sns  # noqa: E402
 
 from inforidge.atomic import temp_sibling  # noqa: E402
 from inforidge.config import FiguresConfig  # noqa: E402
+from inforidge.mi.bandwidth import FIXED, bandwidth_label  # noqa: E402
 from inforidge.registry import resolve  # noqa: E402
 from inforidge.report import all_figures  # noqa: E402
 from inforidge.results import mean_mi  # noqa: E402
@@ -66,21 +67,28 @@ def default_kernel(mi: pd.DataFrame) -> str:
     return "gaussian" if "gaussian" in kernels else kernels[0]
 
 
-def main_sigma(frame: pd.DataFrame) -> str:
-    """The bandwidth the main figures use: the paper's σ = 1.0 when present, else the smallest numeric, else the
-    first rule. A sweep's σ values are different estimators: figures pick one, never average them."""
-    values = list(frame["sigma"].unique())
-    if "1.0" in values:
-        return "1.0"
-    numeric = pd.to_numeric(pd.Series(values), errors="coerce")
-    return values[int(numeric.idxmin())] if numeric.notna().any() else sorted(values)[0]
+def main_bandwidth(frame: pd.DataFrame) -> pd.DataFrame:
+    """The rows of the bandwidth the main figures use: the paper's fixed σ = 1 when present, else the
+    smallest fixed σ, else the first rule (``none`` for kernels without a bandwidth). A sweep's σ values
+    are different estimators: figures pick one, never average them."""
+    if frame.empty:
+        return frame
+    fixed = frame[frame["bandwidth_rule"] == FIXED]
+    if not fixed.empty:
+        sigma = 1.0 if (fixed["sigma"] == 1.0).any() else fixed["sigma"].min()
+        return fixed[fixed["sigma"] == sigma]
+    return frame[frame["bandwidth_rule"] == sorted(frame["bandwidth_rule"].unique())[0]]
+
+
+def bandwidth_name(frame: pd.DataFrame) -> str:
+    """How the bandwidth of ``frame``'s first row is named in a figure (``1``, ``median``, ``none``)."""
+    return bandwidth_label(float(frame["sigma"].iloc[0]), str(frame["bandwidth_rule"].iloc[0]))
 
 
 def _select(mi: pd.DataFrame, *, quantity: str = "mi", site: str | None = "resid_post",
             kernel: str | None = None) -> pd.DataFrame:
     rows = mi[(mi["quantity"] == quantity) & (mi["kernel"] == (kernel or default_kernel(mi)))]
-    if not rows.empty:
-        rows = rows[rows["sigma"] == main_sigma(rows)]
+    rows = main_bandwidth(rows)
     if site is not None:
         rows = rows[rows["site"] == site]
     if rows.empty:

@@ -8,7 +8,8 @@ import matplotlib.pyplot as plt
 import pandas as pd
 import seaborn as sns
 
-from inforidge.plots import LAYER_LABEL, SPLIT_TITLES, Look, _layer_ticks, default_kernel, main_sigma
+from inforidge.mi.bandwidth import FIXED, bandwidth_label
+from inforidge.plots import LAYER_LABEL, SPLIT_TITLES, Look, _layer_ticks, default_kernel, main_bandwidth
 
 SITE_MARKERS = {"resid_post": "o", "final_norm": "X"}
 
@@ -43,10 +44,10 @@ def linear_probe(probe: pd.DataFrame, look: Look = Look()) -> plt.Figure:
     return grid.figure
 
 
-def _sigma_order(sigma: str) -> tuple[bool, float, str]:
-    """Numeric bandwidths by value, then rule names (NaN would not sort)."""
-    value = pd.to_numeric(sigma, errors="coerce")
-    return (bool(pd.isna(value)), 0.0 if pd.isna(value) else float(value), sigma)
+def _bandwidth_order(bandwidth: tuple[str, float]) -> tuple[bool, float, str]:
+    """Fixed bandwidths by value, then the rules by name (NaN would not sort)."""
+    rule, sigma = bandwidth
+    return (rule != FIXED, sigma if rule == FIXED else 0.0, rule)
 
 
 def _final_resid_post(frame: pd.DataFrame) -> pd.DataFrame:
@@ -93,10 +94,12 @@ def ridge_sigma(ridge: pd.DataFrame, look: Look = Look()) -> plt.Figure:
     then bandwidth rules (median, silverman).
     """
     rows = _final_resid_post(ridge)
-    order = sorted(rows["sigma"].unique(), key=_sigma_order)
-    rows = rows.assign(x=rows["sigma"].map({s: i for i, s in enumerate(order)}))
+    keys = list(zip(rows["bandwidth_rule"], rows["sigma"].fillna(0.0)))
+    order = sorted(set(keys), key=_bandwidth_order)
+    rows = rows.assign(x=[order.index(key) for key in keys])
+    names = [bandwidth_label(sigma, rule) for rule, sigma in order]
     return _verdict_panels(rows, "x", "kernel bandwidth σ", {v: v for v in sorted(rows["value"].unique())}, look,
-                           "Ridge test vs σ", lambda ax: ax.set_xticks(range(len(order)), order))
+                           "Ridge test vs σ", lambda ax: ax.set_xticks(range(len(order)), names))
 
 
 def ridge_over_training(ridge: pd.DataFrame, look: Look = Look()) -> plt.Figure:
@@ -106,8 +109,7 @@ def ridge_over_training(ridge: pd.DataFrame, look: Look = Look()) -> plt.Figure:
     and the raw MI.
     """
     rows = ridge[(ridge["site"] == "resid_post") & (ridge["kernel"] == default_kernel(ridge))]
-    if not rows.empty:  # one σ, the main figures' (a sweep has ridge_sigma)
-        rows = rows[rows["sigma"] == main_sigma(rows)]
+    rows = main_bandwidth(rows)  # one σ, the main figures' (a sweep has ridge_sigma)
 
     def integer_layers(ax: plt.Axes) -> None:
         ax.set_ylim(-0.3, float(rows["last_layer"].max()) + 0.3)
@@ -150,8 +152,7 @@ def mi_paired(paired: pd.DataFrame, look: Look = Look()) -> plt.Figure:
     :func:`ridge_over_training`), not a bar above 0.
     """
     rows = _final_resid_post(paired)
-    if not rows.empty:  # one σ, the main figures' (a sweep has ridge_sigma)
-        rows = rows[rows["sigma"] == main_sigma(rows)]
+    rows = main_bandwidth(rows)  # one σ, the main figures' (a sweep has ridge_sigma)
     panels = _run_split_panels(rows)
     fig, axes = plt.subplots(1, max(len(panels), 1), figsize=(3.8 * max(len(panels), 1), 3.2), squeeze=False)
     colors = dict(zip(PAIRED_VALUES, sns.color_palette(look.palette)))

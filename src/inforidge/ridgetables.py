@@ -22,7 +22,9 @@ def _curves(mi: pd.DataFrame) -> pd.DataFrame:
     """The I(Z_l; Y) rows of curves with at least two layers (a one-layer site has no ridge)."""
     # One alpha and base per config; data_split is one-to-one with split.
     rows = mi[mi["quantity"] == "mi"].drop(columns=["quantity", "data_split", "alpha", "base"])
-    layers = rows.groupby(["run", "step", "split", "site", "kernel", "sigma", "normalize"])["layer"].transform("nunique")
+    # dropna=False: sigma is NaN for a bandwidth rule (and kernels without one), still a curve key.
+    keys = ["run", "step", "split", "site", "kernel", "bandwidth_rule", "sigma", "normalize"]
+    layers = rows.groupby(keys, dropna=False)["layer"].transform("nunique")
     return rows[layers > 1]
 
 

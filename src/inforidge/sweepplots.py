@@ -11,7 +11,7 @@ import matplotlib.pyplot as plt
 import pandas as pd
 import seaborn as sns
 
-from inforidge.plots import SPLIT_TITLES, Look, main_sigma, style
+from inforidge.plots import SPLIT_TITLES, Look, bandwidth_name, main_bandwidth, style
 
 
 def _final(frame: pd.DataFrame) -> pd.DataFrame:
@@ -44,7 +44,7 @@ def capacity_mi_by_depth(capacity: pd.DataFrame, look: Look = Look(), site: str 
     """
     style(look)
     rows = _final(_main(capacity, site))
-    rows = rows[rows["sigma"] == main_sigma(rows)].assign(depth=lambda f: "L = " + f["n_layer"].astype(str))
+    rows = main_bandwidth(rows).assign(depth=lambda f: "L = " + f["n_layer"].astype(str))
     order = [f"L = {d}" for d in sorted(rows["n_layer"].unique())]
     grid = sns.relplot(data=rows, x="relative_depth", y="mi_mean", hue="depth", hue_order=order, col="split",
                        kind="line", marker="o", errorbar="sd", palette=look.cmap, height=3.0, aspect=1.2)
@@ -59,11 +59,11 @@ def capacity_mi_by_depth(capacity: pd.DataFrame, look: Look = Look(), site: str 
 def capacity_ridge(capacity: pd.DataFrame, look: Look = Look(), site: str = "resid_post") -> plt.Figure:
     """The ridge test's position (tested layer / L; 1 = no ridge) against depth L at the last checkpoint.
 
-    One bandwidth, the main figures' (:func:`inforidge.plots.main_sigma`): a sweep is not averaged over σ.
+    One bandwidth, the main figures' (:func:`inforidge.plots.main_bandwidth`): a sweep is not averaged over σ.
     """
     style(look)
     rows = _final(_main(capacity, site))
-    rows = rows[rows["sigma"] == main_sigma(rows)].drop_duplicates(["run", "split"])
+    rows = main_bandwidth(rows).drop_duplicates(["run", "split"])
     fig, ax = plt.subplots(figsize=(4.2, 3.2))
     sns.lineplot(data=rows, x="n_layer", y="ridge_position", hue="split", style="split", markers=True,
                  errorbar="sd", ax=ax)
@@ -72,7 +72,7 @@ def capacity_ridge(capacity: pd.DataFrame, look: Look = Look(), site: str = "res
     ax.set_xticks(sorted(rows["n_layer"].unique()))
     ax.set_xlabel("model depth L (blocks)")
     ax.set_ylabel("tested ridge layer / L")
-    ax.set_title(f"Ridge test vs depth ({site}, σ = {rows['sigma'].iloc[0]}, last checkpoint;\n"
+    ax.set_title(f"Ridge test vs depth ({site}, σ = {bandwidth_name(rows)}, last checkpoint;\n"
                  f"{rows['ridge_value'].iloc[0]}, {'/'.join(sorted(rows['normalize'].unique()))} rows, "
                  "family-wise 5 %)", fontsize="small")
     fig.tight_layout()

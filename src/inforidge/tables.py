@@ -26,7 +26,8 @@ import pyarrow.parquet as pq
 from inforidge.atomic import temp_sibling
 from inforidge.checkpoint_files import read_metrics, read_weights
 from inforidge.config import ModelConfig, RunConfig, TaskConfig, TrainingConfig, as_dict, runs_from_params
-from inforidge.analyses import analyses, table_owner
+from inforidge.analyses import analyses
+from inforidge.mi.bandwidth import BANDWIDTH_RULE_VALUES
 from inforidge.mi.registry import LAYER_KERNELS
 from inforidge.series import duplicate_steps
 from inforidge.tableschema import (  # noqa: F401  (re-exported: the table vocabulary)
@@ -39,11 +40,18 @@ SCHEMA_VERSION = "8"
 META_TABLE = b"inforidge.table"
 META_VERSION = b"inforidge.schema_version"
 
+#: The kernel bandwidth of an estimate, in two typed columns (inforidge.mi.bandwidth): one row set per value
+#: of a sweep; a curve is identified by both.
+BANDWIDTH = (
+    Column("sigma", FLOAT, "kernel bandwidth σ when fixed (`bandwidth_rule` = `fixed`); NaN for a rule (σ is then "
+                           "resolved on each subsample) and for kernels without a bandwidth", nullable=True),
+    Column("bandwidth_rule", STR, f"how σ was set: {', '.join(f'`{v}`' for v in BANDWIDTH_RULE_VALUES)} "
+                                  "(`none`: the kernel has no bandwidth)"),
+)
 #: Estimator settings recorded beside every MI value (mi and multitoken tables).
 ESTIMATOR_SETTINGS = (
     Column("kernel", STR, f"Gram-matrix kernel ({', '.join(LAYER_KERNELS)})"),
-    Column("sigma", STR, "kernel bandwidth: a number or a rule name (median, silverman); one row set per "
-                          "value of a sweep; `none` for kernels without a bandwidth"),
+    *BANDWIDTH,
     Column("alpha", FLOAT, "Rényi order α (1 = von Neumann)"),
     Column("normalize", STR, "row preprocessing: `whiten` (geometry-robust), `l2` (the paper's) or `none`"),
     Column("base", FLOAT, "logarithm base (2 = bits)"),
@@ -100,7 +108,7 @@ TABLES: dict[str, TableSchema] = {
             Column("n_requested", INT, "examples per subsample the config asked for (mi.n_samples; 0: as many as "
                                        "the split allows); n < n_requested means the split was too small "
                                        "(warned in the MI job log)"),
-        ], ["run", "step", "split", "kernel", "sigma", "site", "quantity", "layer", "sample_seed"]),
+        ], ["run", "step", "split", "kernel", "bandwidth_rule", "sigma", "site", "quantity", "layer", "sample_seed"]),
     )
 }
 # Probe and read-out tables come from the analysis registries: each analysis declares the tables it writes.
@@ -111,7 +119,7 @@ _CURVE = (
     STEP, SPLIT,
     Column("site", STR, "hook site: `resid_post` or `final_norm` (curves with more than one layer only)"),
     Column("kernel", STR, "Gram-matrix kernel"),
-    Column("sigma", STR, "kernel bandwidth (a number or a rule name); one row set per value of a sweep"),
+    *BANDWIDTH,
     Column("normalize", STR, "row preprocessing: `whiten` (invariant to affine maps of a layer) or `l2` (the "
                              "paper's; geometry can make a ridge: docs/mi.md)"),
     Column("value", STR, "mi table column compared: `mi_excess` (excess over the permutation null) or `mi` (raw)"),
@@ -158,7 +166,7 @@ TABLES["ridge"] = run_schema("ridge", "The ridge test of every I(Z_l; Y) layer c
     Column("last_layer", INT, "last layer of the curve"),
     Column("ridge_position", FLOAT, "(ridge_layer − first_layer) / (last_layer − first_layer)"),
     Column("seeds", INT, "subsample seeds"),
-], ["run", "step", "split", "site", "kernel", "sigma", "normalize", "value"])
+], ["run", "step", "split", "site", "kernel", "bandwidth_rule", "sigma", "normalize", "value"])
 TABLES["mi_paired"] = run_schema("mi_paired", "Layer l minus the last layer of its curve, paired by subsample "
                                               "seed, with a t-interval over seeds.", [
     *_CURVE,
@@ -170,10 +178,10 @@ TABLES["mi_paired"] = run_schema("mi_paired", "Layer l minus the last layer of i
     Column("seeds", INT, "seeds present at both layers"),
     Column("ci_low", FLOAT, "lower end of the 95% t-interval of mean_diff (NaN for one seed)", nullable=True),
     Column("ci_high", FLOAT, "upper end of the 95% t-interval of mean_diff (NaN for one seed)", nullable=True),
-], ["run", "step", "split", "site", "kernel", "sigma", "normalize", "value", "layer_a"])
+], ["run", "step", "split", "site", "kernel", "bandwidth_rule", "sigma", "normalize", "value", "layer_a"])
 
 
-# Sweep tables (built by inforidge.capacity and inforidge.multitoken); L for capacity is measured.
+# Sweep tables (built by inforidge.capacity and the MI stage's multi-token jobs); L for capacity is measured.
 _CAPACITY_RUN = tuple(c for c in RUN_COLUMNS if c.name != "n_layer")
 
 TABLES["capacity"] = TableSchema(
@@ -184,7 +192,7 @@ TABLES["capacity"] = TableSchema(
         Column("n_layer", INT, "blocks L, measured from the activations (the largest layer of the mi table)"),
         STEP, SPLIT,
         Column("kernel", STR, "Gram-matrix kernel"),
-        Column("sigma", STR, "kernel bandwidth (a number or a rule name): one row set per value of a sweep"),
+        *BANDWIDTH,
         Column("normalize", STR, "row preprocessing: `whiten` (geometry-robust) or `l2` (the paper's)"),
         Column("site", STR, "hook site: `resid_post` or `final_norm`"),
         Column("layer", INT, "layer l: 0 = embedding output, L = last block"),
@@ -201,7 +209,7 @@ TABLES["capacity"] = TableSchema(
         Column("ridge_verdict", STR, "`ridge`, `no ridge` or `untestable` (fewer than 5 subsample seeds)"),
         Column("ridge_p", FLOAT, "the test's adjusted p (family-wise over the interior layers)", nullable=True),
     ),
-    ("n_layer", "run", "step", "split", "kernel", "sigma", "normalize", "site", "layer"),
+    ("n_layer", "run", "step", "split", "kernel", "bandwidth_rule", "sigma", "normalize", "site", "layer"),
 )
 
 TABLES["multitoken"] = TableSchema(
@@ -220,7 +228,7 @@ TABLES["multitoken"] = TableSchema(
         Column("sample_seed", INT, "seed of the subsample of examples (shared by all t, layers and the sequence row)"),
         *ESTIMATES,
     ),
-    ("run", "step", "split", "kernel", "sigma", "site", "quantity", "layer", "t", "sample_seed"),
+    ("run", "step", "split", "kernel", "bandwidth_rule", "sigma", "site", "quantity", "layer", "t", "sample_seed"),
 )
 
 
@@ -279,29 +287,25 @@ def concat_parts(parts: Sequence[str | Path]) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)
 
 
-def mi_table(parts: Sequence[str | Path], runs: Mapping[str, RunConfig]) -> pd.DataFrame:
-    """Concatenate per-job MI frames into the ``mi`` table.
+def mi_table(parts: Sequence[str | Path], runs: Mapping[str, RunConfig], name: str = "mi") -> pd.DataFrame:
+    """Concatenate per-job MI frames into the ``mi`` table (or ``multitoken``: the same stage's multi-token jobs).
 
-    Per-job frames key the eval split by dataset name (``split``) and role
-    (``split_role``) and the subsample by ``seed``; the table uses the role as
-    ``split`` (as every other table does) and ``sample_seed``, leaving ``seed`` to the run.
+    Per-job frames already carry the table's names: the eval split's role as ``split`` (as
+    every other table), its dataset name as ``data_split``, the subsample as ``sample_seed``
+    (``seed`` is the run's).
     """
-    frame = concat_parts(parts).rename(columns={"split": "data_split", "split_role": "split", "seed": "sample_seed"})
-    return conform(with_run_keys(frame, runs), "mi")
+    return conform(with_run_keys(concat_parts(parts), runs), name)
 
 
 def analysis_table(name: str, parts: Sequence[str | Path], runs: Mapping[str, RunConfig]) -> pd.DataFrame:
     """Concatenate the per-job frames of a probe or read-out into its table ``name``.
 
-    A read-out's frames key the eval split as the MI stage's do (``split``: the dataset split,
-    ``split_role``: id / ood), renamed as in :func:`mi_table`; a probe's already name the role
-    ``split``. Per-job frames never carry a ``seed`` column of their own (a probe's seed is
-    e.g. ``fit_seed``): ``seed`` is the run's training seed in every table.
+    A read-out's frames key the eval split as the MI stage's do (``split``: id / ood,
+    ``data_split``: the dataset split); a probe's name the role ``split``. Per-job frames never
+    carry a ``seed`` column of their own (a probe's seed is e.g. ``fit_seed``): ``seed`` is the
+    run's training seed in every table.
     """
-    frame = concat_parts(parts)
-    if table_owner(name).input == "activations":
-        frame = frame.rename(columns={"split": "data_split", "split_role": "split"})
-    return conform(with_run_keys(frame, runs), name)
+    return conform(with_run_keys(concat_parts(parts), runs), name)
 
 
 def training_table(checkpoints: Sequence[str | Path], run_names: Sequence[str],

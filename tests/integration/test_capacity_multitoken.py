@@ -15,7 +15,7 @@ import pytest
 import yaml
 
 from inforidge.capacity import CAPACITY
-from inforidge.multitoken import MULTITOKEN
+from inforidge.tables import TABLES
 from inforidge.results import read_table
 
 from .conftest import snakemake
@@ -82,7 +82,7 @@ def test_capacity_table(workdir):
 
 def test_multitoken_table(workdir):
     mt = read_table(workdir / OUTPUTS[1], "multitoken")
-    assert list(mt.columns) == MULTITOKEN.names
+    assert list(mt.columns) == TABLES["multitoken"].names
     seeds = 2  # configs/test.yaml mi.seeds
     per_step = sum(L + 2 for L in DEPTHS.values()) * 2 * seeds  # site-layers × splits × seeds (final checkpoint)
     token, seq = mt[mt["quantity"] == "token"], mt[mt["quantity"] == "sequence"]

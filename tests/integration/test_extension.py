@@ -247,7 +247,7 @@ print(json.dumps({{
     "report": {{f.name: f.category for f in wanted_figures(cfg)}},
     "tables": sorted(TABLES),
     "written": sorted(p.stem for p in (done / "tables").glob("*.parquet")),
-    "kernels": [s.kernel for s in estimator_settings(cfg.mi)],
+    "kernels": [s.z_kernel.name for s in estimator_settings(cfg.mi)],
     "config_doc": cli.schema_markdown(),
     "tables_doc": cli.tables_markdown(),
 }}))

@@ -17,7 +17,7 @@ def mi_rows(run: str, n_layer: int, curve: list[float], seeds=range(6), step: in
         for seed in seeds:
             rows.append({"run": run, "model": f"gpt2-L{n_layer}", "task": "a", "seed": 0, "n_layer": n_layer,
                          "step": step, "split": "id", "data_split": "eval_id", "site": "resid_post",
-                         "quantity": "mi", "layer": layer, "kernel": "gaussian", "sigma": "1.0",
+                         "quantity": "mi", "layer": layer, "kernel": "gaussian", "sigma": 1.0, "bandwidth_rule": "fixed",
                          "normalize": "whiten", "sample_seed": seed, "mi": value + 0.1 * (seed % 2),
                          "mi_excess": value - 1.0 + 0.01 * ((seed * (layer + 1)) % 3)})
     return rows
@@ -58,8 +58,10 @@ def test_too_few_seeds_put_the_ridge_at_the_last_layer_as_untestable(mi):
 
 
 def test_bandwidths_are_not_averaged(mi):
-    table = capacity_table(pd.concat([mi, mi.assign(sigma="2.0", mi=mi["mi"] + 1.0)]))
-    assert set(table["sigma"]) == {"1.0", "2.0"} and len(table) == 2 * (3 + 5)
+    rule = mi.assign(sigma=float("nan"), bandwidth_rule="median", mi=mi["mi"] + 2.0)  # NaN σ is still a key
+    table = capacity_table(pd.concat([mi, mi.assign(sigma=2.0, mi=mi["mi"] + 1.0), rule]))
+    assert set(table["bandwidth_rule"]) == {"fixed", "median"} and len(table) == 3 * (3 + 5)
+    assert set(table["sigma"].dropna()) == {1.0, 2.0} and table["sigma"].isna().sum() == 3 + 5
 
 
 def test_written_table_reads_back_with_its_schema(mi, tmp_path):

@@ -6,7 +6,7 @@ import sys
 # Every package module the rule files import at parse time.
 PLANNING_MODULES = [
     "inforidge.config", "inforidge.configschema", "inforidge.schedule", "inforidge.tasks", "inforidge.tasks.sources",
-    "inforidge.capacity", "inforidge.multitoken_settings", "inforidge.codedeps", "inforidge.planning", "inforidge.clusterplan", "inforidge.fetch",
+    "inforidge.capacity", "inforidge.mi.multitoken", "inforidge.codedeps", "inforidge.planning", "inforidge.clusterplan", "inforidge.fetch",
     "inforidge.threads", "inforidge.series", "inforidge.hub",
     "inforidge.figures", "inforidge.probes.registry", "inforidge.tasks.registry",
     "inforidge.readouts.registry", "inforidge.report", "inforidge.mi.registry", "inforidge.analyses",

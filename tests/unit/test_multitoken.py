@@ -1,4 +1,4 @@
-"""Multi-token MI: the sequence kernel, the per-dump stage and the config checks."""
+"""Multi-token MI: the sequence kernel, the MI stage on a multi-token dump and the config checks."""
 
 import math
 
@@ -11,8 +11,10 @@ from inforidge.config import MIConfig, validate_config
 from inforidge.configschema import ConfigError
 from inforidge.mi import kernels as K
 from inforidge.mi import EstimatorSettings, Sampling, layerwise_mi
-from inforidge.multitoken import COLUMNS, MULTITOKEN, estimate_multitoken_dump, sequence_gram, sequence_mi
-from inforidge.multitoken_settings import check_multitoken, horizon_of
+from inforidge.mi.multitoken import check_multitoken, horizon_of
+from inforidge.mi.sequence import sequence_gram, sequence_mi
+from inforidge.mi.stage import MULTITOKEN_COLUMNS as COLUMNS
+from inforidge.mi.stage import DecodeSteps, estimate_dump
 from inforidge.tables import conform
 
 SETTINGS = MIConfig(kernels=["gaussian"], sigma=1.0, alpha=1.0, normalize="l2", base=2.0, n_samples=24, seeds=[0, 1],
@@ -78,17 +80,19 @@ def dump(tmp_path_factory, tiny_gpt2):
 
 
 def test_estimate_multitoken_dump_rows(dump):
-    frame = estimate_multitoken_dump(dump, SETTINGS, horizon=3, permutations=1, sequence_kernel=True, device="cpu")
-    assert list(frame.columns) == COLUMNS + ["kernel", "sigma", "alpha", "normalize", "base", "permutations", "resampling"]
+    frame = estimate_dump(dump, SETTINGS, multitoken=DecodeSteps(horizon=3, permutations=1, sequence_kernel=True),
+                          device="cpu")
+    assert list(frame.columns) == COLUMNS + ["kernel", "sigma", "bandwidth_rule", "alpha", "normalize", "base",
+                                             "permutations", "resampling"]
     token, seq = frame[frame.quantity == "token"], frame[frame.quantity == "sequence"]
     # resid_post 0..2 + final_norm 2, per step and seed; one sequence row per layer and seed.
     assert len(token) == 4 * 3 * 2 and len(seq) == 4 * 2
     assert set(token["t"]) == {1, 2, 3} and set(seq["t"]) == {0}
-    assert not frame.duplicated(["site", "quantity", "layer", "t", "seed"]).any()
+    assert not frame.duplicated(["site", "quantity", "layer", "t", "sample_seed"]).any()
     assert np.isfinite(frame[["mi", "h_z", "h_y", "h_joint", "mi_excess"]].to_numpy()).all()
     assert frame["mi"].between(-1e-9, math.log2(24) + 1e-9).all()
     # Step 1 of a multi-token dump is what the single-token stage measures on the same rows.
-    store_rows = token[(token.t == 1) & (token.site == "resid_post") & (token.seed == 0)].sort_values("layer")
+    store_rows = token[(token.t == 1) & (token.site == "resid_post") & (token.sample_seed == 0)].sort_values("layer")
     from inforidge import activations
 
     store = activations.open(dump)
@@ -98,7 +102,8 @@ def test_estimate_multitoken_dump_rows(dump):
 
 def test_horizon_longer_than_the_dump_is_refused(dump):
     with pytest.raises(ValueError, match="multitoken.horizon is 4"):
-        estimate_multitoken_dump(dump, SETTINGS, horizon=4, permutations=0, sequence_kernel=False, device="cpu")
+        estimate_dump(dump, SETTINGS, multitoken=DecodeSteps(horizon=4, permutations=0, sequence_kernel=False),
+                      device="cpu")
 
 
 def config(multitoken, continuation={"horizon": 6}):

@@ -142,12 +142,13 @@ def test_null_figure_draws_the_null_band_beside_the_raw_curve(tables):
 
 
 def test_ridge_sigma_puts_numeric_bandwidths_in_order_then_rules(tables):
-    ridge = pd.concat([tables["ridge"].assign(sigma=s, ridge_layer=i) for i, s in enumerate(["0.5", "2.0", "median"])]
-                      + [tables["ridge"].assign(sigma="10.0", ridge_layer=3)], ignore_index=True)
+    bandwidths = [(0.5, "fixed"), (2.0, "fixed"), (float("nan"), "median"), (10.0, "fixed")]
+    ridge = pd.concat([tables["ridge"].assign(sigma=s, bandwidth_rule=rule, ridge_layer=i)
+                       for i, (s, rule) in enumerate(bandwidths)], ignore_index=True)
     fig = plots.draw("ridge_sigma", {"ridge": ridge})
     try:
         ax = fig.axes[0]
-        assert [t.get_text() for t in ax.get_xticklabels()] == ["0.5", "2.0", "10.0", "median"]
+        assert [t.get_text() for t in ax.get_xticklabels()] == ["0.5", "2", "10", "median"]
         line = ax.get_lines()[0]
         assert list(line.get_ydata()) == [0, 1, 3, 2]
     finally:

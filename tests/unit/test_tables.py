@@ -22,7 +22,6 @@ import pytest
 from inforidge import cli, tables
 from inforidge.capacity import capacity_table
 from inforidge.config import RunConfig, TaskConfig, runs_from_params
-from inforidge.multitoken import multitoken_table
 from inforidge.probes.registry import PROBES
 from inforidge.readouts.registry import READOUTS
 from inforidge.ridgetables import paired_table, ridge_table
@@ -52,13 +51,13 @@ def synthetic_mi_part(step: int, role: str, *, kernels=("gaussian",)) -> pd.Data
             for layer in layers:
                 for seed in (0, 1):
                     mi = 1.0 + step / 12 * (1.5 - abs(layer - 2)) + 0.05 * rng.standard_normal()
-                    rows.append({"site": site, "quantity": quantity, "layer": layer, "seed": seed, "n": 64, "mi": mi,
+                    rows.append({"site": site, "quantity": quantity, "layer": layer, "sample_seed": seed, "n": 64, "mi": mi,
                                  "null_mean": 0.4, "null_std": 0.05, "mi_excess": mi - 0.4, "mi_z": (mi - 0.4) / 0.05,
                                  "p_value": 1 / 3, "h_z": 3.0, "n_requested": 64,
-                                 "h_y": 2.5, "h_joint": 4.5, "kernel": kernel, "sigma": "1.0", "alpha": 1.0,
+                                 "h_y": 2.5, "h_joint": 4.5, "kernel": kernel, "sigma": 1.0, "bandwidth_rule": "fixed", "alpha": 1.0,
                                  "normalize": "l2", "base": 2.0, "permutations": 2, "resampling": "disjoint"})
     frame = pd.DataFrame(rows)
-    for key, value in {"split_role": role, "split": SPLITS[role], "step": step, "run": "tiny"}.items():
+    for key, value in {"split": role, "data_split": SPLITS[role], "step": step, "run": "tiny"}.items():
         frame.insert(0, key, value)
     return frame
 
@@ -125,19 +124,19 @@ def synthetic_probe_parts(step: int) -> dict[str, pd.DataFrame]:
 
 
 def synthetic_readout_part(name: str, step: int, role: str) -> pd.DataFrame:
-    """One job's frame of read-out ``name`` (what its job returns, plus the rule's keys; the table
-    renames ``split_role`` to ``split`` and ``split`` to ``data_split``)."""
+    """One job's frame of read-out ``name`` (what its job returns, plus the rule's keys, named as in
+    the table: ``split`` the role, ``data_split`` the dataset split)."""
     if name != "linear_probe":
         fixed = {"run": "tiny", "step": step, "split": role, "data_split": SPLITS[role]}
         (schema,) = READOUTS[name].tables.values()
-        return schema_part(schema, fixed).rename(columns={"split": "split_role", "data_split": "split"})
+        return schema_part(schema, fixed)
     rows = [{"site": site, "layer": layer, "fold": fold, "fold_seed": 0, "n_train": 77, "n_test": 19, "classes": 5,
              "penalty": 0.01, "accuracy": 0.2 + 0.15 * layer + 0.01 * fold, "chance_accuracy": 0.2, "ce_bits": 2.3 - 0.3 * layer,
              "h_y_bits": 2.3, "v_info_bits": 0.3 * layer}
             for site, layers in (("resid_post", range(N_LAYER + 1)), ("final_norm", [N_LAYER]))
             for layer in layers for fold in range(3)]
     frame = pd.DataFrame(rows)
-    for key, value in {"split_role": role, "split": SPLITS[role], "step": step, "run": "tiny"}.items():
+    for key, value in {"split": role, "data_split": SPLITS[role], "step": step, "run": "tiny"}.items():
         frame.insert(0, key, value)
     return frame
 
@@ -189,7 +188,7 @@ def write_synthetic_tables(results_dir: Path, *, kernels=("gaussian",)) -> Path:
     token_path = results_dir / "runs/tiny/multitoken/part.parquet"
     token_path.parent.mkdir(parents=True)
     token_rows.to_parquet(token_path)
-    write_table(multitoken_table([token_path], runs), results_dir / "tables/multitoken.parquet", "multitoken")
+    write_table(mi_table([token_path], runs, "multitoken"), results_dir / "tables/multitoken.parquet", "multitoken")
     return results_dir
 
 
@@ -380,3 +379,22 @@ def test_linear_probe_table_takes_the_split_role(results_dir):
     probe = pd.read_parquet(results_dir / "tables/linear_probe.parquet")
     assert set(probe["split"]) == {"id", "ood"} and set(probe["data_split"]) == {"eval_id", "eval_ood"}
     assert probe["seed"].eq(7).all()  # the run's training seed, not the fold seed
+
+
+def test_runs_table_task_columns_do_not_depend_on_registration_order(monkeypatch):
+    """A new task kind is its module and its import: wherever the import goes, TaskConfig's keys (and
+    so the runs table's ``task.*`` columns) come out in the same order, derived from the kinds' names."""
+    import dataclasses
+
+    from inforidge.config import ContinuationConfig
+    from inforidge.tasks import registry
+
+    def task_keys() -> list[str]:
+        return [f.name for f in dataclasses.fields(registry.task_config_class(ContinuationConfig))]
+
+    assert task_keys() == [f.name for f in dataclasses.fields(TaskConfig)]
+    reversed_kinds = registry.Registry("task kind")
+    for kind in reversed(list(registry.TASK_KINDS)):
+        reversed_kinds.register(kind)
+    monkeypatch.setattr(registry, "TASK_KINDS", reversed_kinds)
+    assert task_keys() == [f.name for f in dataclasses.fields(TaskConfig)]

@@ -28,5 +28,6 @@ rule activations:
         activations=as_dict(CFG.activations),
         device=CFG.device,
         splits=lambda w: eval_splits(w.run),
+        multitoken=None,
     script:
         "../scripts/activations.py"

@@ -17,7 +17,7 @@ from inforidge.config import as_dict
 from inforidge.fetch import hub_datasets, hub_models, job_environment, missing_models
 from inforidge.hub import go_offline, hub_unreachable
 from inforidge.mi.registry import KERNELS
-from inforidge.multitoken_settings import probe_task_name
+from inforidge.mi.multitoken import probe_task_name
 from inforidge.planning import capacity_wanted
 from inforidge.report import wanted_figures
 from inforidge.schedule import previous_step
@@ -350,8 +350,8 @@ def analysis_params(spec):
         table_keys=lambda w: {
             "run": w.run,
             "step": int(w.step),
-            "split": w.split,
-            "split_role": split_role(w.run, w.split),
+            "data_split": w.split,
+            "split": split_role(w.run, w.split),
         },
     )
 

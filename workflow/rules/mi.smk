@@ -1,4 +1,5 @@
-# Matrix-based Renyi MI per site, layer (and increment), subsample seed and kernel.
+# Matrix-based Renyi MI per site, layer (and increment), subsample seed and kernel. The
+# multi-token stage (multitoken.smk) is this rule with params.multitoken set.
 
 
 rule mi:
@@ -21,11 +22,12 @@ rule mi:
     params:
         mi=as_dict(CFG.mi),
         device=CFG.device,
+        multitoken=None,
         table_keys=lambda w: {
             "run": w.run,
             "step": int(w.step),
-            "split": w.split,
-            "split_role": split_role(w.run, w.split),
+            "data_split": w.split,
+            "split": split_role(w.run, w.split),
         },
     script:
         "../scripts/mi.py"

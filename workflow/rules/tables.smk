@@ -17,6 +17,7 @@ rule table_mi:
         "../../envs/report.yaml"
     params:
         runs=all_run_params(),
+        table="mi",
     script:
         "../scripts/table_mi.py"
 

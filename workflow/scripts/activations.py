@@ -1,4 +1,5 @@
-"""Dump the hidden states of one checkpoint on every eval split (one model load), then the index."""
+"""Dump the hidden states of one checkpoint on every eval split (one model load), then the index
+(multi-token: for decoding steps t = 1..T)."""
 
 from pathlib import Path
 
@@ -11,12 +12,17 @@ from inforidge.jobs import job
 
 with job(snakemake) as log:
     acts = build(ActivationsConfig, snakemake.params.activations, "activations")
+    # The multi-token rule (multitoken.smk) is this rule with params.multitoken: {horizon, max_examples}.
+    multitoken = snakemake.params.multitoken
     w = snakemake.wildcards
+    provenance = {"run": w.run, "step": int(w.step)}
     frames = {split: pd.read_parquet(path) for split, path in zip(snakemake.params.splits, snakemake.input.examples)}
     index = dump_checkpoint(
         Path(snakemake.input.checkpoint), frames, Path(snakemake.output[0]).parent,
         sites=acts.sites, target_mode=acts.target, dtype=acts.dtype, batch_size=acts.batch_size,
-        shard_mb=acts.shard_mb, max_examples=acts.max_examples, device=snakemake.params.device,
-        provenance={"run": w.run, "step": int(w.step)},
+        shard_mb=acts.shard_mb, device=snakemake.params.device,
+        max_examples=acts.max_examples if multitoken is None else multitoken["max_examples"],
+        decode_steps=1 if multitoken is None else multitoken["horizon"],
+        provenance=provenance if multitoken is None else {**provenance, "stage": "multitoken"},
     )
     log.info("wrote %s", index)

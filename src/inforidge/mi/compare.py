@@ -18,8 +18,8 @@ import pandas as pd
 from inforidge.mi.ridgetest import peak_test, ridge_test
 
 #: Columns that identify one layer curve, when present (everything but layer and seed).
-CURVE_KEYS = ("run", "model", "task", "seed", "n_layer", "step", "split", "data_split", "kernel", "sigma", "alpha",
-              "normalize", "base", "site", "quantity", "t")
+CURVE_KEYS = ("run", "model", "task", "seed", "n_layer", "step", "split", "data_split", "kernel", "bandwidth_rule",
+              "sigma", "alpha", "normalize", "base", "site", "quantity", "t")
 
 
 def curve_keys(frame: pd.DataFrame, seed: str) -> list[str]:

@@ -19,7 +19,7 @@ import torch
 from inforidge.mi import kernels as K
 from inforidge.mi import spectra
 from inforidge.mi.geometry import whiten_rows
-from inforidge.mi.registry import kernel_spec
+from inforidge.mi.registry import KernelSpec
 from inforidge.mi.settings import EstimatorSettings, settings_of
 
 ArrayLike = Union[np.ndarray, torch.Tensor]
@@ -73,14 +73,14 @@ class Side:
     eigenvalues: Optional[torch.Tensor]
 
 
-def prepare(x: torch.Tensor, kernel: str, settings: EstimatorSettings) -> torch.Tensor:
+def prepare(x: torch.Tensor, kernel: KernelSpec, settings: EstimatorSettings) -> torch.Tensor:
     """Preprocess samples (..., N, d) for ``kernel``: cast to the dtype, then ``settings.normalize``.
 
     ``l2`` (the paper's): unit-norm rows; ``whiten``: centred, PCA-whitened rows
     (:func:`~inforidge.mi.geometry.whiten_rows`, invariant to invertible affine maps);
     None: as given. Label-kernel (delta) inputs are labels, so they are left untouched.
     """
-    if kernel_spec(kernel).labels:
+    if kernel.labels:
         return x
     x = x.to(settings.dtype)
     if settings.normalize == "l2":
@@ -88,12 +88,12 @@ def prepare(x: torch.Tensor, kernel: str, settings: EstimatorSettings) -> torch.
     return whiten_rows(x) if settings.normalize == "whiten" else x
 
 
-def bandwidth(x: torch.Tensor, kernel: str, settings: EstimatorSettings) -> Union[float, torch.Tensor]:
+def bandwidth(x: torch.Tensor, kernel: KernelSpec, settings: EstimatorSettings) -> Union[float, torch.Tensor]:
     """Numeric σ for preprocessed ``x``: a float for (N, d), a (B, 1, 1) tensor for a batch (B, N, d).
 
     Kernels without a bandwidth get 1.0 (ignored). Rules (median, silverman) are resolved per matrix.
     """
-    if not kernel_spec(kernel).bandwidth:
+    if not kernel.bandwidth:
         return 1.0
     if x.ndim == 2:
         return K.resolve_sigma(x, settings.sigma)
@@ -101,18 +101,19 @@ def bandwidth(x: torch.Tensor, kernel: str, settings: EstimatorSettings) -> Unio
     return torch.tensor(values, device=x.device, dtype=x.dtype).view(-1, 1, 1)
 
 
-def make_side(x: torch.Tensor, kernel: str, settings: EstimatorSettings, need_gram: bool = True) -> Side:
+def make_side(x: torch.Tensor, kernel: KernelSpec, settings: EstimatorSettings, need_gram: bool = True) -> Side:
     """Gram matrix and (when needed) spectrum of preprocessed samples ``x`` (..., N, d).
 
-    With the linear kernel and d < N the spectrum comes from the d×d path; ``need_gram=False``
+    For a kernel whose rows are their own feature map (``KernelSpec.feature_map``: linear) and
+    d < N the spectrum comes from the d×d path; ``need_gram=False``
     then skips the N×N matrix entirely (an entropy alone does not need it). With integer
     α ≥ 2 no spectrum is computed: entropies come from traces (:func:`side_entropy`).
     """
     dtype = settings.dtype
-    if kernel_spec(kernel).labels:
+    if kernel.labels:
         labels = K.labels_of(x)
         return Side(None, labels, spectra.class_spectrum(labels, dtype))
-    if kernel == "linear" and x.shape[-1] < x.shape[-2] and (not need_gram or settings.exact_alpha is None):
+    if kernel.feature_map and x.shape[-1] < x.shape[-2] and (not need_gram or settings.exact_alpha is None):
         a = K.unit_trace(K.gram(x, kernel)) if need_gram else None
         return Side(a, None, spectra.linear_spectrum(x, dtype))
     a = K.unit_trace(K.gram(x, kernel, bandwidth(x, kernel, settings)))  # (..., N, N)
@@ -181,7 +182,7 @@ def joint_entropy(a: Side, b: Side, settings: EstimatorSettings) -> torch.Tensor
 def side_of(
     x: ArrayLike,
     name: str,
-    kernel: str,
+    kernel: KernelSpec,
     settings: EstimatorSettings,
     device: Optional[Union[str, torch.device]] = None,
     need_gram: bool = True,
@@ -198,7 +199,7 @@ def entropy(x: ArrayLike, settings: Optional[EstimatorSettings] = None, *, name:
     base and dtype. ``name`` is used in error messages.
     """
     s = settings_of(settings, overrides)
-    _, side = side_of(x, name, s.kernel, s, need_gram=False)
+    _, side = side_of(x, name, s.z_kernel, s, need_gram=False)
     return float(side_entropy(side, s))
 
 
@@ -220,7 +221,7 @@ def _sides(z: ArrayLike, y: ArrayLike, s: EstimatorSettings, names: tuple[str, s
     zt = as_samples(z, names[0])
     yt = as_samples(y, names[1], zt.device)
     check_same_n((names[0], zt), (names[1], yt))
-    _, a = side_of(zt, names[0], s.kernel, s)
+    _, a = side_of(zt, names[0], s.z_kernel, s)
     _, b = side_of(yt, names[1], s.target_kernel, s)
     return a, b
 

@@ -8,13 +8,12 @@ device and dtype, so callers decide precision (float64 by default, see ``estimat
 from __future__ import annotations
 
 import functools
-import math
 from collections.abc import Callable
 
 import torch
 
-from inforidge.mi.registry import kernel_spec
-from inforidge.mi.settings import Bandwidth
+from inforidge.mi.bandwidth import RULE_FUNCTIONS, Bandwidth
+from inforidge.mi.registry import KernelSpec, kernel_spec
 from inforidge.registry import resolve
 
 # Polynomial kernel (<a, b> + POLY_COEF0) ** POLY_DEGREE. Fixed rather than exposed: the
@@ -57,50 +56,56 @@ def labels_of(y: torch.Tensor) -> torch.Tensor:
 
 
 def resolve_sigma(x: torch.Tensor, sigma: Bandwidth) -> float:
-    """Turn a bandwidth spec into a number for the (already preprocessed) data ``x`` (N, d).
-
-    - a positive float is returned unchanged;
-    - ``"median"``: the median pairwise Euclidean distance over distinct pairs i < j;
-    - ``"silverman"``: Silverman's rule of thumb for a d-dimensional Gaussian kernel,
-      ``s̄ · (4 / ((d + 2) N)) ** (1 / (d + 4))`` with s̄ the mean per-dimension standard
-      deviation.
-    Both data-driven rules scale with the data, so estimates using them are invariant to a
-    global rescaling of ``x``.
+    """Turn a (validated: :func:`~inforidge.mi.bandwidth.check_bandwidth`) bandwidth into a number
+    for the (already preprocessed) data ``x`` (N, d): a number is returned as is, a rule name
+    calls its function (:data:`~inforidge.mi.bandwidth.RULE_FUNCTIONS`). Both data-driven rules
+    scale with the data, so estimates using them are invariant to a global rescaling of ``x``.
     """
-    if isinstance(sigma, str):
-        n, d = x.shape[-2], x.shape[-1]
-        if sigma == "median":
-            iu = torch.triu_indices(n, n, offset=1, device=x.device)
-            dist = squared_distances(x)[iu[0], iu[1]].sqrt()  # (N(N-1)/2,)
-            value = float(dist.median())
-        elif sigma == "silverman":
-            spread = float(x.std(dim=0, unbiased=True).mean())
-            value = spread * (4.0 / ((d + 2) * n)) ** (1.0 / (d + 4))
-        else:
-            raise ValueError(f"unknown bandwidth rule {sigma!r}; expected a float, 'median' or 'silverman'")
-        if not value > 0.0:
-            raise ValueError(f"bandwidth rule {sigma!r} gave {value} (all rows identical?)")
-        return value
-    value = float(sigma)
-    if not (value > 0.0 and math.isfinite(value)):
-        raise ValueError(f"sigma must be a positive finite number, got {sigma!r}")
+    if not isinstance(sigma, str):
+        return float(sigma)
+    value = rule_function(sigma)(x)
+    if not value > 0.0:
+        raise ValueError(f"bandwidth rule {sigma!r} gave {value} (all rows identical?)")
     return value
 
 
-def gram(x: torch.Tensor, kernel: str, sigma: float = 1.0) -> torch.Tensor:
+@functools.cache
+def rule_function(rule: str) -> Callable[[torch.Tensor], float]:
+    """The function of bandwidth rule ``rule`` (imported once)."""
+    return resolve(RULE_FUNCTIONS[rule])
+
+
+def median_bandwidth(x: torch.Tensor) -> float:
+    """The median pairwise Euclidean distance over distinct pairs i < j of the rows of ``x`` (N, d)."""
+    n = x.shape[-2]
+    iu = torch.triu_indices(n, n, offset=1, device=x.device)
+    return float(squared_distances(x)[iu[0], iu[1]].sqrt().median())  # over N(N-1)/2 pairs
+
+
+def silverman_bandwidth(x: torch.Tensor) -> float:
+    """Silverman's rule of thumb for a d-dimensional Gaussian kernel, s̄ · (4 / ((d + 2) N)) ** (1 / (d + 4)),
+    s̄ the mean per-dimension standard deviation of ``x`` (N, d)."""
+    n, d = x.shape[-2], x.shape[-1]
+    spread = float(x.std(dim=0, unbiased=True).mean())
+    return spread * (4.0 / ((d + 2) * n)) ** (1.0 / (d + 4))
+
+
+def gram(x: torch.Tensor, kernel: KernelSpec | str, sigma: float = 1.0) -> torch.Tensor:
     """Raw kernel Gram matrix K (..., N, N) of the rows of ``x`` (..., N, d).
 
-    Calls the Gram function the kernel's registry entry names (the built-in ones below).
+    Calls the Gram function the kernel's registry entry names (the built-in ones below); a
+    name is looked up in the registry (callers inside the estimator pass the spec).
     ``sigma`` must already be numeric (see :func:`resolve_sigma`); kernels without a bandwidth
     ignore it.
     """
-    return gram_function(kernel)(x, sigma)
+    spec = kernel if isinstance(kernel, KernelSpec) else kernel_spec(kernel)
+    return gram_function(spec)(x, sigma)
 
 
 @functools.cache
-def gram_function(kernel: str) -> Callable[[torch.Tensor, float], torch.Tensor]:
+def gram_function(kernel: KernelSpec) -> Callable[[torch.Tensor, float], torch.Tensor]:
     """The Gram function of registered kernel ``kernel`` (imported once)."""
-    return resolve(kernel_spec(kernel).gram)
+    return resolve(kernel.gram)
 
 
 def gram_gaussian(x: torch.Tensor, sigma: float) -> torch.Tensor:

@@ -35,7 +35,6 @@ from inforidge.mi.estimators import (
     side_entropy,
     side_of,
 )
-from inforidge.mi.registry import kernel_spec
 from inforidge.mi.settings import EstimatorSettings, settings_of
 
 #: Columns of one ``layerwise_mi`` frame; docs/mi.md and the ``mi`` table say what each estimates.
@@ -149,7 +148,7 @@ def layerwise_mi(
     null_mean; ``mi_z`` = mi_excess / null_std; ``p_value`` = (1 + #null ≥ mi)/(1 + P).
     """
     s = settings_of(settings, overrides)
-    if kernel_spec(s.kernel).labels:
+    if s.z_kernel.labels:
         raise ValueError("layers need a continuous kernel; the delta kernel is for the target (y_kernel)")
     if len(layers) < 1:
         raise ValueError("layers is empty")
@@ -185,7 +184,7 @@ def layerwise_mi(
         for batch in _batches(jobs, n, s.dtype, batched=same_width):
             # (B, n, d): the representations of this batch (ΔZ_l for gains).
             x = torch.stack([rows_of(i) if prev is None else rows_of(i) - rows_of(prev) for _, _, i, prev in batch])
-            a = make_side(prepare(x, s.kernel, s), s.kernel, s)
+            a = make_side(prepare(x, s.z_kernel, s), s.z_kernel, s)
             records += _batch_records(batch, seed, n, a, b, h_y, perms, s)
             done += len(batch)
             if progress is not None:

@@ -22,12 +22,16 @@ class KernelSpec:
     ``sigma`` is numeric (rules are resolved first) and ignored without ``bandwidth``.
     ``bandwidth``: the kernel value depends on σ (so ``mi.sigma`` and its sweep apply).
     ``labels``: a delta kernel on class labels (targets only; never a layer's state).
+    ``feature_map``: the Gram matrix is X Xᵀ of the rows themselves, so its nonzero spectrum is
+    that of the d × d matrix Xᵀ X: the estimator takes that path when d < N
+    (:func:`inforidge.mi.estimators.make_side`). False for any other kernel.
     """
 
     name: str
     gram: str
     bandwidth: bool = False
     labels: bool = False
+    feature_map: bool = False
     doc: str = ""
 
 
@@ -36,7 +40,7 @@ for _spec in (
     KernelSpec("gaussian", "inforidge.mi.kernels:gram_gaussian", bandwidth=True, doc="exp(−‖a−b‖²/(2σ²))"),
     KernelSpec("laplacian", "inforidge.mi.kernels:gram_laplacian", bandwidth=True, doc="exp(−‖a−b‖/σ)"),
     KernelSpec("polynomial", "inforidge.mi.kernels:gram_polynomial", doc="(⟨a,b⟩ + 1)²"),
-    KernelSpec("linear", "inforidge.mi.kernels:gram_linear", doc="⟨a,b⟩"),
+    KernelSpec("linear", "inforidge.mi.kernels:gram_linear", feature_map=True, doc="⟨a,b⟩"),
     KernelSpec("delta", "inforidge.mi.kernels:gram_delta", labels=True, doc="1[a = b] (class labels; targets only)"),
 ):
     KERNELS.register(_spec)

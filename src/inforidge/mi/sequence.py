@@ -18,7 +18,6 @@ from inforidge.mi import kernels as K
 from inforidge.mi import spectra
 from inforidge.mi.estimators import ArrayLike, Side, as_samples, bandwidth, joint_entropy, permuted, prepare, side_entropy
 from inforidge.mi.layerwise import Sampling, estimate_record, typed_frame
-from inforidge.mi.registry import kernel_spec
 from inforidge.mi.settings import EstimatorSettings, settings_of
 
 
@@ -32,8 +31,8 @@ def sequence_gram(steps: Sequence[torch.Tensor], settings: EstimatorSettings) ->
     """
     total: Optional[torch.Tensor] = None
     for x in steps:
-        x = prepare(x, settings.kernel, settings)  # (n, d)
-        a = K.unit_trace(K.gram(x, settings.kernel, bandwidth(x, settings.kernel, settings)))  # (n, n), tr = 1
+        x = prepare(x, settings.z_kernel, settings)  # (n, d)
+        a = K.unit_trace(K.gram(x, settings.z_kernel, bandwidth(x, settings.z_kernel, settings)))  # (n, n), tr = 1
         total = a if total is None else total + a
     if total is None:
         raise ValueError("sequence kernel needs at least one decoding step")
@@ -62,7 +61,7 @@ def sequence_mi(
     columns of ``layerwise_mi`` (quantity ``sequence``).
     """
     s = settings_of(settings, overrides)
-    if kernel_spec(s.kernel).labels:
+    if s.z_kernel.labels:
         raise ValueError("the sequence kernel needs a continuous kernel, not delta")
     if not layers or not targets or any(len(steps) != len(targets) for steps in layers):
         raise ValueError(f"every layer needs one array per decoding step ({len(targets)} target steps)")

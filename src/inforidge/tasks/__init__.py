@@ -14,10 +14,9 @@ from inforidge.registry import resolve
 
 # Importing a kind's module registers it. Written as import statements (not a loop over
 # names) so that inforidge.codedeps sees them: editing a kind's module reruns its data jobs.
-# Registration order is the order of TaskConfig's keys (and of the runs table's task.*
-# columns): append new kinds at the end.
-from inforidge.tasks import arithmetic, clutrr, ecqa, text  # noqa: F401, I001
-from inforidge.tasks import recall  # noqa: F401, E402
+# Their order decides nothing: TaskConfig's keys and the runs table's task.* columns follow
+# the kinds' names (inforidge.tasks.registry.kinds_by_name).
+from inforidge.tasks import arithmetic, clutrr, ecqa, recall, text  # noqa: F401, I001
 from inforidge.tasks.base import Task
 from inforidge.tasks.registry import TASK_KINDS
 

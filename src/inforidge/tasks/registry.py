@@ -61,16 +61,23 @@ def answer_map_key() -> Any:
     return doc("rename answers before building targets (e.g. merge classes whose first tokens collide)", factory=dict)
 
 
+def kinds_by_name() -> list[TaskKind]:
+    """The registered kinds sorted by name: the order of ``TaskConfig``'s keys, its ``kind`` choices and
+    the runs table's ``task.*`` columns, so that no import order decides them."""
+    return sorted(TASK_KINDS, key=lambda kind: kind.name)
+
+
 def _merged_fields() -> list[tuple[str, Any, dataclasses.Field, list[str]]]:
     """Every kind's fields, each once, in an order that keeps every kind's own order.
 
-    Merged like Python's method resolution order (C3): a field shared by kinds comes after
-    everything any of them declares before it. Shared fields must agree on type and default.
+    Merged like Python's method resolution order (C3) over the kinds sorted by name: a field
+    shared by kinds comes after everything any of them declares before it. Shared fields must
+    agree on type and default.
     """
-    sequences = [[f.name for f in dataclasses.fields(k.settings)] for k in TASK_KINDS]
+    sequences = [[f.name for f in dataclasses.fields(k.settings)] for k in kinds_by_name()]
     owners: dict[str, list[str]] = {}
     fields: dict[str, tuple[Any, dataclasses.Field]] = {}
-    for kind in TASK_KINDS:
+    for kind in kinds_by_name():
         hints = typing.get_type_hints(kind.settings)
         for f in dataclasses.fields(kind.settings):
             seen = fields.setdefault(f.name, (hints[f.name], f))
@@ -94,7 +101,7 @@ def _field(name: str, tp: Any, field: dataclasses.Field, kinds: list[str]) -> tu
 
 def task_config_class(continuation_type: type) -> type:
     """``TaskConfig``: the common keys plus every registered kind's keys (flat)."""
-    kinds = tuple(TASK_KINDS.names())
+    kinds = tuple(kind.name for kind in kinds_by_name())
     merged = _merged_fields()
     fields = [
         ("kind", Literal[kinds], doc("task implementation (see inforidge.tasks, docs/tasks.md)")),
@@ -103,7 +110,7 @@ def task_config_class(continuation_type: type) -> type:
                                       factory=lambda: {"train": 4096, "eval_id": 512, "eval_ood": 512, "probe_ood": 512})),
         *(_field(*entry) for entry in merged),
         ("continuation", continuation_type | None,
-         doc(f"{'/'.join(k.name for k in TASK_KINDS if k.continuation)}: multi-token reference continuations "
+         doc(f"{'/'.join(k.name for k in kinds_by_name() if k.continuation)}: multi-token reference continuations "
              "(null: single-token targets)", None)),
     ]
     cls = dataclasses.make_dataclass("TaskConfig", fields, frozen=True,

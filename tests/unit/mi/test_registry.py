@@ -42,12 +42,25 @@ def test_unknown_kernel_is_refused_by_settings_and_spec():
 
 def test_sigma_sweep_gives_one_settings_per_bandwidth_kernel_and_sigma():
     mi = MIConfig(kernels=["gaussian", "linear"], sigma=[0.5, 1.0, "median"])
-    got = [(s.kernel, s.sigma) for s in estimator_settings(mi)]
+    got = [(s.z_kernel.name, s.sigma) for s in estimator_settings(mi)]
     assert got == [("gaussian", 0.5), ("gaussian", 1.0), ("gaussian", "median"), ("linear", 0.5)]
+    # The name is looked up once: the settings hold the kernel's spec.
+    assert all(s.kernel is kernel_spec(s.z_kernel.name) for s in estimator_settings(mi))
     with pytest.raises(ValueError, match="empty list"):
         MIConfig(sigma=[])
     with pytest.raises(ValueError, match="must be > 0"):
         MIConfig(sigma=[1.0, -2.0])
+
+
+def test_sigma_is_validated_once_by_the_bandwidth_type():
+    assert EstimatorSettings(sigma=2).sigma == 2.0 and EstimatorSettings(sigma="silverman").sigma == "silverman"
+    for bad in (0, -1.0, float("inf"), "wide", True):
+        with pytest.raises(ValueError, match="sigma"):
+            EstimatorSettings(sigma=bad)
+
+
+def test_only_a_feature_map_kernel_takes_the_low_rank_path():
+    assert [s.name for s in KERNELS if s.feature_map] == ["linear"]
 
 
 def test_sigma_reaches_the_kernel():

@@ -24,16 +24,19 @@ def test_sigma_sweep_rows_and_settings(manifest):
     mi = MIConfig(kernels=["gaussian", "linear"], sigma=[0.5, "median"], n_samples=20, seeds=[0, 1],
                   permutations=3)
     frame = estimate_dump(manifest, mi, device="cpu")
-    assert list(frame.columns) == ["site", *COLUMNS, "n_requested", *SETTING_COLUMNS]
-    per_setting = frame.groupby(["kernel", "sigma"]).size().to_dict()
+    columns = ["sample_seed" if c == "seed" else c for c in COLUMNS]  # the table's name for the subsample seed
+    assert list(frame.columns) == ["site", *columns, "n_requested", *SETTING_COLUMNS]
+    assert frame["sigma"].dtype == np.float64
+    per_setting = frame.groupby(["kernel", "bandwidth_rule", "sigma"], dropna=False).size().to_dict()
     # resid_post: 3 layers + 2 gains, final_norm: 1 layer; × 2 seeds.
-    assert per_setting == {("gaussian", "0.5"): 12, ("gaussian", "median"): 12, ("linear", "none"): 12}
+    assert {(k, r, "nan" if np.isnan(s) else s): n for (k, r, s), n in per_setting.items()} == {
+        ("gaussian", "fixed", 0.5): 12, ("gaussian", "median", "nan"): 12, ("linear", "none", "nan"): 12}
     assert (frame["n"] == 20).all() and (frame["resampling"] == "disjoint").all()
     assert frame["p_value"].between(1 / 4, 1).all() and np.isfinite(frame["mi_excess"]).all()
     # σ reaches the kernel: the two bandwidths give different estimates.
-    g = frame[frame.kernel == "gaussian"].pivot_table(index=["site", "quantity", "layer", "seed"], columns="sigma",
-                                                      values="mi")
-    assert not np.allclose(g["0.5"], g["median"])
+    g = frame[frame.kernel == "gaussian"].pivot_table(index=["site", "quantity", "layer", "sample_seed"],
+                                                      columns="bandwidth_rule", values="mi")
+    assert not np.allclose(g["fixed"], g["median"])
     # The rule's plain-dict params give the same frame as the typed config.
     assert estimate_dump(manifest, as_dict(mi), device="cpu").equals(frame)
 

@@ -1,13 +1,33 @@
-"""Multi-token settings resolved against the whole config, and their validation.
+"""The multi-token case of the MI stage: its settings resolved against the whole config, and checked.
 
-Kept apart from ``inforidge.multitoken`` (the estimators) so the workflow can plan jobs
-without importing torch.
+A multi-token dump (``dump_split(..., decode_steps=T)``, the activations rule with its
+``multitoken`` params) holds, for each decoding step t = 1..T, the state Z_l^(t) at the position
+predicting reference token t (teacher forcing) and that token's embedding Y^(t). The MI rule,
+with its ``multitoken`` params (:func:`decode_steps`: the fields of
+:class:`inforidge.mi.stage.DecodeSteps`), estimates per (site, layer, subsample seed)
+``token`` rows I(Z_l^(t); Y^(t)), one per t, and a ``sequence`` row (t = 0) under the sequence
+kernel (:mod:`inforidge.mi.sequence`): :func:`inforidge.mi.stage.estimate_dump`. Its table is
+built like the ``mi`` table (:func:`inforidge.tables.mi_table`). docs/multitoken.md.
+
+Torch-free: the workflow plans the stage with this module. The MI jobs do not import it (it
+imports the task modules, which would become their code inputs).
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 from inforidge.config import Config, ConfigError
 from inforidge.tasks import build_task
+
+
+def decode_steps(cfg: Config, run: str) -> dict[str, Any]:
+    """The multi-token MI rule's ``multitoken`` params for ``run``: the fields of
+    :class:`inforidge.mi.stage.DecodeSteps` (horizon, shuffles, whether the sequence kernel runs)."""
+    mt = cfg.multitoken
+    return {"horizon": horizon_of(cfg, run),
+            "permutations": cfg.mi.permutations if mt.permutations is None else mt.permutations,
+            "sequence_kernel": mt.sequence_kernel}
 
 
 def probe_task_name(cfg: Config, run: str) -> str:
