@@ -57,6 +57,7 @@ def _panel(ax: plt.Axes, rows: pd.DataFrame, title: str) -> None:
     ax.set_xticks(np.arange(len(steps)) + 0.5, [str(s) for s in steps])
     ax.set_yticks(np.arange(len(curves)) + 0.5, [_label(c) for c in curves], fontsize=7)
     ax.set_xlabel("checkpoint (training step)")
+    ax.set_ylabel("read-out: metric, site, setting")
     ax.grid(False)
     ax.set_title(title, fontsize=9)
 
