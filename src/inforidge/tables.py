@@ -33,6 +33,7 @@ from inforidge.series import duplicate_steps
 from inforidge.tableschema import (  # noqa: F401  (re-exported: the table vocabulary)
     BOOL, FLOAT, INT, RUN_COLUMNS, RUN_KEYS, SPLIT, STEP, STR, Column, TableSchema, run_schema,
 )
+from inforidge.verdictspec import VERDICT_TABLE
 
 #: Bump when a column is added, removed, renamed or changes type or meaning.
 SCHEMA_VERSION = "8"
@@ -211,6 +212,9 @@ TABLES["capacity"] = TableSchema(
     ),
     ("n_layer", "run", "step", "split", "kernel", "bandwidth_rule", "sigma", "normalize", "site", "layer"),
 )
+
+# Every read-out's layer curves side by side with the ridge test (inforidge.verdict).
+TABLES["verdict"] = VERDICT_TABLE
 
 TABLES["multitoken"] = TableSchema(
     "multitoken",

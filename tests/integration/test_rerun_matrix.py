@@ -59,8 +59,8 @@ def test_mi_setting_reruns_mi_and_what_follows_only(case, full_dag, tmp_path):
     assert "table_mi" in got, got
     assert not {"data", "train", "activations"} & set(got), got
     assert not {r for r in got if r.startswith("probe")}, got
-    # Only MI, its table, the tables derived from it (ridge, paired differences) and figures.
-    assert set(got) <= {"mi", "table_mi", "table_ridge"} | figure_rules(full_dag), got
+    # Only MI, its table, the tables derived from it (ridge, paired differences, verdict) and figures.
+    assert set(got) <= {"mi", "table_mi", "table_ridge", "table_verdict"} | figure_rules(full_dag), got
 
 
 def test_learning_rate_reruns_training_and_everything_after(case, full_dag, tmp_path):

@@ -10,6 +10,7 @@ PLANNING_MODULES = [
     "inforidge.threads", "inforidge.series", "inforidge.hub",
     "inforidge.figures", "inforidge.probes.registry", "inforidge.tasks.registry",
     "inforidge.readouts.registry", "inforidge.report", "inforidge.mi.registry", "inforidge.analyses",
+    "inforidge.verdictspec",
 ]
 
 

@@ -21,6 +21,7 @@ LIGHT_SCRIPTS = {
     "table_training.py": HEAVY + DRAWING,
     "capacity_table.py": HEAVY + DRAWING,
     "table_ridge.py": HEAVY + DRAWING,
+    "table_verdict.py": HEAVY + DRAWING,
     "readout.py": ("transformers", "peft") + DRAWING,  # the linear probe needs torch, not the model libraries
     "mi.py": ("transformers", "peft") + DRAWING,  # the MI estimator needs torch, not the model libraries
     "figure_draw.py": HEAVY,

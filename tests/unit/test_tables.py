@@ -27,6 +27,8 @@ from inforidge.readouts.registry import READOUTS
 from inforidge.ridgetables import paired_table, ridge_table
 from inforidge.tables import TABLES, analysis_table, conform, mi_table, runs_table, write_table
 from inforidge.tableschema import BOOL, FLOAT, INT, RUN_KEYS, TableSchema
+from inforidge.verdict import verdict_table
+from inforidge.verdictspec import source_tables
 
 N_LAYER = 3
 STEPS = (0, 4, 12)
@@ -175,6 +177,8 @@ def write_synthetic_tables(results_dir: Path, *, kernels=("gaussian",)) -> Path:
     mi = pd.read_parquet(results_dir / "tables/mi.parquet")
     write_table(ridge_table(mi), results_dir / "tables/ridge.parquet", "ridge")
     write_table(paired_table(mi), results_dir / "tables/mi_paired.parquet", "mi_paired")
+    sources = {name: pd.read_parquet(results_dir / f"tables/{name}.parquet") for name in source_tables()}
+    write_table(verdict_table(sources), results_dir / "tables/verdict.parquet", "verdict")
     training = pd.DataFrame([{"run": "tiny", "step": step, "train_loss": None if step == 0 else 1.0 / (1 + step),
                               "split": split, "loss": 2.0 - step / 10, "accuracy": step / 13,
                               "weights_sha256": None, "duplicate_of": None}

@@ -25,6 +25,7 @@ from inforidge.series import check_sources, run_steps, series_sources
 from inforidge.tasks import build_task
 from inforidge.tasks.sources import local_files
 from inforidge.threads import choose_threads, scratch_width
+from inforidge.verdictspec import source_tables
 
 RESULTS = "results"
 SRC = Path(workflow.basedir) / "src"
@@ -398,9 +399,19 @@ def analysis_tables():
 
 def table_outputs():
     """Every table this config produces: probe and read-out tables only for the enabled ones."""
-    names = ["mi", "training", "runs", "ridge", "mi_paired"]
+    names = ["mi", "training", "runs", "ridge", "mi_paired", "verdict"]
     names += [t for spec, stem, t in analysis_tables() if analysis_outputs(spec, stem)]
     return [table_path(name) for name in names]
+
+
+def verdict_source_names():
+    """The tables of the verdict table's read-outs (inforidge.verdictspec) that this config produces."""
+    made = set(table_outputs())
+    return [name for name in source_tables() if table_path(name) in made]
+
+
+def verdict_sources():
+    return [table_path(name) for name in verdict_source_names()]
 
 
 # --- figures.smk -------------------------------------------------------------

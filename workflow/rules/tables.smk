@@ -97,3 +97,21 @@ rule table_ridge:
         "../../envs/report.yaml"
     script:
         "../scripts/table_ridge.py"
+
+
+# Every read-out's layer curves side by side with the ridge test: the report's first section.
+rule table_verdict:
+    input:
+        tables=verdict_sources(),
+        code=script_code("table_verdict.py"),
+    output:
+        table_path("verdict"),
+    log:
+        "logs/tables/verdict.log",
+    localrule: True
+    conda:
+        "../../envs/report.yaml"
+    params:
+        tables=verdict_source_names(),
+    script:
+        "../scripts/table_verdict.py"

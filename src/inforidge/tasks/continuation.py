@@ -158,7 +158,8 @@ def arithmetic_continuation(cfg, sizes: dict[str, int]) -> ArithmeticContinuatio
     """The multi-token variant of an arithmetic task config (``continuation`` set)."""
     s, cont = cfg.settings, cfg.continuation
     base = ArithmeticTask(modulus=s.modulus, ood_moduli=tuple(s.ood_moduli), elements=s.elements,
-                          noise_range=s.noise_range, sizes=sizes, seed=cfg.seed, alphabet=s.alphabet)
+                          noise_range=s.noise_range, sizes=sizes, seed=cfg.seed, alphabet=s.alphabet,
+                          train_moduli=tuple(s.train_moduli))
     return ArithmeticContinuationTask(base=base, horizon=cont.horizon, targets=cont.targets)
 
 

@@ -1,0 +1,15 @@
+"""Derive the verdict table from the read-out tables this config produces (params.tables: their names)."""
+
+from inforidge import results
+from inforidge.jobs import job
+from inforidge.tables import write_table
+from inforidge.verdict import verdict_table
+
+with job(snakemake) as log:
+    names = snakemake.params.tables
+    tables = {name: results.read_table(path, name) for name, path in zip(names, snakemake.input.tables, strict=True)}
+    frame = verdict_table(tables)
+    write_table(frame, snakemake.output[0], "verdict")
+    log.info("verdict table from %s: %d rows, verdicts %s", ", ".join(names), len(frame),
+             frame.drop_duplicates(["run", "step", "split", "readout", "metric", "site", "setting"])["verdict"]
+             .value_counts().to_dict())
