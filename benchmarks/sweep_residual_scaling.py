@@ -1,5 +1,8 @@
 """Sweep learning rate × step cap (with and without early stopping) for the residual-scaling study.
 
+Since the fits are full-batch L-BFGS, ``lr`` is the line search's first trial step and the cap counts
+iterations; the recorded sweep (docs/probes.md) was run with Adam.
+
 Usage (after a workflow run has produced the checkpoint and the split parquets):
 
     python benchmarks/sweep_residual_scaling.py RESULTS_DIR RUN STEP OUT_DIR [--grid lr:cap:early|last ...]

@@ -160,11 +160,11 @@ class Objective:
         self._loss, self._grads = float("nan"), []
         self.evaluations = 0
 
-    def _point(self) -> torch.Tensor:
+    def point(self) -> torch.Tensor:
         return torch.cat([p.detach().flatten() for p in self.params])
 
     def __call__(self) -> torch.Tensor:
-        point = self._point()
+        point = self.point()
         if self._key is None or not torch.equal(point, self._key):
             for p in self.params:
                 p.grad = torch.zeros_like(p)
@@ -206,12 +206,12 @@ def early_stopped_fit(
     stale, step = 0, 0
     while grad > settings.grad_tol and stale < settings.patience and step < settings.max_steps:
         step += 1
-        before = objective._point()
+        before = objective.point()
         optimizer.step(objective)
         grad = objective.max_gradient()
         # No decrease along the quasi-Newton direction (its curvature pairs can ask for a step
         # far too long on a flat loss): forget them and retry from a gradient step once.
-        stuck = torch.equal(before, objective._point())
+        stuck = torch.equal(before, objective.point())
         if stuck and not restarted:
             optimizer, restarted, stuck = fresh(), True, False
         elif not stuck:
