@@ -98,7 +98,8 @@ VERDICT_TABLE = run_schema(
                                      "null without replicates and on the last layer)", nullable=True),
         Column("diff_ci_high", FLOAT, "upper end of that interval", nullable=True),
         Column("verdict", STR, "the curve's ridge test: `ridge` (some interior layer above the last, family-wise "
-                               "5 %), `no ridge`, `untestable` (fewer than 5 replicates), `no replicates`"),
+                               "5 %), `no ridge`, `untestable` (fewer than 5 replicates), `no replicates`, `no spread` "
+                               "(rejected only because the tested gap is identical in every replicate: t = ±∞)"),
         Column("tested_layer", INT, "the test's layer (the ridge's peak, else the smallest adjusted p); null when "
                                     "not tested", nullable=True),
         Column("gap", FLOAT, "mean value(tested_layer) − value(last)", nullable=True),
