@@ -33,7 +33,7 @@ from inforidge.series import duplicate_steps
 from inforidge.tableschema import (  # noqa: F401  (re-exported: the table vocabulary)
     BOOL, FLOAT, INT, RUN_COLUMNS, RUN_KEYS, SPLIT, STEP, STR, Column, TableSchema, run_schema,
 )
-from inforidge.verdictspec import VERDICT_TABLE
+from inforidge.verdictschema import VERDICT_TABLE
 
 #: Bump when a column is added, removed, renamed or changes type or meaning.
 SCHEMA_VERSION = "8"

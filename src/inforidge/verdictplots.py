@@ -12,7 +12,8 @@ from inforidge.plots import SPLIT_TITLES, Look
 from inforidge.verdictspec import VERDICT_SOURCES
 
 #: Cell colours by verdict (colourblind-safe: green, grey, sand, white).
-VERDICT_COLOURS = {"ridge": "#009e73", "no ridge": "#d9d9d9", "untestable": "#f0e0a0", "no replicates": "#ffffff"}
+VERDICT_COLOURS = {"ridge": "#009e73", "no ridge": "#d9d9d9", "untestable": "#f0e0a0", "no spread": "#f0e0a0",
+                   "no replicates": "#ffffff"}
 CURVE = ["readout", "metric", "site", "setting"]
 
 
@@ -33,8 +34,8 @@ def _label(curve: tuple) -> str:
 def _cell_text(cell: pd.Series) -> str:
     """What a cell says: the tested layer and its gap with the simultaneous interval, or why there is none."""
     best = f"best L{int(cell['best_layer'])} of {int(cell['last_layer'])}"
-    if cell["verdict"] in ("ridge", "no ridge"):
-        head = "RIDGE" if cell["verdict"] == "ridge" else "no ridge"
+    if cell["verdict"] in ("ridge", "no ridge", "no spread"):
+        head = {"ridge": "RIDGE", "no ridge": "no ridge", "no spread": "no spread (t = ∞)"}[cell["verdict"]]
         gap = f"L{int(cell['tested_layer'])}−last {cell['gap']:+.3g}"
         interval = f"[{cell['gap_ci_low']:+.2g}, {cell['gap_ci_high']:+.2g}] p={cell['p_adjusted']:.2g}"
         return f"{head} ({best})\n{gap}\n{interval}"

@@ -60,7 +60,8 @@ def test_each_phase_trains_on_its_own_moduli_and_is_scored_on_the_same_rows(two_
     assert pd.read_parquet(data / "broad/train.parquet")["modulus"].nunique() > 10
     assert set(pd.read_parquet(data / "narrow/train.parquet")["modulus"]) == {13}
     for split in ("eval_id", "eval_ood", "probe_ood"):
-        assert pd.read_parquet(data / f"broad/{split}.parquet").equals(pd.read_parquet(data / f"narrow/{split}.parquet"))
+        broad, narrow = (pd.read_parquet(data / f"{task}/{split}.parquet") for task in ("broad", "narrow"))
+        assert broad.equals(narrow), split
     training = pd.read_parquet(two_phase / "results" / "tables" / "training.parquet")
     assert set(zip(training["run"], training["step"])) == {("broad", 0), ("broad", 6), ("narrow", 0), ("narrow", 2),
                                                            ("narrow", 4)}

@@ -93,6 +93,16 @@ def test_read_outs_without_replicates_say_so_and_invent_no_interval(table):
     assert ablation["setting"].iloc[0] == "zero" and ablation["best_layer"].iloc[0] == L
 
 
+def test_replicates_that_agree_exactly_are_not_a_ridge():
+    """Five lens seeds landing on identical predictions: the gap's t is infinite, the flips reject anything."""
+    same = {layer: [0.016] * 5 for layer in range(L + 1)}
+    same[L] = [0.012] * 5
+    lens = _rows(same, "fit_seed", lens="tuned").rename(columns={"value": "accuracy"})
+    curve = verdict_table({"tuned_lens": lens})
+    assert set(curve["verdict"]) == {"no spread"}
+    assert curve["gap"].iloc[0] == pytest.approx(0.004)
+
+
 def test_the_table_conforms_and_round_trips(table, tmp_path):
     write_table(table, tmp_path / "verdict.parquet", "verdict")
     back = results.read_table(tmp_path / "verdict.parquet", "verdict")
