@@ -101,7 +101,7 @@ def run_once(config: str, cores: int, busy: bool, timeout: float, keep: Path | N
     """One clean default run in a fresh copy of the repository (kept in ``keep`` when given)."""
     with tempfile.TemporaryDirectory(prefix="inforidge-bench-") as tmp:
         workdir = keep / ("busy" if busy else "idle") if keep else Path(tmp)
-        workdir.mkdir(parents=True, exist_ok=False)
+        workdir.mkdir(parents=True, exist_ok=keep is None)  # the temporary directory exists already
         copy_repo(workdir)
         env = {k: v for k, v in os.environ.items() if not k.endswith("_NUM_THREADS") and k != "PYTHONPATH"}
         env["PATH"] = f"{Path(sys.executable).parent}:{env.get('PATH', '')}"
