@@ -64,12 +64,17 @@ def _source_rows(source: VerdictSource, table: pd.DataFrame) -> pd.DataFrame:
 
 
 def _setting(rows: pd.DataFrame, columns: tuple[str, ...]) -> pd.Series | str:
-    """The setting label: MI's `kernel σ=sigma normalize`, the ablation kind, `-` for none."""
+    """The setting label: MI's `kernel σ=sigma normalize`, the ablation kind, `-` for none.
+
+    σ is numeric in the mi table (NaN under a bandwidth rule): the label names the rule then
+    (`σ=median`), so curves of two rules stay apart.
+    """
     if not columns:
         return "-"
     labels = rows[list(columns)].astype(str)
     if "sigma" in labels.columns:
-        labels["sigma"] = "σ=" + labels["sigma"]
+        rule = rows["bandwidth_rule"].astype(str) if "bandwidth_rule" in rows.columns else "fixed"
+        labels["sigma"] = "σ=" + labels["sigma"].where(rule == "fixed", rule)
     return labels.agg(" ".join, axis=1)
 
 

@@ -32,8 +32,8 @@ def _ridge_at_2(k: int, noise: float = 0.01) -> dict[int, list[float]]:
 
 
 def _tables() -> dict[str, pd.DataFrame]:
-    mi = _rows(_ridge_at_2(8), "sample_seed", quantity="mi", site="resid_post", kernel="gaussian", sigma="1.0",
-               normalize="whiten").rename(columns={"value": "mi"})
+    mi = _rows(_ridge_at_2(8), "sample_seed", quantity="mi", site="resid_post", kernel="gaussian", sigma=1.0,
+               bandwidth_rule="fixed", normalize="whiten").rename(columns={"value": "mi"})
     mi["mi_excess"] = mi["mi"] - 0.05
     gain = mi.assign(quantity="gain", mi=99.0)  # not an I(Z_l; Y) curve: left out
     flat = {layer: [0.5 + 0.01 * f for f in range(5)] for layer in range(L + 1)}
@@ -67,6 +67,16 @@ def test_an_mi_ridge_is_found_with_its_interval(table):
         assert first["setting"] == "gaussian σ=1.0 whiten" and first["replicate_kind"] == "subsample seed"
         assert curve.loc[2, "diff_ci_low"] > 0 and np.isnan(curve.loc[L, "diff_ci_low"])
     assert _curve(table, "mi", "mi")["value"].max() < 2  # the gain rows (99) stay out
+
+
+def test_bandwidth_rules_are_curves_of_their_own():
+    """σ is NaN under a rule: the setting names the rule, so median and silverman curves stay apart."""
+    tables = _tables()
+    mi = tables["mi"][tables["mi"]["quantity"] == "mi"]
+    rules = pd.concat([mi.assign(sigma=float("nan"), bandwidth_rule=rule) for rule in ("median", "silverman")])
+    tables["mi"] = pd.concat([tables["mi"], rules])
+    settings = set(verdict_table(tables).query("readout == 'mi'")["setting"])
+    assert settings == {"gaussian σ=1.0 whiten", "gaussian σ=median whiten", "gaussian σ=silverman whiten"}
 
 
 def test_a_flat_probe_curve_has_no_ridge(table):
