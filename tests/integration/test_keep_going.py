@@ -66,7 +66,6 @@ def test_a_failing_run_leaves_the_others_complete_and_is_named(tmp_path, tmp_pat
     assert (work / last).stat().st_mtime == (reference / last).stat().st_mtime
     for step in (0, 4, 12):
         assert (work / f"results/runs/tiny/checkpoints/step-{step}/config.json").is_file()
-        assert (work / f"results/runs/tiny/activations/step-{step}/splits.json").is_file()
         for split in ("eval_id", "eval_ood"):
             assert (work / f"results/runs/tiny/activations/step-{step}/{split}/manifest.json").is_file()
             assert (work / f"results/runs/tiny/mi/step-{step}/{split}.parquet").is_file()

@@ -51,7 +51,7 @@ def test_identical_steps_stop_the_run_unless_allowed(tmp_path, family_fixtures):
     work = tmp_path / "work"
     write_series(family_fixtures["gpt2"], work / "ckpts")
     start = time.perf_counter()
-    refused = snakemake(repo, work, "--cores", "2", "results/runs/dup/activations/step-9/splits.json",
+    refused = snakemake(repo, work, "--cores", "2", "results/runs/dup/activations/step-9/eval_id/manifest.json",
                         config=write_config(tmp_path / "refuse.yaml", allow=False), check=False)
     out = refused.stdout + refused.stderr
     assert refused.returncode != 0
@@ -59,7 +59,7 @@ def test_identical_steps_stop_the_run_unless_allowed(tmp_path, family_fixtures):
     assert "allow_duplicates: true" in out
     assert not (work / "results" / "runs" / "dup" / "activations").exists()  # nothing analysed
     allowed = snakemake(repo, work, "--cores", "2", "results/tables/training.parquet", "results/figures/training.png",
-                        "results/runs/dup/activations/step-5/splits.json",
+                        "results/runs/dup/activations/step-5/eval_id/manifest.json",
                         config=write_config(tmp_path / "allow.yaml", allow=True))
     print(f"refused + allowed series runs: {time.perf_counter() - start:.0f} s wall")  # shown with pytest -s
     assert "step 5 has the weights of step 0" in (work / "logs" / "train" / "dup" / "series_weights.log").read_text()

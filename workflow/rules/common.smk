@@ -335,7 +335,7 @@ def analysis_inputs(spec):
             "code": script_code("probe.py", spec.job),
         }
     return {
-        "activations": rules.activations.output[0],
+        "manifest": rules.activations.output[0],
         "code": script_code("readout.py", spec.job),
     }
 

@@ -4,7 +4,7 @@
 
 rule mi:
     input:
-        activations=rules.activations.output[0],
+        manifest=rules.activations.output[0],
         code=mi_code("mi.py"),
     output:
         f"{RESULTS}/runs/{{run}}/mi/step-{{step}}/{{split}}.parquet",

@@ -18,18 +18,15 @@ use rule activations as multitoken_activations with:
     input:
         checkpoint=lambda w: checkpoint_dir(w.run, w.step),
         series_checked=lambda w: series_check(w.run),
-        examples=lambda w: [
-            data_path(probe_task_name(CFG, w.run), s) for s in multitoken_splits(w.run)
-        ],
+        examples=lambda w: data_path(probe_task_name(CFG, w.run), w.split),
         code=script_code("activations.py"),
     output:
-        f"{RESULTS}/runs/{{run}}/activations_mt/step-{{step}}/splits.json",
+        f"{RESULTS}/runs/{{run}}/activations_mt/step-{{step}}/{{split}}/manifest.json",
     log:
-        f"logs/multitoken/activations/{{run}}/step-{{step}}.log",
+        f"logs/multitoken/activations/{{run}}/step-{{step}}/{{split}}.log",
     benchmark:
-        f"benchmarks/results/multitoken/activations/{{run}}/step-{{step}}.tsv"
+        f"benchmarks/results/multitoken/activations/{{run}}/step-{{step}}/{{split}}.tsv"
     params:
-        splits=lambda w: multitoken_splits(w.run),
         multitoken=lambda w: {
             "horizon": horizon_of(CFG, w.run),
             "max_examples": CFG.multitoken.max_examples,
@@ -38,7 +35,7 @@ use rule activations as multitoken_activations with:
 
 use rule mi as multitoken_mi with:
     input:
-        activations=rules.multitoken_activations.output[0],
+        manifest=rules.multitoken_activations.output[0],
         code=mi_code("mi.py"),
     output:
         f"{RESULTS}/runs/{{run}}/multitoken/step-{{step}}/{{split}}.parquet",

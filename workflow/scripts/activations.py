@@ -1,11 +1,10 @@
-"""Dump the hidden states of one checkpoint on every eval split (one model load), then the index
-(multi-token: for decoding steps t = 1..T)."""
+"""Dump the hidden states of one checkpoint on one split (multi-token: for decoding steps t = 1..T)."""
 
 from pathlib import Path
 
 import pandas as pd
 
-from inforidge.activations import dump_checkpoint
+from inforidge.activations import dump_split
 from inforidge.config import ActivationsConfig
 from inforidge.configschema import build
 from inforidge.jobs import job
@@ -15,14 +14,14 @@ with job(snakemake) as log:
     # The multi-token rule (multitoken.smk) is this rule with params.multitoken: {horizon, max_examples}.
     multitoken = snakemake.params.multitoken
     w = snakemake.wildcards
-    provenance = {"run": w.run, "step": int(w.step)}
-    frames = {split: pd.read_parquet(path) for split, path in zip(snakemake.params.splits, snakemake.input.examples)}
-    index = dump_checkpoint(
-        Path(snakemake.input.checkpoint), frames, Path(snakemake.output[0]).parent,
+    out_dir = Path(snakemake.output[0]).parent
+    provenance = {"run": w.run, "step": int(w.step), "split": w.split}
+    dump_split(
+        Path(snakemake.input.checkpoint), pd.read_parquet(snakemake.input.examples), out_dir,
         sites=acts.sites, target_mode=acts.target, dtype=acts.dtype, batch_size=acts.batch_size,
         shard_mb=acts.shard_mb, device=snakemake.params.device,
         max_examples=acts.max_examples if multitoken is None else multitoken["max_examples"],
         decode_steps=1 if multitoken is None else multitoken["horizon"],
         provenance=provenance if multitoken is None else {**provenance, "stage": "multitoken"},
     )
-    log.info("wrote %s", index)
+    log.info("wrote %s", out_dir)

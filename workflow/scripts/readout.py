@@ -1,6 +1,7 @@
 """Run one registered read-out (params.readout) on one activation dump; one Parquet file."""
 
-from inforidge.activations import split_manifest
+from pathlib import Path
+
 from inforidge.atomic import write_parquet
 from inforidge.configschema import build
 from inforidge.jobs import job
@@ -10,7 +11,7 @@ from inforidge.registry import resolve
 with job(snakemake) as log:
     spec = READOUTS[snakemake.params.readout]
     settings = build(spec.settings, snakemake.params.settings, f"readouts.{spec.name}")
-    frame = resolve(spec.job)(split_manifest(snakemake.input.activations, snakemake.wildcards.split), settings)
+    frame = resolve(spec.job)(Path(snakemake.input.manifest), settings)
     for key, value in snakemake.params.table_keys.items():
         frame.insert(0, key, value)
     write_parquet(frame, snakemake.output[0])

@@ -1,5 +1,4 @@
-"""``dump_split``: capture Z and Y for one checkpoint × split and write an activation store;
-``dump_checkpoint``: every split of one checkpoint, one model load, then the index."""
+"""``dump_split``: capture Z and Y for one checkpoint × split and write an activation store."""
 
 from __future__ import annotations
 
@@ -23,7 +22,6 @@ from inforidge.activations.writer import (
     checkpoint_sha256,
     frame_sha256,
     sha256_file,
-    write_index,
     write_manifest,
 )
 from inforidge.atomic import atomic_directory
@@ -52,7 +50,6 @@ def dump_split(
     decode_steps: int = 1,
     device: str = "auto",
     provenance: Mapping[str, Any] = {},
-    loaded: tuple[torch.nn.Module, PreTrainedTokenizerBase] | None = None,
 ) -> Path:
     """Capture activations of ``examples`` under a checkpoint and store them in ``out_dir``.
 
@@ -75,7 +72,6 @@ def dump_split(
             (teacher forcing) and Y of target token t. Every example needs ≥ T target tokens.
         device: ``auto``, ``cpu`` or ``cuda``.
         provenance: JSON-serializable context recorded in the manifest (run, step, config).
-        loaded: ``(model, tokenizer)`` of ``checkpoint_dir`` already on ``device`` (skips the load).
 
     Returns:
         Path of the written ``manifest.json``.
@@ -91,7 +87,7 @@ def dump_split(
     if max_examples is not None:
         frame = frame.iloc[:max_examples]
     torch_device = resolve_device(device)
-    model, tokenizer = loaded or load_model(str(checkpoint_dir), torch_device)
+    model, tokenizer = load_model(str(checkpoint_dir), torch_device)
     weights_hash, weight_files = checkpoint_sha256(checkpoint_dir)  # after the load: a hub series' files are cached
     target_mode = resolve_target_mode(target_mode, tokenizer, frame)
     storage = np.dtype(dtype)
@@ -166,29 +162,6 @@ def dump_split(
         write_manifest(tmp, manifest)
     log.info("wrote %s", out_dir)
     return out_dir / "manifest.json"
-
-
-def dump_checkpoint(
-    checkpoint_dir: Path,
-    frames: Mapping[str, pd.DataFrame],
-    root: Path,
-    *,
-    device: str = "auto",
-    provenance: Mapping[str, Any] = {},
-    **options: Any,
-) -> Path:
-    """Dump every split of ``frames`` (split name -> examples) under one checkpoint to
-    ``root/<split>/`` (:func:`dump_split`, ``options`` as there), loading the model once; then
-    write the index ``root/splits.json``, whose presence means every store is complete.
-
-    Returns:
-        Path of the index.
-    """
-    loaded = load_model(str(checkpoint_dir), resolve_device(device))
-    for split, examples in frames.items():
-        dump_split(Path(checkpoint_dir), examples, Path(root) / split, device=device,
-                   provenance={**provenance, "split": split}, loaded=loaded, **options)
-    return write_index(Path(root), list(frames))
 
 
 def resolve_target_mode(target_mode: str, tokenizer: PreTrainedTokenizerBase, frame: pd.DataFrame) -> str:

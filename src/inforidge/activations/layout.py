@@ -1,4 +1,4 @@
-"""On-disk layout of one activation store (one checkpoint × one split) and of a checkpoint's index.
+"""On-disk layout of one activation store (one checkpoint × one split).
 
 Shared by the writer and the reader so that both agree on names without importing
 each other. See docs/activations.md for the full description.
@@ -12,9 +12,6 @@ FORMAT = "inforidge-activations"
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
 META = "meta.parquet"
-#: The index of one checkpoint's dump (``<root>/splits.json``: split -> its store's manifest),
-#: written after every split's store, so its presence means all of them are complete.
-INDEX = "splits.json"
 
 #: Activation sites a dump can capture (Z); the target Y is stored as TARGET_SITE.
 SITES = ("resid_post", "final_norm")

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from inforidge.activations.layout import FORMAT, FORMAT_VERSION, INDEX, MANIFEST, TARGET_SITE
+from inforidge.activations.layout import FORMAT, FORMAT_VERSION, MANIFEST, TARGET_SITE
 from inforidge.activations.writer import sha256_file
 
 
@@ -94,22 +94,6 @@ class ActivationStore:
     def __repr__(self) -> str:
         return (f"ActivationStore({str(self.root)!r}, N={self.num_examples}, L={self.num_layers}, "
                 f"sites={self.sites}, T={self.decode_steps}, dtype={self.manifest['dtype']})")
-
-
-def split_manifest(index: Path | str, split: str) -> Path:
-    """The manifest of ``split``'s store in the checkpoint dump indexed by ``index`` (``splits.json``).
-
-    Raises:
-        FileNotFoundError: no index (the checkpoint's dump did not complete).
-        KeyError: the dump holds no store for ``split`` (naming the splits it holds).
-    """
-    index = Path(index)
-    if index.name != INDEX or not index.is_file():
-        raise FileNotFoundError(f"no activation index at {index} (expected {INDEX} of a completed checkpoint dump)")
-    stores = json.loads(index.read_text())
-    if split not in stores:
-        raise KeyError(f"{index} holds no store for split {split!r}; it holds {sorted(stores)}")
-    return index.parent / stores[split]
 
 
 def open(path: Path | str, *, verify: bool = True) -> ActivationStore:  # noqa: A001 (public API name)

@@ -12,15 +12,14 @@ import hashlib
 import io
 import json
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from inforidge.activations.layout import INDEX, MANIFEST, shard_path
-from inforidge.atomic import temp_sibling
+from inforidge.activations.layout import MANIFEST, shard_path
 from inforidge.checkpoint_files import combined_sha256, sha256_file, weight_files, weights_dir
 
 log = logging.getLogger(__name__)
@@ -126,10 +125,3 @@ def write_manifest(directory: Path, manifest: Mapping[str, Any]) -> Path:
     return path
 
 
-def write_index(root: Path, splits: Sequence[str]) -> Path:
-    """Write ``root/splits.json`` (split -> relative manifest path) atomically, after the stores."""
-    path = root / INDEX
-    tmp = temp_sibling(path)
-    tmp.write_text(json.dumps({split: f"{split}/{MANIFEST}" for split in splits}, indent=1) + "\n")
-    tmp.replace(path)
-    return path

@@ -192,33 +192,6 @@ def test_rerun_replaces_an_existing_store(checkpoint: Callable[[str], Path], fra
     assert store.manifest["dtype"] == "float32" and not (out / "junk.txt").exists() and _siblings(out) == []
 
 
-def test_checkpoint_dump_indexes_every_split_after_its_stores(checkpoint: Callable[[str], Path], frame: pd.DataFrame,
-                                                             tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """One model load for all splits; each split's store equals its own dump_split; the index comes last."""
-    loads = []
-    real_load = dump_module.load_model
-    monkeypatch.setattr(dump_module, "load_model", lambda *a, **k: loads.append(a) or real_load(*a, **k))
-    frames = {"eval_id": frame, "eval_ood": frame.iloc[::-1].reset_index(drop=True)}
-    index = activations.dump_checkpoint(checkpoint("gpt2"), frames, tmp_path / "step-0", provenance={"step": 0})
-    assert len(loads) == 1 and index == tmp_path / "step-0" / "splits.json"
-    for split, examples in frames.items():
-        store = activations.open(activations.split_manifest(index, split))
-        assert store.manifest["split"] == split and store.manifest["provenance"] == {"step": 0, "split": split}
-        alone = activations.open(activations.dump_split(checkpoint("gpt2"), examples, tmp_path / f"alone-{split}"))
-        np.testing.assert_array_equal(store.array("resid_post", 1), alone.array("resid_post", 1))
-    assert max(p.stat().st_mtime_ns for p in (tmp_path / "step-0").rglob("manifest.json")) <= index.stat().st_mtime_ns
-    assert _siblings(index) == []
-
-
-def test_split_manifest_names_what_is_missing(tmp_path: Path) -> None:
-    with pytest.raises(FileNotFoundError, match=r"no activation index at .*splits.json"):
-        activations.split_manifest(tmp_path / "splits.json", "eval_id")
-    (tmp_path / "splits.json").write_text(json.dumps({"eval_id": "eval_id/manifest.json"}))
-    assert activations.split_manifest(tmp_path / "splits.json", "eval_id") == tmp_path / "eval_id" / "manifest.json"
-    with pytest.raises(KeyError, match=r"no store for split 'eval_ood'; it holds \['eval_id'\]"):
-        activations.split_manifest(tmp_path / "splits.json", "eval_ood")
-
-
 def _with_block_hook(monkeypatch: pytest.MonkeyPatch, block: int, edit: Callable) -> None:
     """Make dump_split's model run ``edit(call_index, hidden)`` on block ``block``'s output."""
     calls = {"n": 0}
