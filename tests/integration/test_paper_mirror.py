@@ -39,7 +39,7 @@ SKIPPED = "gpt2-synthetic"  # see the module docstring
 CFG = dataclasses.replace(FULL, runs={name: run for name, run in FULL.runs.items() if name != SKIPPED})
 
 
-def tested_config(path: Path) -> Path:
+def mirror_config(path: Path) -> Path:
     """The mirror config without ``SKIPPED``, written to ``path``."""
     data = yaml.safe_load(MIRROR.read_text())
     del data["runs"][SKIPPED]
@@ -54,7 +54,7 @@ MIRROR_TIMEOUT = 3600  # s; a generous bound for shared CI machines (the figure 
 def mirror(tmp_path_factory) -> Path:
     """Workdir of a finished mirror run with its report (read-only for the tests)."""
     work = tmp_path_factory.mktemp("paper-mirror")
-    config = tested_config(work.parent / "paper-mirror.yaml")
+    config = mirror_config(work.parent / "paper-mirror.yaml")
     build_fixtures(work / FIXTURE_DIR / "models", RANK_CACHE)
     build_datasets(work / FIXTURE_DIR / "data")
     start = time.perf_counter()
