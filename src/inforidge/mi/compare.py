@@ -104,8 +104,8 @@ def ridge_statistic(frame: pd.DataFrame, *, value: str = "mi", seed: str = "samp
         first, last = int(layers.min()), int(layers.max())
         per_seed = layers[np.nanargmax(wide.to_numpy(), axis=1)]  # (seeds,)
         ridge = int(layers[int(np.nanargmax(wide.mean(axis=0).to_numpy()))])
-        test = ridge_test(wide.dropna().to_numpy(), level=level)
-        peak = peak_test(wide.dropna().to_numpy(), level=level)
+        complete = wide.dropna().to_numpy()  # seeds present at every layer: both tests pair them
+        test, peak = ridge_test(complete, level=level), peak_test(complete, level=level)
         row = dict(zip(keys, key if isinstance(key, tuple) else (key,)))
         row.update({c: int(curve[c].min()) for c in ("n", "n_requested", "permutations") if c in curve.columns})
         out.append({**row, "value": value, "verdict": test.verdict,
