@@ -133,7 +133,8 @@ TABLES["ridge"] = run_schema("ridge", "The ridge test of every I(Z_l; Y) layer c
     Column("n_requested", INT, "examples per subsample the config asked for (0: as many as the split allows)"),
     Column("permutations", INT, "permutation-null shuffles P behind `mi_excess` (smallest null p = 1/(P+1))"),
     Column("verdict", STR, "`ridge`: some interior layer is above the last at family-wise level `level`; "
-                           "`no ridge`; `untestable`: fewer than 5 subsample seeds or no interior layer"),
+                           "`no ridge`; `no spread`: a rejection whose gaps are identical in every seed (t = ±∞, not counted); "
+                           "`untestable`: fewer than 5 subsample seeds or no interior layer"),
     Column("tested_layer", INT, "the ridge's peak: the rejected interior layer with the largest gap (no ridge: "
                                 "the interior layer with the smallest adjusted p; −1 when untestable)"),
     Column("gap", FLOAT, "mean over seeds of value(tested_layer) − value(last_layer)", nullable=True),
@@ -147,7 +148,7 @@ TABLES["ridge"] = run_schema("ridge", "The ridge test of every I(Z_l; Y) layer c
     Column("level", FLOAT, "family-wise error level of the verdict"),
     Column("peak_verdict", STR, "the argmax layer against every other layer (multiple comparisons with the best, "
                                 "sign flips over seeds, error ≤ `level` although the argmax is chosen on the data): "
-                                "`peak`, `no peak` or `untestable` (fewer than 5 seeds)"),
+                                "`peak`, `no peak`, `no spread` (identical gaps in every seed) or `untestable` (fewer than 5 seeds)"),
     Column("peak_layer", INT, "the tested argmax: argmax of the seed-mean over the seeds present at every layer "
                               "(−1 when untestable)"),
     Column("peak_rival", INT, "the layer the argmax beats by the smallest t: its closest rival (−1 when untestable)"),

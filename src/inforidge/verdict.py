@@ -8,8 +8,8 @@ read-out, metric, site, setting), from the replicates present at every layer:
 - once per curve, the ridge test (:func:`inforidge.mi.ridgetest.ridge_test`, the same test as the
   ``ridge`` table): with ≥ 5 replicates a verdict at family-wise 5 %, below that ``untestable``;
   a read-out with one value per layer (logit lens, ablation) gets ``no replicates`` and no interval:
-  nothing here invents a spread it was not given; a rejection whose paired gaps are identical in
-  every replicate (t = ±∞; seen with the tuned lens of an untrained model) is ``no spread``, not ``ridge``;
+  nothing here invents a spread it was not given (the test says ``no spread`` where the paired gaps
+  are identical in every replicate);
 - the descriptive argmax layer.
 
 Replicates differ in kind, and the table says which: MI subsample seeds are disjoint row blocks
@@ -34,8 +34,6 @@ from inforidge.verdictspec import VERDICT_SOURCES, VerdictSource
 #: Columns identifying one curve of the verdict table.
 CURVE = (*RUN_KEYS, "step", "split", "readout", "metric", "site", "setting")
 NO_REPLICATES = "no replicates"
-#: A rejection whose paired gaps are identical in every replicate: no sampling error was seen.
-NO_SPREAD = "no spread"
 
 
 def verdict_table(tables: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
@@ -117,13 +115,7 @@ def _test(values: np.ndarray, layers: list[int]) -> dict:
     result = ridge_test(values)
     if result.verdict == "untestable":
         return {**_untested(), "verdict": "untestable"}
-    verdict = result.verdict
-    gaps = values[:, result.tested_layer] - values[:, -1]
-    if verdict == "ridge" and np.ptp(gaps) == 0:
-        # Replicates that agree exactly (a lens fit that always lands on the same predictions)
-        # make t = ±inf: the sign flips then "reject" a gap of any size. Said, not counted.
-        verdict = NO_SPREAD
-    return {"verdict": verdict, "tested_layer": layers[result.tested_layer], "gap": result.gap,
+    return {"verdict": result.verdict, "tested_layer": layers[result.tested_layer], "gap": result.gap,
             "gap_ci_low": result.gap_ci_low, "gap_ci_high": result.gap_ci_high, "p_adjusted": result.p_adjusted}
 
 

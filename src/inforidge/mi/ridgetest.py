@@ -17,7 +17,10 @@ K subsamples give 2^K flips, and the smallest attainable p is 2^−K; K ≥ 5 is
 Verdict: ``ridge`` when some interior layer rejects; the reported ``tested_layer`` is the
 rejected layer with the largest mean gap (the peak of the ridge; with no rejection, the layer
 with the smallest adjusted p), with its gap, its adjusted p and a simultaneous interval
-mean ± c·se, c the (1 − level) quantile of max_l |T*_l| over the flips.
+mean ± c·se, c the (1 − level) quantile of max_l |T*_l| over the flips. A rejection whose paired
+gaps are identical in every subsample is ``no spread`` instead: their t is ±∞, so the flips
+"reject" a gap of any size (seen with the tuned lens of an untrained model, whose fits land on the
+same predictions every time); the subsamples then say nothing about how much the gap varies.
 
 The peak test (:func:`peak_test`) asks the other question: is the argmax layer above every other
 layer (not only the last)? The argmax is chosen on the same data, so the test follows Hsu's
@@ -45,6 +48,8 @@ EXACT_FLIPS_MAX_K = 12
 RANDOM_FLIPS = 4096
 #: Fewest subsamples for which a level-0.05 test exists (2^−5 = 0.031).
 MIN_SUBSAMPLES = 5
+#: The verdict of a rejection without spread (see the module docstring); the peak test uses it too.
+NO_SPREAD = "no spread"
 #: Paired gaps smaller than this (in the value's units) are round-off: two layers that are invertible
 #: maps of one another read the same to ~1e-15 under ``whiten``, and noise must not become a t.
 ROUND_OFF = 1e-10
@@ -54,7 +59,7 @@ ROUND_OFF = 1e-10
 class RidgeTest:
     """The test of one curve (see the module docstring); gaps in the units of the compared value."""
 
-    verdict: str  # "ridge", "no ridge" or "untestable" (fewer than MIN_SUBSAMPLES or no interior layer)
+    verdict: str  # "ridge", "no ridge", "no spread" or "untestable" (fewer than MIN_SUBSAMPLES or no interior layer)
     tested_layer: int  # rejected layer with the largest gap, else the smallest adjusted p (-1 when untestable)
     gap: float  # mean over subsamples of value(tested_layer) − value(last)
     gap_ci_low: float  # simultaneous (over interior layers) interval for the gap
@@ -110,7 +115,7 @@ def ridge_test(values: np.ndarray, *, level: float = 0.05, seed: int = 0) -> Rid
     crit = float(np.quantile(np.abs(t_null).max(axis=1), 1 - level))
     gap = float(d[:, best].mean())
     half = crit * se if se > 0 else 0.0
-    verdict = "ridge" if p_adj[best] <= level else "no ridge"
+    verdict = ("ridge" if se > 0 else NO_SPREAD) if p_adj[best] <= level else "no ridge"
     return RidgeTest(verdict, best + 1, gap, gap - half, gap + half, float(p_adj[best]), m, k, len(signs))
 
 
@@ -118,7 +123,7 @@ def ridge_test(values: np.ndarray, *, level: float = 0.05, seed: int = 0) -> Rid
 class PeakTest:
     """The argmax layer against every other layer (MCB, see the module docstring); layers are positions."""
 
-    verdict: str  # "peak", "no peak" or "untestable" (fewer than MIN_SUBSAMPLES or one layer)
+    verdict: str  # "peak", "no peak", "no spread" or "untestable" (fewer than MIN_SUBSAMPLES or one layer)
     layer: int  # argmax of the subsample-mean curve (the first on ties; -1 when untestable)
     runner_up: int  # the layer the argmax beats by the smallest t (its closest rival)
     gap: float  # mean over subsamples of value(layer) − value(runner_up)
@@ -153,5 +158,5 @@ def peak_test(values: np.ndarray, *, level: float = 0.05, seed: int = 0) -> Peak
     se = gaps.std(ddof=1) / math.sqrt(k)
     half = crit * se if se > 0 else 0.0
     gap = float(gaps.mean())
-    return PeakTest("peak" if p <= level and t_min > 0 else "no peak", best, rival, gap, gap - half, gap + half,
-                    p, n_layers - 1, k, len(signs))
+    verdict = ("peak" if se > 0 else NO_SPREAD) if p <= level and t_min > 0 else "no peak"
+    return PeakTest(verdict, best, rival, gap, gap - half, gap + half, p, n_layers - 1, k, len(signs))

@@ -133,3 +133,14 @@ def test_the_peak_test_needs_five_subsamples_and_two_layers():
     assert peak_test(np.zeros((8, 1))).verdict == "untestable"
     flat = peak_test(np.ones((8, 5)))
     assert flat.verdict == "no peak" and flat.layer == 0 and flat.p_adjusted == 1.0
+
+
+def test_gaps_identical_in_every_subsample_are_no_spread_in_both_tests():
+    """A constant gap has t = ±∞: the flips would reject any size of gap, so neither test counts it."""
+    curve = np.full((6, 5), 0.012)
+    curve[:, 2] = 0.016  # interior layer 2 above the last by the same 0.004 in every subsample
+    ridge = ridge_test(curve)
+    assert ridge.verdict == "no spread" and ridge.tested_layer == 2 and ridge.gap == pytest.approx(0.004)
+    assert peak_test(curve).verdict == "no spread"
+    noisy = curve + np.random.default_rng(5).normal(scale=1e-4, size=curve.shape)
+    assert ridge_test(noisy).verdict == "ridge" and peak_test(noisy).verdict == "peak"
