@@ -24,7 +24,7 @@ for _spec in analyses():
             benchmark:
                 f"benchmarks/results/{analysis_job(_spec)}.tsv"
             group:
-                "analysis_{run}_{step}"
+                analysis_group(_spec)
             conda:
                 "../../envs/analysis.yaml"
             threads: analysis_threads(_spec)
@@ -50,7 +50,7 @@ for _spec in analyses():
             benchmark:
                 f"benchmarks/results/{analysis_job(_spec)}.tsv"
             group:
-                "analysis_{run}_{step}"
+                analysis_group(_spec)
             conda:
                 "../../envs/analysis.yaml"
             threads: analysis_threads(_spec)

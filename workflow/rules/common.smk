@@ -299,6 +299,22 @@ def analysis_job(spec):
     return f"{spec.section}/{{run}}/step-{{step}}/{split}{spec.name}"
 
 
+def analysis_group(spec):
+    """Cluster group of an analysis job (profiles/slurm packs a group into one sbatch job).
+
+    A probe joins its checkpoint's ``analysis`` group. A read-out of the activation dump gets a
+    group of its own: inside a group job Snakemake runs each connected part with one ``srun``
+    sized by the part's widest level, so a dump feeding both its MI job and a read-out would
+    ask for two jobs' CPUs in an allocation sized for one ("More processors requested than
+    permitted"). Apart, each part is a chain (dump → MI) or a single job.
+    """
+    return (
+        "analysis_{run}_{step}"
+        if spec.input == "checkpoint"
+        else "readouts_{run}_{step}"
+    )
+
+
 def analysis_settings(spec):
     return getattr(getattr(CFG, spec.section), spec.name)
 
