@@ -19,15 +19,17 @@ torch.set_num_threads(1)
 @functools.cache
 def worker_group(path: str) -> str:
     """The worker group of a test module (its path relative to the repository): the path itself,
-    or ``reference`` for the modules that read the memoised reference run.
+    or ``reference`` for the modules that read a memoised run of tests/workflow_runs.py.
 
     The scheduler below sends a group to one worker, so a module-scoped workflow run is built
     once, and every module that reads the reference run (``reference_run`` or
-    ``finished_workflow``) shares one worker and so one run. The scheduler only sees node ids,
-    hence a look at the module's text rather than at its fixtures.
+    ``finished_workflow``) or the SLURM run (``slurm_run``; the SLURM workflow test reads both)
+    shares one worker and so one run of each. The scheduler only sees node ids, hence a look at
+    the module's text rather than at its fixtures.
     """
     text = (workflow_runs.REPO / path).read_text()
-    return "reference" if "reference_run" in text or "finished_workflow" in text else path
+    shared = ("reference_run", "finished_workflow", "slurm_run")
+    return "reference" if any(name in text for name in shared) else path
 
 
 #: The two longest groups (pytest's slowest-tests list says which), handed out first so that
