@@ -32,9 +32,18 @@ def worker_group(path: str) -> str:
     return "reference" if any(name in text for name in shared) else path
 
 
-#: The two longest groups (pytest's slowest-tests list says which), handed out first so that
-#: neither starts late and becomes the run's tail while the other worker idles.
-LONGEST_GROUPS = ("tests/integration/test_paper_mirror.py", "reference")
+#: The longest groups, longest first (pytest's slowest-tests list of a clean-clone CI run says
+#: which: 2026-12-03, the mirror ~1,300 s, the reference and SLURM runs with their readers, the
+#: series run ~410 s, capacity ~245 s, two-phase ~210 s), handed out first so that none starts
+#: late and becomes the run's tail while the other worker idles; the many short modules after
+#: them fill both workers up to the end.
+LONGEST_GROUPS = (
+    "tests/integration/test_paper_mirror.py",
+    "reference",
+    "tests/integration/test_series.py",
+    "tests/integration/test_capacity_multitoken.py",
+    "tests/integration/test_two_phase_run.py",
+)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
