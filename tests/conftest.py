@@ -19,20 +19,31 @@ torch.set_num_threads(1)
 @functools.cache
 def worker_group(path: str) -> str:
     """The worker group of a test module (its path relative to the repository): the path itself,
-    or ``reference`` for the modules that read the memoised reference run.
+    or ``reference`` for the modules that read a memoised run of tests/workflow_runs.py.
 
     The scheduler below sends a group to one worker, so a module-scoped workflow run is built
     once, and every module that reads the reference run (``reference_run`` or
-    ``finished_workflow``) shares one worker and so one run. The scheduler only sees node ids,
-    hence a look at the module's text rather than at its fixtures.
+    ``finished_workflow``) or the SLURM run (``slurm_run``; the SLURM workflow test reads both)
+    shares one worker and so one run of each. The scheduler only sees node ids, hence a look at
+    the module's text rather than at its fixtures.
     """
     text = (workflow_runs.REPO / path).read_text()
-    return "reference" if "reference_run" in text or "finished_workflow" in text else path
+    shared = ("reference_run", "finished_workflow", "slurm_run")
+    return "reference" if any(name in text for name in shared) else path
 
 
-#: The two longest groups (pytest's slowest-tests list says which), handed out first so that
-#: neither starts late and becomes the run's tail while the other worker idles.
-LONGEST_GROUPS = ("tests/integration/test_paper_mirror.py", "reference")
+#: The longest groups, longest first (pytest's slowest-tests list of a clean-clone CI run says
+#: which: 2026-12-03, the mirror ~1,300 s, the reference and SLURM runs with their readers, the
+#: series run ~410 s, capacity ~245 s, two-phase ~210 s), handed out first so that none starts
+#: late and becomes the run's tail while the other worker idles; the many short modules after
+#: them fill both workers up to the end.
+LONGEST_GROUPS = (
+    "tests/integration/test_paper_mirror.py",
+    "reference",
+    "tests/integration/test_series.py",
+    "tests/integration/test_capacity_multitoken.py",
+    "tests/integration/test_two_phase_run.py",
+)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

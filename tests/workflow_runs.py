@@ -1,5 +1,6 @@
 """Helpers shared by the cluster, rerun and fault tests: run the workflow from a COPY
-of the repository in a tmp dir and read what ``snakemake -n`` would schedule.
+of the repository in a tmp dir and read what ``snakemake -n`` would schedule; the two
+workflow runs that several test modules read (the local reference run, the SLURM run).
 
 Why a copy: the rules declare package files (``workflow.basedir/src/inforidge``) as
 inputs, so tests that edit code edit the copy, never the shared checkout. The copy's
@@ -152,3 +153,74 @@ def reference_run(tmp_path_factory) -> tuple[Path, Path]:
         snakemake(repo, work, "--cores", "2")
         _REFERENCE["ref"] = (repo, work)
     return _REFERENCE["ref"]
+
+
+# The SLURM run of tests/cluster (test_slurm_workflow and test_slurm_requests read the same one):
+# configs/test.yaml through `--profile slurm` with per-stage resources that differ from each other
+# (a request taken from the wrong stage shows) and a 20-minute cluster.max_job_runtime, so the
+# training chain (3 segments of 5 min) comes as two jobs. Every checkpoint's analysis job (two
+# dumps and two MI jobs; early exit too at step 0) stays under the limit as well: 16 and 10 min.
+SLURM_RESOURCES = {
+    "train": {"threads": 3, "mem_mb": 1500, "runtime": 5, "gpu": 1},
+    "activations": {"threads": 2, "mem_mb": 1200, "runtime": 3, "gpu": 1},
+    "mi": {"threads": 1, "mem_mb": 1100, "runtime": 2, "gpu": 0},
+    "probes": {"threads": 2, "mem_mb": 1300, "runtime": 6, "gpu": 1},
+}
+SLURM_MAX_JOB_RUNTIME = 20
+# The tables compared with the local reference run, and one probe job (the probes' request);
+# other probes and figures add minutes and nothing SLURM-specific.
+SLURM_TARGETS = ("results/tables/mi.parquet", "results/tables/training.parquet", "results/tables/runs.parquet",
+                 "results/runs/tiny/probes/step-0/early_exit.parquet")
+SLURM_OPTIONS = ("--profile", "slurm", *SLURM_POLLING, "--latency-wait", "10", "--retries", "0")
+
+
+def slurm_config(base: Path, gpu_request: str) -> Path:
+    """``base/config.yaml``: the SLURM run's config, GPUs requested as ``gpu_request``, HF_HOME ``base/hf``."""
+    return write_config(
+        base / "config.yaml",
+        **{f"runs.tiny.resources.{stage}": res for stage, res in SLURM_RESOURCES.items()},
+        cluster={"max_job_runtime": SLURM_MAX_JOB_RUNTIME, "gpu_request": gpu_request, "hf_home": str(base / "hf")},
+    )
+
+
+def run_slurm(repo: Path, work: Path, config: Path, targets: tuple[str, ...]) -> str:
+    """Snakemake's output of a ``--profile slurm`` run typed at the root of ``repo``; raise with the job logs on failure."""
+    result = snakemake(repo, work, *SLURM_OPTIONS, *targets, config=config, check=False)
+    output = result.stdout + result.stderr
+    if result.returncode != 0:
+        logs = "\n".join(
+            f"== {p}\n{p.read_text(errors='replace')[-3000:]}"
+            for p in sorted((work / ".snakemake" / "slurm_logs").rglob("*.log"))
+        )
+        raise AssertionError(f"SLURM run failed ({result.returncode}):\n{output[-8000:]}\n{logs[-12000:]}")
+    return output
+
+
+def slurm_is_up() -> None:
+    """Fail (not skip) when SLURM is installed but no node is usable."""
+    out = subprocess.run(["sinfo", "-h", "-o", "%T"], capture_output=True, text=True, timeout=30)
+    states = out.stdout.split()
+    assert out.returncode == 0 and any(s in {"idle", "mixed", "allocated", "completing"} for s in states), (
+        f"SLURM is installed but not usable (sinfo: {out.stdout!r} {out.stderr!r}); run tests/cluster/start_slurm.sh"
+    )
+
+
+_SLURM: dict[str, tuple[Path, str]] = {}
+
+
+def slurm_run(tmp_path_factory) -> tuple[Path, str]:
+    """(workdir, snakemake's output) of ONE completed SLURM run of ``SLURM_TARGETS`` (``gpu_request: gres``).
+
+    Typed at the root of a repo copy with its profiles, like a clone. Memoised per test process
+    like :func:`reference_run` (the modules that read it share a worker, tests/conftest.py);
+    read-only. Its jobs stay visible to ``scontrol`` for MinJobAge (tests/cluster/start_slurm.sh).
+    """
+    if "run" not in _SLURM:
+        slurm_is_up()
+        base = tmp_path_factory.mktemp("slurm")
+        base.chmod(0o755)  # jobs may run as another user on some setups
+        repo = copy_repo(base / "repo", profiles=True)
+        work = base / "work"
+        work.mkdir()
+        _SLURM["run"] = (work, run_slurm(repo, work, slurm_config(base, "gres"), SLURM_TARGETS))
+    return _SLURM["run"]

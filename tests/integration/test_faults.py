@@ -1,8 +1,11 @@
 """Faults: a workflow killed with SIGKILL mid-job leaves nothing that looks complete, and
 rerunning the documented command (docs/cluster.md, "After a crash") finishes it.
 
-Each test runs the tiny config with the killed job made long (thousands of training steps,
-tens of thousands of examples to dump), so the kill lands mid-job however fast the machine.
+Each test runs the tiny config with the killed job made long enough (hundreds of training
+steps, thousands of examples to dump; seconds of work here) and kills it as soon as its log says
+the work has begun, so the kill lands inside the training loop or the dump, not in the job's
+start-up, however fast or slow the machine. A job that finished before the kill fails the test.
+The jobs are no longer than that because the rerun does all of the killed job's work again.
 """
 
 from __future__ import annotations
@@ -19,24 +22,27 @@ from tests.workflow_runs import command, copy_repo, env, snakemake, write_config
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
-LONG_STEP = 3000
+LONG_STEP = 600  # ~15 s of training on a busy 2-core machine
+LONG_SPLIT = 8000  # eval_id examples: ~8 s of dumping there
 TARGET = f"results/runs/tiny/checkpoints/step-{LONG_STEP}"
-KILL_WAIT = 600  # s until the watched job must have started
+KILL_WAIT = 600  # s until the watched job must have begun its work
+# The lines the jobs log when their work begins (inforidge.training, inforidge.activations.dump).
+TRAINING_BEGUN = f"from step 0 to {LONG_STEP}"
+DUMP_BEGUN = f"dumping {LONG_SPLIT} examples"
 
 
-def start_and_kill_when(repo: Path, work: Path, config: Path, started: Path, target: str, settle: float = 1.0) -> None:
-    """Start snakemake in its own process group; SIGKILL the whole group once ``started`` exists."""
+def start_and_kill_when(repo: Path, work: Path, config: Path, log: Path, begun: str, target: str) -> None:
+    """Start snakemake in its own process group; SIGKILL the whole group once ``log`` holds ``begun``."""
     proc = subprocess.Popen(
         command(repo, work, "--cores", "2", "--rerun-incomplete", target, config=config), cwd=repo, env=env(),
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
     )
     try:
         deadline = time.monotonic() + KILL_WAIT
-        while not started.exists():
-            assert proc.poll() is None, f"snakemake ended ({proc.returncode}) before {started} appeared"
-            assert time.monotonic() < deadline, f"{started} did not appear within {KILL_WAIT}s"
+        while not (log.is_file() and begun in log.read_text(errors="replace")):
+            assert proc.poll() is None, f"snakemake ended ({proc.returncode}) before {log} said {begun!r}"
+            assert time.monotonic() < deadline, f"{log} did not say {begun!r} within {KILL_WAIT}s"
             time.sleep(0.2)
-        time.sleep(settle)  # inside the job body now (the log is opened after the imports)
     finally:
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait()
@@ -62,7 +68,7 @@ def long_training(tmp_path) -> Path:
 @pytest.fixture
 def long_dump(tmp_path) -> Path:
     """The tiny config with an eval split large enough that dumping it takes seconds."""
-    return write_config(tmp_path / "long_dump.yaml", **{"tasks.arithmetic.sizes.eval_id": 60_000,
+    return write_config(tmp_path / "long_dump.yaml", **{"tasks.arithmetic.sizes.eval_id": LONG_SPLIT,
                                                        "activations.batch_size": 16})
 
 
@@ -70,7 +76,8 @@ def test_sigkill_during_training_leaves_nothing_complete_and_rerun_finishes(repo
     work = tmp_path / "work"
     work.mkdir()
     # Kill while the SECOND segment trains (it resumes from checkpoint 0).
-    start_and_kill_when(repo, work, long_training, work / "logs" / "train" / "tiny" / f"step-{LONG_STEP}.log", TARGET)
+    log = work / "logs" / "train" / "tiny" / f"step-{LONG_STEP}.log"
+    start_and_kill_when(repo, work, long_training, log, TRAINING_BEGUN, TARGET)
 
     killed = work / TARGET
     assert looks_complete_checkpoint(work / "results/runs/tiny/checkpoints/step-0"), "step 0 finished before"
@@ -97,7 +104,7 @@ def test_sigkill_during_activations_leaves_no_manifest(repo, tmp_path, long_dump
     work.mkdir()
     target = "results/runs/tiny/activations/step-0/eval_id/manifest.json"
     log = work / "logs" / "activations" / "tiny" / "step-0" / "eval_id.log"
-    start_and_kill_when(repo, work, long_dump, log, target, 2.0)
+    start_and_kill_when(repo, work, long_dump, log, DUMP_BEGUN, target)
     manifest = work / target
     assert not manifest.exists(), "a killed activations job must not leave its completion marker"
     snakemake(repo, work, "--unlock", "--cores", "2", "--rerun-incomplete", target, config=long_dump)
