@@ -133,7 +133,8 @@ TABLES["ridge"] = run_schema("ridge", "The ridge test of every I(Z_l; Y) layer c
     Column("n_requested", INT, "examples per subsample the config asked for (0: as many as the split allows)"),
     Column("permutations", INT, "permutation-null shuffles P behind `mi_excess` (smallest null p = 1/(P+1))"),
     Column("verdict", STR, "`ridge`: some interior layer is above the last at family-wise level `level`; "
-                           "`no ridge`; `no spread`: a rejection whose gaps are identical in every seed (t = ±∞, not counted); "
+                           "`no ridge`; `no spread`: a rejection whose gaps are identical in every seed "
+                           "(t = ±∞, not counted); "
                            "`untestable`: fewer than 5 subsample seeds or no interior layer"),
     Column("tested_layer", INT, "the ridge's peak: the rejected interior layer with the largest gap (no ridge: "
                                 "the interior layer with the smallest adjusted p; −1 when untestable)"),
@@ -148,7 +149,8 @@ TABLES["ridge"] = run_schema("ridge", "The ridge test of every I(Z_l; Y) layer c
     Column("level", FLOAT, "family-wise error level of the verdict"),
     Column("peak_verdict", STR, "the argmax layer against every other layer (multiple comparisons with the best, "
                                 "sign flips over seeds, error ≤ `level` although the argmax is chosen on the data): "
-                                "`peak`, `no peak`, `no spread` (identical gaps in every seed) or `untestable` (fewer than 5 seeds)"),
+                                "`peak`, `no peak`, `no spread` (identical gaps in every seed) or `untestable` "
+                                "(fewer than 5 seeds)"),
     Column("peak_layer", INT, "the tested argmax: argmax of the seed-mean over the seeds present at every layer "
                               "(−1 when untestable)"),
     Column("peak_rival", INT, "the layer the argmax beats by the smallest t: its closest rival (−1 when untestable)"),
@@ -208,7 +210,8 @@ TABLES["capacity"] = TableSchema(
                                    "(family-wise 5 %), else L (table `ridge`, docs/mi.md)"),
         Column("ridge_position", FLOAT, "ridge_layer / L (1: no interior layer shown above the last)"),
         Column("ridge_value", STR, "the column the ridge test compared: `mi_excess` when the null ran, else `mi`"),
-        Column("ridge_verdict", STR, "`ridge`, `no ridge` or `untestable` (fewer than 5 subsample seeds)"),
+        Column("ridge_verdict", STR, "`ridge`, `no ridge`, `no spread` (identical gaps in every seed) or "
+                                     "`untestable` (fewer than 5 subsample seeds)"),
         Column("ridge_p", FLOAT, "the test's adjusted p (family-wise over the interior layers)", nullable=True),
     ),
     ("n_layer", "run", "step", "split", "kernel", "bandwidth_rule", "sigma", "normalize", "site", "layer"),
