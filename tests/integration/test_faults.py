@@ -77,7 +77,7 @@ def test_sigkill_during_training_leaves_nothing_complete_and_rerun_finishes(repo
     assert not looks_complete_checkpoint(killed), f"killed job left a complete-looking {killed}"
     assert not (killed / "model.safetensors").exists()
     # The killed writer's hidden temp sibling may remain; it is never a declared output
-    # and the next attempt removes it (inforidge.atomic.atomic_directory).
+    # and the next attempt removes it (inforidge.core.atomic.atomic_directory).
 
     # Documented recovery (docs/cluster.md, "After a crash"): a SIGKILLed snakemake cannot
     # release its lock, so `--unlock` with the same arguments, then the same command again
