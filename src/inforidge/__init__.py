@@ -27,6 +27,6 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("tables", ("tables",)),  # the tidy result tables
     ("results", ("results",)),  # the public API for the tables
     ("figures", ("figures",)),  # drawing, from the tables only
-    ("analyses", ("probes", "readouts")),  # analysis jobs; each may draw its own figure
+    ("analysis jobs", ("probes", "readouts")),  # each may draw its own figure
     ("front door", ("cli", "fixtures")),  # the command line and the test fixtures' builder
 )

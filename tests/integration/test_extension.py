@@ -93,7 +93,7 @@ def draw(mi, look=None):
     return fig
 '''
 FIGURE_REGISTRATION = '''
-figure("throwaway_figure", ("mi",), "inforidge.figures.registry.throwaway_plots:draw", _MI, "throwaway figure")
+figure("throwaway_figure", ("mi",), "inforidge.figures.throwaway_plots:draw", _MI, "throwaway figure")
 '''
 TASK_MODULE = '''"""A throwaway task kind: the prompt's first word is the answer (extension test)."""
 
@@ -142,7 +142,7 @@ EXTENSIONS = {
               "workflow/report/throwaway_probe.rst"},
     "read-out": {"src/inforidge/readouts/throwaway.py", "src/inforidge/readouts/registry.py",
                  "workflow/report/throwaway_readout.rst"},
-    "figure": {"src/inforidge/figures/registry/throwaway_plots.py", "src/inforidge/figures/registry.py", "workflow/report/throwaway_figure.rst"},
+    "figure": {"src/inforidge/figures/throwaway_plots.py", "src/inforidge/figures/registry.py", "workflow/report/throwaway_figure.rst"},
     "task kind": {"src/inforidge/tasks/throwaway.py", "src/inforidge/tasks/__init__.py"},
     "MI kernel": {"src/inforidge/mi/throwaway_kernel.py", "src/inforidge/mi/registry.py"},
 }
