@@ -57,9 +57,9 @@ rule all:
 
 
 # A failed job does not hide the others: with --keep-going the grid finishes what it can, and
-# this names every failed job's run, rule, log and error line (inforidge.failures).
+# this names every failed job's run, rule, log and error line (inforidge.workflow.failures).
 onerror:
-    from inforidge.failures import report
+    from inforidge.workflow.failures import report
 
     print(
         report(

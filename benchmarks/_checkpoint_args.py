@@ -8,7 +8,7 @@ from pathlib import Path
 import torch
 from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
-from inforidge.modeling import load_model
+from inforidge.models.modeling import load_model
 
 
 def checkpoint_parser(description: str) -> argparse.ArgumentParser:

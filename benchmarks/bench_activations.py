@@ -23,9 +23,9 @@ from pathlib import Path
 import torch
 
 from inforidge import activations
-from inforidge.batching import encode_frame, gather_positions, iterate_batches
 from inforidge.config import ModelConfig
-from inforidge.modeling import initial_model, load_model, resolve_device
+from inforidge.models.batching import encode_frame, gather_positions, iterate_batches
+from inforidge.models.modeling import initial_model, load_model, resolve_device
 from inforidge.tasks.arithmetic import ArithmeticTask
 
 

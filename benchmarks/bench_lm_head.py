@@ -6,7 +6,7 @@ with a small trunk, random token ids (the head's cost does not depend on them):
 - ``eval batch``: one evaluation batch, B = 32 at a CLUTRR-length prompt (T = 256),
   last prompt position drawn per example: time and PEAK RSS growth over the resident
   model. Before: ``model(...).logits`` [B, T, V] then the gather (the old
-  ``evaluate_split``); after: ``inforidge.lmhead.last_prompt_logits``.
+  ``evaluate_split``); after: ``inforidge.models.lmhead.last_prompt_logits``.
 - ``residual-scaling step``: forward + backward + Adam step of the per-block scales
   (``scaled_residuals``), before/after as above, at --step-batch × --step-len.
 - ``training step``: forward + backward of the training loss with a 4-token target,
@@ -34,8 +34,8 @@ from pathlib import Path
 import torch
 from transformers import AutoModelForCausalLM, GPT2Config, LlamaConfig, Qwen2Config
 
-from inforidge.batching import IGNORE_INDEX, PromptBatch, gather_positions
-from inforidge.lmhead import last_prompt_logits, target_token_loss
+from inforidge.models.batching import IGNORE_INDEX, PromptBatch, gather_positions
+from inforidge.models.lmhead import last_prompt_logits, target_token_loss
 from inforidge.probes.residual_scaling import scaled_residuals
 
 VOCAB = {"gpt2": 50257, "llama": 128256, "qwen2": 151936}

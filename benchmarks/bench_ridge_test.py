@@ -3,7 +3,7 @@
 Synthetic layer stacks with known information go through the pipeline's own path: the MI
 stage's settings and sampling (:func:`inforidge.mi.stage.estimator_settings`, ``sampling_of``),
 :func:`~inforidge.mi.layerwise.layerwise_mi`, the ``mi`` table schema, and
-:func:`inforidge.ridgetables.ridge_table`, whose ``verdict`` is counted.
+:func:`inforidge.tables.ridge.ridge_table`, whose ``verdict`` is counted.
 
 Stack: C = 13 balanced classes; Y = the class's embedding (16-d Gaussian); L + 1 = 7 layers,
 Z_l = s·M[class] + noise_l (16-d; the class means M shared, the noise drawn per layer), so
@@ -32,8 +32,8 @@ from inforidge.config import MIConfig
 from inforidge.mi import geometry
 from inforidge.mi.layerwise import layerwise_mi
 from inforidge.mi.stage import estimator_settings, sampling_of, with_settings
-from inforidge.ridgetables import ridge_table
-from inforidge.tables import conform
+from inforidge.tables.ridge import ridge_table
+from inforidge.tables.tidy import conform
 
 C, D, D_Y, LAYERS = 13, 16, 16, 7
 

@@ -1,6 +1,6 @@
 """Training-step time by model width and torch threads, idle and next to one busy process.
 
-The measurement behind ``inforidge.threads.PARALLEL_FROM_WIDTH``: a scratch
+The measurement behind ``inforidge.core.threads.PARALLEL_FROM_WIDTH``: a scratch
 GPT-2-architecture model (4 blocks, the default run's shape at width 64) on random
 arithmetic-length sequences (batch 64, T = 12, vocabulary 40), one AdamW step = forward +
 backward + update. Each (width, threads, competitor) cell is the median of --steps steps

@@ -17,9 +17,9 @@ import pandas as pd
 import torch
 from _checkpoint_args import checkpoint_parser, load_checkpoint
 
-from inforidge.probes.registry import CausalConfig, TunedLensConfig
 from inforidge.probes.attention import attention_mass
 from inforidge.probes.causal import causal_probe
+from inforidge.probes.registry import CausalConfig, TunedLensConfig
 from inforidge.probes.tuned_lens import tuned_lens_probe
 from inforidge.tasks.base import StandardSplits
 

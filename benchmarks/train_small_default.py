@@ -15,10 +15,10 @@ from pathlib import Path
 import torch
 from bench_probes_vocab import SIZES, task
 
-from inforidge.batching import encode_frame, iterate_batches
 from inforidge.config import ModelConfig
-from inforidge.lmhead import target_token_loss
-from inforidge.modeling import initial_model
+from inforidge.models.batching import encode_frame, iterate_batches
+from inforidge.models.lmhead import target_token_loss
+from inforidge.models.modeling import initial_model
 
 
 def main() -> None:

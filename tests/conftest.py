@@ -70,7 +70,7 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log):
     return GroupScheduling(config, log)
 
 from inforidge.config import ModelConfig
-from inforidge.modeling import initial_model
+from inforidge.models.modeling import initial_model
 from inforidge.tasks.arithmetic import ArithmeticTask
 
 OOD_MODULI = tuple(k for k in range(5, 26) if k != 13)

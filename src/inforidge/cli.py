@@ -19,8 +19,8 @@ from importlib.metadata import PackageNotFoundError, version
 
 from inforidge import results
 from inforidge.config import Config
-from inforidge.configschema import describe, json_schema
-from inforidge.tables import TABLES
+from inforidge.core.configschema import describe, json_schema
+from inforidge.tables.tidy import TABLES
 
 SCHEMA_HEADER = (
     "# Config schema\n\n"
@@ -43,7 +43,7 @@ def schema_markdown() -> str:
 TABLES_HEADER = (
     "# Table columns\n\n"
     "Every column of every result table (`results/tables/<name>.parquet`). Generated from the\n"
-    "declared schemas (`inforidge.tables.TABLES`, probe tables from each probe's registry entry)\n"
+    "declared schemas (`inforidge.tables.tidy.TABLES`, probe tables from each probe's registry entry)\n"
     "by `inforidge tables schema`; do not edit by hand. Conventions and loading: [results.md](results.md).\n\n"
 )
 
@@ -101,8 +101,8 @@ def package_version() -> str:
 
 
 def _fetch(args: argparse.Namespace) -> int:
-    from inforidge import fetch  # the hub libraries load only for this command
     from inforidge.config import load_config
+    from inforidge.workflow import fetch  # the hub libraries load only for this command
 
     cfg = load_config(args.configfile)
     if args.list:

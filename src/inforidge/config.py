@@ -14,8 +14,8 @@ from typing import Any, Literal
 
 import yaml
 
-from inforidge.analyses import config_section
-from inforidge.configschema import ConfigError, at_least, build, convert, doc, positive, require
+from inforidge.analyses.registry import config_section
+from inforidge.core.configschema import ConfigError, at_least, build, convert, doc, positive, require
 from inforidge.mi.bandwidth import BANDWIDTH_RULES, Bandwidth, check_bandwidth
 from inforidge.mi.registry import LAYER_KERNELS
 from inforidge.probes.registry import ProbeSteps, ReadoutProbeConfig, ResidualScalingConfig
@@ -62,7 +62,7 @@ class SeriesConfig:
     """An external checkpoint series analysed as a run's steps, with no training (docs/training.md).
 
     Exactly one of ``revisions``, ``paths`` or ``pattern``; the files behind them are checked at
-    plan time (``inforidge.series.check_sources``), not here: jobs rebuild this from params.
+    plan time (``inforidge.workflow.series.check_sources``), not here: jobs rebuild this from params.
     """
 
     revisions: dict[int, str] | list[str] | None = doc(

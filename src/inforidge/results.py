@@ -15,7 +15,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from inforidge.tables import META_TABLE, META_VERSION, SCHEMA_VERSION, TABLES, table_schema
+from inforidge.tables.tidy import META_TABLE, META_VERSION, SCHEMA_VERSION, TABLES, table_schema
 
 __all__ = ["TABLES", "available", "load", "mean_mi", "read_table", "ridge_layers", "table_path"]
 

@@ -14,9 +14,9 @@ import numpy as np
 import pytest
 import yaml
 
-from inforidge.capacity import CAPACITY
-from inforidge.tables import TABLES
 from inforidge.results import read_table
+from inforidge.tables.capacity import CAPACITY
+from inforidge.tables.tidy import TABLES
 
 from .conftest import snakemake
 from .test_report import png_size, report_figures

@@ -93,7 +93,7 @@ def draw(mi, look=None):
     return fig
 '''
 FIGURE_REGISTRATION = '''
-figure("throwaway_figure", ("mi",), "inforidge.throwaway_plots:draw", _MI, "throwaway figure")
+figure("throwaway_figure", ("mi",), "inforidge.figures.throwaway_plots:draw", _MI, "throwaway figure")
 '''
 TASK_MODULE = '''"""A throwaway task kind: the prompt's first word is the answer (extension test)."""
 
@@ -101,7 +101,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from inforidge.configschema import doc
+from inforidge.core.configschema import doc
 from inforidge.tasks.base import StandardSplits, check_split_frame
 from inforidge.tasks.registry import TaskKind, register_task_kind
 
@@ -142,7 +142,7 @@ EXTENSIONS = {
               "workflow/report/throwaway_probe.rst"},
     "read-out": {"src/inforidge/readouts/throwaway.py", "src/inforidge/readouts/registry.py",
                  "workflow/report/throwaway_readout.rst"},
-    "figure": {"src/inforidge/throwaway_plots.py", "src/inforidge/figures.py", "workflow/report/throwaway_figure.rst"},
+    "figure": {"src/inforidge/figures/throwaway_plots.py", "src/inforidge/figures/registry.py", "workflow/report/throwaway_figure.rst"},
     "task kind": {"src/inforidge/tasks/throwaway.py", "src/inforidge/tasks/__init__.py"},
     "MI kernel": {"src/inforidge/mi/throwaway_kernel.py", "src/inforidge/mi/registry.py"},
 }
@@ -160,8 +160,8 @@ def extend(repo: Path) -> None:
     append(src / "probes/registry.py", PROBE_REGISTRATION)
     (src / "readouts/throwaway.py").write_text(READOUT_MODULE + DRAW)
     append(src / "readouts/registry.py", READOUT_REGISTRATION)
-    (src / "throwaway_plots.py").write_text(FIGURE_MODULE)
-    append(src / "figures.py", FIGURE_REGISTRATION, before="\n# --- sweep figures")
+    (src / "figures/throwaway_plots.py").write_text(FIGURE_MODULE)
+    append(src / "figures/registry.py", FIGURE_REGISTRATION, before="\n# --- sweep figures")
     (src / "tasks/throwaway.py").write_text(TASK_MODULE)
     append(src / "tasks/__init__.py", TASK_REGISTRATION, before="from inforidge.tasks.base import Task\n")
     (src / "mi/throwaway_kernel.py").write_text(KERNEL_MODULE)
@@ -231,12 +231,13 @@ def test_report_tables_and_docs_follow_the_registries(extended):
     got = json.loads(in_copy(repo, f"""
 import json, tempfile
 from pathlib import Path
-from inforidge import cli, plots
-from inforidge.config import load_config
-from inforidge.mi.stage import estimator_settings
-from inforidge.report import wanted_figures
-from inforidge.tables import TABLES
+from inforidge import cli
 from inforidge import results
+from inforidge.config import load_config
+from inforidge.figures import plots
+from inforidge.figures.report import wanted_figures
+from inforidge.mi.stage import estimator_settings
+from inforidge.tables.tidy import TABLES
 from tests.unit.test_tables import write_synthetic_tables
 
 cfg = load_config({str(config)!r})

@@ -26,7 +26,7 @@ LONG_STEP = 600  # ~15 s of training on a busy 2-core machine
 LONG_SPLIT = 8000  # eval_id examples: ~8 s of dumping there
 TARGET = f"results/runs/tiny/checkpoints/step-{LONG_STEP}"
 KILL_WAIT = 600  # s until the watched job must have begun its work
-# The lines the jobs log when their work begins (inforidge.training, inforidge.activations.dump).
+# The lines the jobs log when their work begins (inforidge.models.training, inforidge.activations.dump).
 TRAINING_BEGUN = f"from step 0 to {LONG_STEP}"
 DUMP_BEGUN = f"dumping {LONG_SPLIT} examples"
 
@@ -84,7 +84,7 @@ def test_sigkill_during_training_leaves_nothing_complete_and_rerun_finishes(repo
     assert not looks_complete_checkpoint(killed), f"killed job left a complete-looking {killed}"
     assert not (killed / "model.safetensors").exists()
     # The killed writer's hidden temp sibling may remain; it is never a declared output
-    # and the next attempt removes it (inforidge.atomic.atomic_directory).
+    # and the next attempt removes it (inforidge.core.atomic.atomic_directory).
 
     # Documented recovery (docs/cluster.md, "After a crash"): a SIGKILLed snakemake cannot
     # release its lock, so `--unlock` with the same arguments, then the same command again

@@ -1,5 +1,5 @@
 """A broken run does not stop the grid: with --keep-going every other run finishes, and the
-onerror handler names the failed job's run, rule, log and error line (inforidge.failures).
+onerror handler names the failed job's run, rule, log and error line (inforidge.workflow.failures).
 
 The broken run's task has answers whose first target tokens collide ("big dog" / "big cat"),
 which training refuses at step 0. The grid starts from a copy of the shared reference run of

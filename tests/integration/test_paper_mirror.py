@@ -32,7 +32,7 @@ from transformers import AutoConfig
 from inforidge.config import load_config
 from inforidge.fixtures import FIXTURES, build_fixtures
 from inforidge.fixtures.datasets import build_datasets
-from inforidge.schedule import checkpoint_steps
+from inforidge.models.schedule import checkpoint_steps
 from inforidge.tasks import build_task
 from tests.workflow_runs import REPO, snakemake
 

@@ -27,7 +27,7 @@ from typing import Any
 import pytest
 
 from inforidge.config import load_config
-from inforidge.report import wanted_figures
+from inforidge.figures.report import wanted_figures
 
 from .conftest import REPO, TEST_CONFIG, snakemake
 
@@ -218,7 +218,7 @@ def wait_until(browser: DevTools, expression: str, timeout: float = 30) -> Any:
 
 
 # What the report of configs/test.yaml files under each category: the figures that config asks
-# for, from the figure registry (inforidge.report), so a new figure or probe needs no edit here.
+# for, from the figure registry (inforidge.figures.report), so a new figure or probe needs no edit here.
 REPORTED: dict[str, set[str]] = {}
 for _spec in wanted_figures(load_config(TEST_CONFIG)):
     REPORTED.setdefault(_spec.category, set()).add(_spec.name)

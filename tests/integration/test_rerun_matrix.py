@@ -94,9 +94,9 @@ def test_resources_change_reruns_nothing(case, tmp_path):
     [
         ("mi", {"mi"}, {"data", "train", "activations"}),
         ("mi/eigensolver.py", {"mi"}, {"data", "train", "activations", "probe_early_exit", "probe_attention"}),
-        ("training.py", {"train", "activations", "mi"}, {"data"}),
-        # Imported by training, the dump and the probes alike (through inforidge.modeling).
-        ("devices.py", {"train", "activations", "mi", "probe_early_exit", "probe_residual_scaling"}, {"data"}),
+        ("models/training.py", {"train", "activations", "mi"}, {"data"}),
+        # Imported by training, the dump and the probes alike (through inforidge.models.modeling).
+        ("core/devices.py", {"train", "activations", "mi", "probe_early_exit", "probe_residual_scaling"}, {"data"}),
         # A probe's own module reruns that probe only (its registry entry names it; no other rule imports it).
         ("probes/residual_norm.py", {"probe_residual_norm"}, HEAVY | {"probe_early_exit", "probe_residual_scaling"}),
         # Registries are declarations, like the config: registering something reruns nothing that exists.

@@ -22,7 +22,7 @@ import yaml
 from transformers import AutoModelForCausalLM
 
 from inforidge.config import load_config
-from inforidge.series import run_steps
+from inforidge.workflow.series import run_steps
 from tests.workflow_runs import REPO, TEST_CONFIG, copy_repo, scheduled, snakemake
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]

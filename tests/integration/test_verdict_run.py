@@ -51,7 +51,7 @@ def test_read_outs_without_replicates_carry_their_values_and_no_interval(finishe
 
 
 def test_the_verdict_figure_leads_the_report(finished_workflow):
-    from inforidge.report import VERDICT, all_figures
+    from inforidge.figures.report import VERDICT, all_figures
 
     assert (finished_workflow / "results" / "figures" / "verdict.png").stat().st_size > 0
     assert all_figures().names()[0] == VERDICT.name

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from inforidge.config import load_config
-from inforidge.schedule import checkpoint_steps
+from inforidge.models.schedule import checkpoint_steps
 
 from .conftest import TEST_CONFIG, snakemake
 

@@ -2,8 +2,8 @@
 
 import pytest
 
-from inforidge.tasks import build_task, word_vocabulary
 from inforidge.config import ContinuationConfig, TaskConfig
+from inforidge.tasks import build_task, word_vocabulary
 from inforidge.tasks.base import SPLIT_COLUMNS
 
 
@@ -54,7 +54,7 @@ def letters_and_decimal(**kw):
 
 
 def test_letters_write_the_same_examples():
-    from inforidge.alphabets import LETTERS
+    from inforidge.tasks.alphabets import LETTERS
 
     letters, decimal = letters_and_decimal()
     for split in letters.split_names():
@@ -81,8 +81,8 @@ def test_letters_need_a_small_enough_noise_range():
 @pytest.mark.parametrize("family", ["gpt2", "llama3", "qwen2"])
 def test_letters_under_real_tokenizers(real_tokenizer, family):
     """One token per letter, answer in the first target token, signal words map to their letters."""
-    from inforidge.encoding import encode_example, word_to_token_positions
     from inforidge.tasks.answers import check_first_tokens
+    from inforidge.tasks.encoding import encode_example, word_to_token_positions
 
     tok = real_tokenizer(family)
     frame = letters_and_decimal()[0].build_split("eval_ood")
@@ -107,8 +107,8 @@ def test_decimal_under_qwen2_names_the_alphabet_option(real_tokenizer):
 @pytest.mark.parametrize("family", ["gpt2", "llama3"])
 def test_decimal_under_real_tokenizers(real_tokenizer, family):
     """The paper's numbers: GPT-2 one token per value; Llama 3 folds the target's bare space into the prompt."""
-    from inforidge.encoding import encode_example, word_to_token_positions
     from inforidge.tasks.answers import check_first_tokens
+    from inforidge.tasks.encoding import encode_example, word_to_token_positions
 
     tok = real_tokenizer(family)
     frame = letters_and_decimal()[1].build_split("eval_ood")

@@ -3,7 +3,7 @@
 import pandas as pd
 import pytest
 
-from inforidge.atomic import atomic_directory, write_parquet
+from inforidge.core.atomic import atomic_directory, write_parquet
 
 
 def test_atomic_directory_failure_leaves_no_output(tmp_path):

@@ -4,11 +4,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from inforidge.capacity import CAPACITY, capacity_table
 from inforidge.config import validate_config
-from inforidge.planning import capacity_wanted
 from inforidge.results import read_table
-from inforidge.tables import write_table
+from inforidge.tables.capacity import CAPACITY, capacity_table
+from inforidge.tables.tidy import write_table
+from inforidge.workflow.planning import capacity_wanted
 
 
 def mi_rows(run: str, n_layer: int, curve: list[float], seeds=range(6), step: int = 10) -> list[dict]:

@@ -6,7 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from inforidge.clusterplan import (
+from inforidge.config import ClusterSettings, ConfigError, validate_config
+from inforidge.workflow.clusterplan import (
     RETRY_FACTOR,
     check_runtimes,
     gpu_resources,
@@ -14,7 +15,6 @@ from inforidge.clusterplan import (
     segments_per_job,
     train_job_index,
 )
-from inforidge.config import ClusterSettings, ConfigError, validate_config
 
 LLAMA_STEPS = [0, 1, 3, 10, 32, 100, 316, 1000]  # 8 segments of 240 min: 32 h in one job before
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from inforidge.codedeps import code_files, reference_files
 from inforidge.probes.registry import PROBES
+from inforidge.workflow.codedeps import code_files, reference_files
 
 REPO = Path(__file__).resolve().parents[2]
 SRC, SCRIPTS = REPO / "src", REPO / "workflow" / "scripts"
@@ -42,8 +42,8 @@ def test_follows_imports_packages_submodules_and_lazy_imports(tmp_path):
 
 def test_mi_stage_code_includes_the_eigensolver_and_device_choice():
     got = names(code_files(SCRIPTS / "mi.py", SRC), SRC)
-    assert {"inforidge/mi/eigensolver.py", "inforidge/mi/kernels.py", "inforidge/devices.py"} <= got
-    assert not {"inforidge/training.py", "inforidge/probes/stage.py", "inforidge/config.py"} & got
+    assert {"inforidge/mi/eigensolver.py", "inforidge/mi/kernels.py", "inforidge/core/devices.py"} <= got
+    assert not {"inforidge/models/training.py", "inforidge/probes/stage.py", "inforidge/config.py"} & got
 
 
 def test_probe_stages_include_their_registered_job_module():
@@ -52,9 +52,9 @@ def test_probe_stages_include_their_registered_job_module():
         files = set(code_files(SCRIPTS / "probe.py", SRC)) | set(reference_files(spec.job, SRC))
         got = names(sorted(files), SRC)
         job_module = "inforidge/" + spec.job.partition(":")[0].removeprefix("inforidge.").replace(".", "/") + ".py"
-        assert {"inforidge/modeling.py", "inforidge/devices.py", job_module} <= got, spec.name
+        assert {"inforidge/models/modeling.py", "inforidge/core/devices.py", job_module} <= got, spec.name
         # The registries are declarations, like the config: editing them reruns no job.
-        assert not {"inforidge/probes/registry.py", "inforidge/figures.py", "inforidge/config.py"} & got, spec.name
+        assert not {"inforidge/probes/registry.py", "inforidge/figures/registry.py", "inforidge/config.py"} & got, spec.name
 
 
 def test_every_rule_script_runs_some_package_code():

@@ -6,7 +6,7 @@ import pytest
 import yaml
 
 from inforidge.config import Config, ConfigError, load_config, validate_config
-from inforidge.configschema import describe
+from inforidge.core.configschema import describe
 
 BASE = {
     "tasks": {"arith": {"kind": "arithmetic"}},

@@ -4,7 +4,7 @@ import pandas as pd
 import pytest
 
 from inforidge.config import ContinuationConfig, TaskConfig, validate_config
-from inforidge.configschema import ConfigError
+from inforidge.core.configschema import ConfigError
 from inforidge.tasks import build_task
 from inforidge.tasks.base import SPLIT_COLUMNS
 

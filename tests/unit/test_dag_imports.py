@@ -5,12 +5,12 @@ import sys
 
 # Every package module the rule files import at parse time.
 PLANNING_MODULES = [
-    "inforidge.config", "inforidge.configschema", "inforidge.schedule", "inforidge.tasks", "inforidge.tasks.sources",
-    "inforidge.capacity", "inforidge.mi.multitoken", "inforidge.codedeps", "inforidge.planning", "inforidge.clusterplan", "inforidge.fetch",
-    "inforidge.threads", "inforidge.series", "inforidge.hub",
-    "inforidge.figures", "inforidge.probes.registry", "inforidge.tasks.registry",
-    "inforidge.readouts.registry", "inforidge.report", "inforidge.mi.registry", "inforidge.analyses",
-    "inforidge.verdictspec",
+    "inforidge.config", "inforidge.core.configschema", "inforidge.models.schedule", "inforidge.tasks", "inforidge.tasks.sources",
+    "inforidge.tables.capacity", "inforidge.mi.multitoken", "inforidge.workflow.codedeps", "inforidge.workflow.planning", "inforidge.workflow.clusterplan", "inforidge.workflow.fetch",
+    "inforidge.core.threads", "inforidge.workflow.series", "inforidge.core.hub",
+    "inforidge.figures.registry", "inforidge.probes.registry", "inforidge.tasks.registry",
+    "inforidge.readouts.registry", "inforidge.figures.report", "inforidge.mi.registry", "inforidge.analyses.registry",
+    "inforidge.analyses.verdictspec",
 ]
 
 

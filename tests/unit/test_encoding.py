@@ -4,7 +4,7 @@ import pytest
 from tokenizers import ByteLevelBPETokenizer, Regex, Tokenizer, models, pre_tokenizers
 from transformers import AutoTokenizer, PreTrainedTokenizerFast
 
-from inforidge.encoding import encode_example, word_to_token_positions
+from inforidge.tasks.encoding import encode_example, word_to_token_positions
 
 
 @pytest.fixture(scope="module")

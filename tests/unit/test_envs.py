@@ -65,7 +65,7 @@ def test_env_parses_and_matches_the_lock(path):
             continue
         assert name in pins, f"{path.name}: {name} is not in requirements.lock"
         assert version == pins[name], f"{path.name}: {name}=={version} but requirements.lock pins {pins[name]}"
-    # Every stage imports inforidge.jobs, hence threadpoolctl (inforidge.threads); model stages need torch;
+    # Every stage imports inforidge.workflow.jobs, hence threadpoolctl (inforidge.core.threads); model stages need torch;
     # the config reader needs PyYAML.
     assert {"torch", "pyyaml", "pandas", "threadpoolctl"} <= set(pip), f"{path.name}: misses the packages every stage imports"
 

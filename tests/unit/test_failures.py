@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from inforidge.failures import error_line, failed_jobs, report, summary
+from inforidge.workflow.failures import error_line, failed_jobs, report, summary
 
 # Snakemake 9's block for a failed job (snakemake.logging._format_job_error), twice as
 # Snakemake repeats it at the end of a --keep-going run, plus a data job and a table job.

@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from inforidge.config import ClusterSettings, load_config, validate_config
-from inforidge.fetch import FetchError, hub_datasets, hub_models, is_local, job_environment, missing_models
+from inforidge.workflow.fetch import FetchError, hub_datasets, hub_models, is_local, job_environment, missing_models
 
 REPO = Path(__file__).resolve().parents[2]
 

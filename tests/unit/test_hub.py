@@ -1,4 +1,4 @@
-"""Reaching the hub or failing at once (inforidge.hub); nothing here touches the network."""
+"""Reaching the hub or failing at once (inforidge.core.hub); nothing here touches the network."""
 
 from __future__ import annotations
 
@@ -8,11 +8,11 @@ import subprocess
 import sys
 import time
 
-from inforidge.hub import MISSING, REASON_ENV, hub_unreachable, missing_line
+from inforidge.core.hub import MISSING, REASON_ENV, hub_unreachable, missing_line
 
 # Runs in a fresh process: huggingface_hub and datasets read HF_HOME / HF_HUB_OFFLINE when imported.
 LOADER = """
-from inforidge.modeling import load_model
+from inforidge.models.modeling import load_model
 from inforidge.tasks.sources import load_table
 for load in (lambda: load_model("org/absent", revision="step7"), lambda: load_table("org/absent-data")):
     try:

@@ -1,6 +1,6 @@
 """No import cycle inside ``inforidge``: no module needs, directly or not, a module that needs it.
 
-What counts as an edge M -> X (read with :func:`inforidge.codedeps.module_imports`, nothing imported):
+What counts as an edge M -> X (read with :func:`inforidge.workflow.codedeps.module_imports`, nothing imported):
 
 - every import statement that can run: at module level (inside module-level ``if``/``try``/
   ``with`` blocks and class bodies too) and inside functions. A function-level import defers a
@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from inforidge.codedeps import PACKAGE, module_file, module_imports, package_of
+from inforidge.workflow.codedeps import PACKAGE, module_file, module_imports, package_of
 
 SRC = Path(__file__).resolve().parents[2] / "src"
 
@@ -84,8 +84,9 @@ def test_the_package_imports_without_a_cycle():
 
 
 def test_the_figure_registry_is_a_leaf():
-    """figures.py declares figures; it imports no analysis registry, and the config for annotations only."""
-    assert import_graph(SRC)["inforidge.figures"] <= {"inforidge.registry", "inforidge.planning"}
+    """figures/registry.py declares figures; it imports no analysis registry, and the config for annotations only."""
+    assert import_graph(SRC)["inforidge.figures.registry"] <= {
+        "inforidge.core", "inforidge.core.registry", "inforidge.workflow", "inforidge.workflow.planning"}
 
 
 def write(root: Path, files: dict[str, str]) -> None:
@@ -125,3 +126,71 @@ def test_a_cycle_through_a_function_level_import_is_found(tmp_path):
         "inforidge/b.py": "def f():\n    from inforidge.a import x\n",
     })
     assert find_cycle(import_graph(tmp_path)) == ["inforidge.a", "inforidge.b", "inforidge.a"]
+
+
+def layer_of(module: str, layers: tuple[tuple[str, tuple[str, ...]], ...]) -> int | None:
+    """Index of ``module``'s layer: the layer of its longest listed prefix (None when unlisted)."""
+    relative = module.removeprefix(PACKAGE + ".")
+    best: tuple[int, int] | None = None  # (prefix length, layer index)
+    for index, (_, prefixes) in enumerate(layers):
+        for prefix in prefixes:
+            if (relative == prefix or relative.startswith(prefix + ".")) and (best is None or len(prefix) > best[0]):
+                best = (len(prefix), index)
+    return None if best is None else best[1]
+
+
+def layer_violations(graph: dict[str, set[str]], layers: tuple[tuple[str, tuple[str, ...]], ...]) -> list[str]:
+    """Every import of a higher layer, and every module no layer lists (the package root aside).
+
+    A subpackage's ``__init__`` runs before any of its modules, so it counts in the lowest layer
+    among them (``inforidge.mi`` loads with ``mi.registry``, a declaration): its own imports
+    must stay that low, and importing it costs only that.
+    """
+    layer = {module: layer_of(module, layers) for module in graph}
+    for package in graph:
+        inside = [layer[m] for m in graph if m.startswith(package + ".") and layer[m] is not None]
+        if inside and layer[package] is not None:
+            layer[package] = min([layer[package], *inside])
+    problems = []
+    for module in sorted(graph):
+        if module == PACKAGE:
+            continue
+        own = layer[module]
+        if own is None:
+            problems.append(f"{module}: in no layer of inforidge.LAYERS")
+            continue
+        for target in sorted(graph[module] - {PACKAGE}):
+            other = layer.get(target)
+            if other is not None and other > own:
+                problems.append(f"{module} ({layers[own][0]}) imports {target} ({layers[other][0]})")
+    return problems
+
+
+def test_the_package_imports_only_downward():
+    """Each import goes to the module's own layer or a lower one, in the order inforidge.LAYERS declares."""
+    from inforidge import LAYERS
+
+    assert layer_violations(import_graph(SRC), LAYERS) == []
+
+
+def test_an_upward_or_unlisted_import_is_a_violation(tmp_path):
+    write(tmp_path, {
+        "inforidge/__init__.py": "",
+        "inforidge/core/__init__.py": "",
+        "inforidge/core/leaf.py": "def f():\n    from inforidge.mi.stage import run\n",  # upward, at call time
+        "inforidge/mi/__init__.py": "",
+        "inforidge/mi/registry.py": "from inforidge.core import leaf\n",
+        "inforidge/mi/stage.py": "from inforidge.config import X\nfrom inforidge.mi import registry\n",
+        "inforidge/config.py": "from inforidge.mi.registry import K\n",
+        "inforidge/stray.py": "",
+    })
+    layers = (("core", ("core",)), ("declarations", ("mi.registry",)), ("config", ("config",)), ("mi", ("mi",)))
+    assert layer_of("inforidge.mi.registry", layers) == 1 and layer_of("inforidge.mi.stage", layers) == 3
+    assert layer_violations(import_graph(tmp_path), layers) == [
+        "inforidge.core.leaf (core) imports inforidge.mi (declarations)",  # the package loads with mi.registry
+        "inforidge.core.leaf (core) imports inforidge.mi.stage (mi)",
+        "inforidge.stray: in no layer of inforidge.LAYERS",
+    ]
+    write(tmp_path, {"inforidge/mi/__init__.py": "from inforidge.mi import stage\n"})  # an eager package
+    assert "inforidge.mi (declarations) imports inforidge.mi.stage (mi)" in layer_violations(
+        import_graph(tmp_path), layers)

@@ -13,13 +13,13 @@ import pandas as pd
 import pytest
 import torch
 
-from inforidge.batching import encode_frame, gather_positions, iterate_batches
 from inforidge.config import LoraSettings, ModelConfig
-from inforidge.evaluation import evaluate_split
-from inforidge.lmhead import last_prompt_logits, logits_at, target_token_loss
-from inforidge.modeling import add_lora, build_scratch_model, enable_gradient_checkpointing
+from inforidge.models.batching import encode_frame, gather_positions, iterate_batches
+from inforidge.models.evaluation import evaluate_split
+from inforidge.models.lmhead import last_prompt_logits, logits_at, target_token_loss
+from inforidge.models.modeling import add_lora, build_scratch_model, enable_gradient_checkpointing
+from inforidge.models.tokenization import build_word_tokenizer
 from inforidge.tasks.arithmetic import ArithmeticTask
-from inforidge.tokenization import build_word_tokenizer
 
 REAL_VOCAB = {"gpt2": 50257, "llama": 128256, "qwen2": 151936}
 CPU = torch.device("cpu")

@@ -6,7 +6,7 @@ from tokenizers import ByteLevelBPETokenizer
 from transformers import AutoModelForCausalLM, AutoTokenizer, GPT2Config
 
 from inforidge.config import LoraSettings, ModelConfig, RunConfig, TrainingConfig
-from inforidge.training import STATE_FILE, SegmentData, initialize_run, train_segment
+from inforidge.models.training import STATE_FILE, SegmentData, initialize_run, train_segment
 
 
 @pytest.fixture(scope="module")

@@ -6,9 +6,9 @@ from tokenizers import ByteLevelBPETokenizer
 from transformers import AutoModelForCausalLM, AutoTokenizer, GPT2Config, LlamaConfig, Qwen2Config
 
 from inforidge.config import ModelConfig, RunConfig, TrainingConfig
-from inforidge.modeling import initial_model, load_model, wants_gradient_checkpointing
-from inforidge.checkpoint_files import read_metrics
-from inforidge.training import SegmentData, initialize_run, train_segment
+from inforidge.models.checkpoint_files import read_metrics
+from inforidge.models.modeling import initial_model, load_model, wants_gradient_checkpointing
+from inforidge.models.training import SegmentData, initialize_run, train_segment
 
 FAMILIES = {
     "gpt2": lambda v: GPT2Config(vocab_size=v, n_layer=2, n_embd=32, n_head=2, n_positions=64),
@@ -108,7 +108,7 @@ def test_saved_word_tokenizer_reloads_unchanged(tmp_path, tiny_task, family):
 HF_CACHE_SCRIPT = """
 import sys, torch
 from inforidge.config import ModelConfig
-from inforidge.modeling import initial_model
+from inforidge.models.modeling import initial_model
 model, _ = initial_model(ModelConfig(source="pretrained", name_or_path="org/tiny", revision=sys.argv[1]), [], 0)
 print(float(model.get_input_embeddings().weight[0, 0]))
 """
@@ -183,7 +183,7 @@ def test_trust_remote_code_gates_checkpoint_code(tmp_path, tiny_gpt2):
 
 @pytest.mark.parametrize("name", ["gpt2", "qwen2", "llama"])
 def test_no_weight_decay_on_norms_biases_and_embeddings(family_fixtures, name):
-    from inforidge.training import decay_groups, make_optimizer
+    from inforidge.models.training import decay_groups, make_optimizer
 
     model, _ = load_model(str(family_fixtures[name]))
     decay, no_decay = decay_groups(model)
@@ -202,8 +202,8 @@ def test_no_weight_decay_on_norms_biases_and_embeddings(family_fixtures, name):
 
 
 def test_gradient_clipping_bounds_the_global_norm(tiny_gpt2, tiny_task):
-    from inforidge.batching import encode_frame, iterate_batches
-    from inforidge.training import clip_gradients, make_optimizer
+    from inforidge.models.batching import encode_frame, iterate_batches
+    from inforidge.models.training import clip_gradients, make_optimizer
 
     model, tokenizer = tiny_gpt2
     model = AutoModelForCausalLM.from_config(model.config)

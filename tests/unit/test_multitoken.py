@@ -8,14 +8,14 @@ import torch
 
 from inforidge.activations import dump_split
 from inforidge.config import MIConfig, validate_config
-from inforidge.configschema import ConfigError
+from inforidge.core.configschema import ConfigError
 from inforidge.mi import kernels as K
 from inforidge.mi import EstimatorSettings, Sampling, layerwise_mi
 from inforidge.mi.multitoken import check_multitoken, horizon_of
 from inforidge.mi.sequence import sequence_gram, sequence_mi
 from inforidge.mi.stage import MULTITOKEN_COLUMNS as COLUMNS
 from inforidge.mi.stage import DecodeSteps, estimate_dump
-from inforidge.tables import conform
+from inforidge.tables.tidy import conform
 
 SETTINGS = MIConfig(kernels=["gaussian"], sigma=1.0, alpha=1.0, normalize="l2", base=2.0, n_samples=24, seeds=[0, 1],
                     resampling="random")

@@ -7,10 +7,11 @@ import pandas as pd
 import pytest
 from matplotlib.colors import to_hex
 
-from inforidge import plots, results
-from inforidge.registry import resolve
-from inforidge.report import all_figures
-from inforidge.tables import TABLES
+from inforidge import results
+from inforidge.core.registry import resolve
+from inforidge.figures import plots
+from inforidge.figures.report import all_figures
+from inforidge.tables.tidy import TABLES
 
 from .test_tables import write_synthetic_tables
 
@@ -159,7 +160,7 @@ def test_ridge_sigma_is_drawn_for_a_bandwidth_sweep_only(repo_root):
     import yaml
 
     from inforidge.config import validate_config
-    from inforidge.report import wanted_figures
+    from inforidge.figures.report import wanted_figures
 
     data = yaml.safe_load((repo_root / "configs/test.yaml").read_text())
     assert "ridge_sigma" not in {f.name for f in wanted_figures(validate_config(data))}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from inforidge.config import TaskConfig, validate_config
-from inforidge.configschema import ConfigError
+from inforidge.core.configschema import ConfigError
 from inforidge.tasks import build_task
 from inforidge.tasks.registry import TASK_KINDS
 

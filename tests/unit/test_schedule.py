@@ -3,7 +3,7 @@
 import pytest
 
 from inforidge.config import TrainingConfig
-from inforidge.schedule import checkpoint_steps, lr_factor, previous_step
+from inforidge.models.schedule import checkpoint_steps, lr_factor, previous_step
 
 
 def test_log_spaced_checkpoints_start_at_zero_and_end_at_steps():

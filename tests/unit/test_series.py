@@ -14,8 +14,8 @@ import pytest
 import yaml
 
 from inforidge.config import ConfigError, validate_config
-from inforidge.checkpoint_files import WeightsMismatch, weight_hashes
-from inforidge.series import (
+from inforidge.models.checkpoint_files import WeightsMismatch, weight_hashes
+from inforidge.workflow.series import (
     check_duplicates,
     check_sources,
     duplicate_steps,
@@ -139,7 +139,7 @@ def test_two_steps_at_one_path(tmp_path):
 def test_fetch_lists_every_revision_of_a_hub_series():
     """`inforidge fetch` (and the offline-cache check of cluster runs) covers each series revision."""
     from inforidge.config import load_config
-    from inforidge.fetch import hub_models
+    from inforidge.workflow.fetch import hub_models
 
     models = hub_models(load_config(REPO / "configs" / "pythia.yaml"))
     assert len(models) == 23
@@ -180,7 +180,7 @@ def test_local_weights_are_hashed_by_content(tmp_path):
 # the load: find the revision's snapshot through refs/ and hash its weight files.
 HASH_REVISIONS = """
 import json, sys
-from inforidge.checkpoint_files import source_dir, weight_hashes
+from inforidge.models.checkpoint_files import source_dir, weight_hashes
 print(json.dumps({r: weight_hashes(source_dir({"path": "org/m", "revision": r})) for r in sys.argv[1:]}))
 """
 

@@ -12,9 +12,9 @@ from pathlib import Path
 import torch
 from transformers import AutoModelForCausalLM, GPTNeoXConfig
 
-from inforidge.architecture import find_blocks, find_final_norm, num_layers
-from inforidge.checkpoint_files import SOURCE_FILE
-from inforidge.modeling import load_model
+from inforidge.models.architecture import find_blocks, find_final_norm, num_layers
+from inforidge.models.checkpoint_files import SOURCE_FILE
+from inforidge.models.modeling import load_model
 
 HUB_ID = "org/tiny-series"
 REVISIONS = {"step0": 0.0, "step10": 0.5, "step100": 1.0}  # revision -> weight shift
@@ -44,8 +44,8 @@ def hub_cache(root: Path, model, tokenizer) -> Path:
 # Runs in a fresh process: huggingface_hub reads HF_HUB_CACHE / HF_HUB_OFFLINE when imported.
 LOADER = """
 import json, sys
-from inforidge.checkpoint_files import weights_dir
-from inforidge.modeling import load_model
+from inforidge.models.checkpoint_files import weights_dir
+from inforidge.models.modeling import load_model
 hub, pointers = sys.argv[1], json.loads(sys.argv[2])
 out = {}
 for revision, pointer in pointers.items():

@@ -43,7 +43,7 @@ def test_light_stage_does_not_import_heavy_libraries(repo_root, script: str) -> 
 
 def test_registered_drawing_functions_load_no_heavy_library():
     """figure_draw.py resolves each figure's drawing function from the registry: those modules stay light too."""
-    code = ("import sys; from inforidge.report import all_figures; from inforidge.registry import resolve; "
+    code = ("import sys; from inforidge.figures.report import all_figures; from inforidge.core.registry import resolve; "
             "[resolve(f.draw) for f in all_figures()]; print(sorted(m for m in ('torch', 'transformers') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
     assert out == "[]", out

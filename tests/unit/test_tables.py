@@ -19,16 +19,17 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
-from inforidge import cli, tables
-from inforidge.capacity import capacity_table
+from inforidge import cli
+from inforidge.analyses.verdictspec import source_tables
 from inforidge.config import RunConfig, TaskConfig, runs_from_params
 from inforidge.probes.registry import PROBES
 from inforidge.readouts.registry import READOUTS
-from inforidge.ridgetables import paired_table, ridge_table
-from inforidge.tables import TABLES, analysis_table, conform, mi_table, runs_table, write_table
-from inforidge.tableschema import BOOL, FLOAT, INT, RUN_KEYS, TableSchema
-from inforidge.verdict import verdict_table
-from inforidge.verdictspec import source_tables
+from inforidge.tables import tidy as tables
+from inforidge.tables.capacity import capacity_table
+from inforidge.tables.ridge import paired_table, ridge_table
+from inforidge.tables.schema import BOOL, FLOAT, INT, RUN_KEYS, TableSchema
+from inforidge.tables.tidy import TABLES, analysis_table, conform, mi_table, runs_table, write_table
+from inforidge.tables.verdict import verdict_table
 
 N_LAYER = 3
 STEPS = (0, 4, 12)

@@ -12,10 +12,10 @@ from tokenizers import ByteLevelBPETokenizer
 from transformers import AutoTokenizer
 
 from inforidge.config import TaskConfig
-from inforidge.encoding import encode_example
 from inforidge.tasks import build_task
 from inforidge.tasks.answers import check_first_tokens, first_token_collisions
 from inforidge.tasks.base import SPLIT_COLUMNS
+from inforidge.tasks.encoding import encode_example
 from inforidge.tasks.sources import local_files
 
 RELATIONS = ["son", "daughter", "father", "mother", "grandson", "granddaughter", "nephew", "niece",

@@ -9,7 +9,7 @@ import sys
 import pytest
 
 from inforidge.config import ModelConfig
-from inforidge.threads import PARALLEL_FROM_WIDTH, choose_threads, job_width, scratch_width
+from inforidge.core.threads import PARALLEL_FROM_WIDTH, choose_threads, job_width, scratch_width
 
 
 @pytest.mark.parametrize("declared", [1, 2, 8])
@@ -55,7 +55,7 @@ def test_width_from_run_settings() -> None:
 
 def test_apply_threads_caps_torch_and_blas() -> None:
     code = (
-        "import numpy, torch; from threadpoolctl import threadpool_info; from inforidge.threads import apply_threads;"
+        "import numpy, torch; from threadpoolctl import threadpool_info; from inforidge.core.threads import apply_threads;"
         "apply_threads(1); import os;"
         "print(torch.get_num_threads(), max(p['num_threads'] for p in threadpool_info()), os.environ['OMP_NUM_THREADS'])"
     )
@@ -72,6 +72,6 @@ def test_scratch_width_at_plan_time() -> None:
 
 def test_policy_module_imports_no_torch() -> None:
     """Rules may call it at plan time, and every job imports it: it must stay light."""
-    code = "import sys, inforidge.threads, inforidge.jobs; print('torch' in sys.modules, 'threadpoolctl' in sys.modules)"
+    code = "import sys, inforidge.core.threads, inforidge.workflow.jobs; print('torch' in sys.modules, 'threadpoolctl' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
     assert out == ["False", "False"]

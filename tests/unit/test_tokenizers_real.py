@@ -9,7 +9,7 @@ from inforidge.config import ModelConfig
 from inforidge.fixtures import FIXTURES, build_fixture, is_built
 from inforidge.fixtures.models import MARKER, save_tokenizer
 from inforidge.fixtures.sources import RANK_FILES, rank_file, sha256
-from inforidge.modeling import initial_model, load_tokenizer
+from inforidge.models.modeling import initial_model, load_tokenizer
 
 
 def pieces(tokenizer, text):

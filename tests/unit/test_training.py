@@ -4,10 +4,10 @@ import pytest
 import torch
 from transformers import AutoModelForCausalLM
 
-from inforidge import training
-from inforidge.checkpoint_files import read_metrics
 from inforidge.config import ModelConfig, RunConfig, TrainingConfig
-from inforidge.training import SegmentData, batch_order, initialize_run, train_segment
+from inforidge.models import training
+from inforidge.models.checkpoint_files import read_metrics
+from inforidge.models.training import SegmentData, batch_order, initialize_run, train_segment
 
 
 @pytest.fixture(scope="module")
@@ -71,8 +71,8 @@ def test_fsdp_config_is_validated_and_launch_command_parses(tmp_path):
     from accelerate.commands.launch import launch_command_parser
 
     from inforidge.config import FsdpSettings, LoraSettings, RunResources, StageResources, validate_config
-    from inforidge.configschema import ConfigError, build
-    from inforidge.training import fsdp_launch_command
+    from inforidge.core.configschema import ConfigError, build
+    from inforidge.models.training import fsdp_launch_command
 
     with pytest.raises(ConfigError, match="lora"):
         build(TrainingConfig, {"distributed": "fsdp", "lora": {"r": 4}}, "training")
@@ -89,4 +89,4 @@ def test_fsdp_config_is_validated_and_launch_command_parses(tmp_path):
     command = fsdp_launch_command(run, tmp_path / "args.json")
     args = launch_command_parser().parse_args(command[3:])
     assert args.use_fsdp and args.num_processes == 4 and args.fsdp_sharding_strategy == "HYBRID_SHARD"
-    assert args.module and args.training_script == "inforidge.training" and args.mixed_precision == "bf16"
+    assert args.module and args.training_script == "inforidge.models.training" and args.mixed_precision == "bf16"

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from inforidge.config import ConfigError, TaskConfig, load_config
-from inforidge.configschema import build
+from inforidge.core.configschema import build
 from inforidge.tasks import build_task, word_vocabulary
 
 SIZES = {"train": 400, "eval_id": 64, "eval_ood": 64, "probe_ood": 64}

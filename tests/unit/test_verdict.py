@@ -7,12 +7,12 @@ import pandas as pd
 import pytest
 
 from inforidge import results
+from inforidge.analyses.verdictspec import VERDICT_SOURCES, source_tables
 from inforidge.config import FiguresConfig
-from inforidge.plots import render
-from inforidge.tables import TABLES, write_table
-from inforidge.verdict import verdict_table
-from inforidge.verdictplots import verdict as draw_verdict
-from inforidge.verdictspec import VERDICT_SOURCES, source_tables
+from inforidge.figures.plots import render
+from inforidge.figures.verdictplots import verdict as draw_verdict
+from inforidge.tables.tidy import TABLES, write_table
+from inforidge.tables.verdict import verdict_table
 
 L = 4
 KEYS = {"run": "narrow", "model": "broad@step-3000", "task": "t", "seed": 0, "n_layer": L, "step": 100}

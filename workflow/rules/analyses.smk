@@ -1,5 +1,5 @@
 # Probes and read-outs: one rule per registered analysis, derived from the analysis registries
-# (inforidge.analyses; docs/extending.md). A probe (probe_<name>) reloads the model of one
+# (inforidge.analyses.registry; docs/extending.md). A probe (probe_<name>) reloads the model of one
 # (run, checkpoint); a read-out (readout_<name>) reads the activation dump of one (run,
 # checkpoint, eval split). What differs by input lives in the analysis_* helpers of common.smk,
 # except the script: Snakemake evaluates `script:` again when a job runs, after this loop has

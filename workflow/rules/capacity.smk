@@ -1,6 +1,6 @@
 # Model-capacity sweep: compares runs of different depth, built from the mi table only.
 # Requested when capacity.enabled is true, or auto with >1 distinct scratch depth (docs/capacity.md).
-# Its figures are registered in inforidge.figures (built by figures.smk).
+# Its figures are registered in inforidge.figures.registry (built by figures.smk).
 
 
 rule capacity_table:

@@ -5,27 +5,32 @@
 import os
 from pathlib import Path
 
-from inforidge.analyses import analyses
-from inforidge.clusterplan import (
+from inforidge.analyses.registry import analyses
+from inforidge.analyses.verdictspec import source_tables
+from inforidge.config import as_dict
+from inforidge.core.hub import go_offline, hub_unreachable
+from inforidge.core.threads import choose_threads, scratch_width
+from inforidge.figures.report import wanted_figures
+from inforidge.mi.multitoken import probe_task_name
+from inforidge.mi.registry import KERNELS
+from inforidge.models.schedule import previous_step
+from inforidge.tasks import build_task
+from inforidge.tasks.sources import local_files
+from inforidge.workflow.clusterplan import (
     check_runtimes,
     gpu_resources,
     runtime_limit,
     train_job_index,
 )
-from inforidge.codedeps import code_files, reference_files
-from inforidge.config import as_dict
-from inforidge.fetch import hub_datasets, hub_models, job_environment, missing_models
-from inforidge.hub import go_offline, hub_unreachable
-from inforidge.mi.registry import KERNELS
-from inforidge.mi.multitoken import probe_task_name
-from inforidge.planning import capacity_wanted
-from inforidge.report import wanted_figures
-from inforidge.schedule import previous_step
-from inforidge.series import check_sources, run_steps, series_sources
-from inforidge.tasks import build_task
-from inforidge.tasks.sources import local_files
-from inforidge.threads import choose_threads, scratch_width
-from inforidge.verdictspec import source_tables
+from inforidge.workflow.codedeps import code_files, reference_files
+from inforidge.workflow.fetch import (
+    hub_datasets,
+    hub_models,
+    job_environment,
+    missing_models,
+)
+from inforidge.workflow.planning import capacity_wanted
+from inforidge.workflow.series import check_sources, run_steps, series_sources
 
 RESULTS = "results"
 SRC = Path(workflow.basedir) / "src"
@@ -43,7 +48,7 @@ except ConfigError as err:
 # is parsed again inside each job) run offline from it, so a compute node never downloads.
 os.environ.update(job_environment(CFG.cluster, remote=workflow.remote_exec))
 # Without the hub, every job runs from the cache alone: a model or dataset missing there fails at
-# once with a line naming it (inforidge.hub), not after minutes of retries, and the end-of-run
+# once with a line naming it (inforidge.core.hub), not after minutes of retries, and the end-of-run
 # summary says what to fetch. One probe (seconds at most), only for configs with hub sources.
 if not workflow.dryrun and (hub_models(CFG) or hub_datasets(CFG)):
     _unreachable = hub_unreachable()
@@ -421,7 +426,7 @@ def table_outputs():
 
 
 def verdict_source_names():
-    """The tables of the verdict table's read-outs (inforidge.verdictspec) that this config produces."""
+    """The tables of the verdict table's read-outs (inforidge.analyses.verdictspec) that this config produces."""
     made = set(table_outputs())
     return [name for name in source_tables() if table_path(name) in made]
 

@@ -1,9 +1,9 @@
 # Figures are built from the tables only: one rule per registered figure (figure_<name>),
-# derived from inforidge.report.all_figures (built-in, probe, read-out and sweep figures alike,
+# derived from inforidge.figures.report.all_figures (built-in, probe, read-out and sweep figures alike,
 # in report order), each writing PNG (embedded in the report) plus the other formats of figures.formats.
 # Cosmetic settings and figure options reach the rules only through params, so changing
 # them reruns figures only. Captions: workflow/report/<name>.rst.
-from inforidge.report import all_figures
+from inforidge.figures.report import all_figures
 
 for _fig in all_figures():
 

@@ -1,10 +1,10 @@
 # Multi-token generation (docs/multitoken.md): the activations, MI and MI-table rules again, with
 # their multi-token params: dumps with decode_steps = T into activations_mt/, then
 # I(Z_l^(t); Y^(t)) per step t and the sequence-kernel MI. Off unless multitoken.enabled.
-from inforidge.configschema import ConfigError
+from inforidge.core.configschema import ConfigError
 from inforidge.mi.multitoken import check_multitoken, decode_steps, horizon_of
 
-# Its figures are registered in inforidge.figures (built by figures.smk).
+# Its figures are registered in inforidge.figures.registry (built by figures.smk).
 
 if CFG.multitoken.enabled:
     try:

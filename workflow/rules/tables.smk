@@ -1,5 +1,5 @@
 # Tidy long-format tables, one per observational unit (results/tables/*.parquet).
-# Schemas and column docs: src/inforidge/tables.py and each analysis spec's tables;
+# Schemas and column docs: src/inforidge/tables/tidy.py and each analysis spec's tables;
 # docs/results.md. Probe and read-out tables are derived from the analysis registries.
 
 

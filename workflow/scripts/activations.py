@@ -6,8 +6,8 @@ import pandas as pd
 
 from inforidge.activations import dump_split
 from inforidge.config import ActivationsConfig
-from inforidge.configschema import build
-from inforidge.jobs import job
+from inforidge.core.configschema import build
+from inforidge.workflow.jobs import job
 
 with job(snakemake) as log:
     acts = build(ActivationsConfig, snakemake.params.activations, "activations")

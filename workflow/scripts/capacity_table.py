@@ -1,9 +1,9 @@
 """Build results/tables/capacity.parquet from the mi table."""
 
 from inforidge import results
-from inforidge.capacity import capacity_table
-from inforidge.jobs import job
-from inforidge.tables import write_table
+from inforidge.tables.capacity import capacity_table
+from inforidge.tables.tidy import write_table
+from inforidge.workflow.jobs import job
 
 with job(snakemake) as log:
     frame = capacity_table(results.read_table(snakemake.input.mi, "mi"))

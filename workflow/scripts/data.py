@@ -1,10 +1,10 @@
 """Write one task split as Parquet."""
 
-from inforidge.atomic import write_parquet
 from inforidge.config import TaskConfig
-from inforidge.configschema import build
-from inforidge.jobs import job
+from inforidge.core.atomic import write_parquet
+from inforidge.core.configschema import build
 from inforidge.tasks import build_task
+from inforidge.workflow.jobs import job
 
 with job(snakemake) as log:
     task = build_task(build(TaskConfig, snakemake.params.task, f"tasks.{snakemake.wildcards.task}"))

@@ -1,11 +1,12 @@
 """Draw one registered figure (params.figure) from its tables, in every configured format."""
 
-from inforidge import plots, results
+from inforidge import results
 from inforidge.config import FiguresConfig
-from inforidge.jobs import job
-from inforidge.registry import resolve
-from inforidge.report import all_figures
-from inforidge.configschema import build
+from inforidge.core.configschema import build
+from inforidge.core.registry import resolve
+from inforidge.figures import plots
+from inforidge.figures.report import all_figures
+from inforidge.workflow.jobs import job
 
 with job(snakemake) as log:
     params = snakemake.params

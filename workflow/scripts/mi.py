@@ -1,10 +1,10 @@
 """Estimate I(Z_l; Y) for every site and layer of one activation dump (multi-token: per decoding step t too)."""
 
-from inforidge.atomic import write_parquet
 from inforidge.config import MIConfig
-from inforidge.configschema import build
-from inforidge.jobs import job
+from inforidge.core.atomic import write_parquet
+from inforidge.core.configschema import build
 from inforidge.mi.stage import DecodeSteps, estimate_dump
+from inforidge.workflow.jobs import job
 
 with job(snakemake) as log:
     params = snakemake.params

@@ -4,11 +4,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from inforidge.atomic import write_parquet
-from inforidge.jobs import job
+from inforidge.core.atomic import write_parquet
+from inforidge.core.configschema import build
+from inforidge.core.registry import resolve
 from inforidge.probes.registry import PROBES, ProbeFrames
-from inforidge.registry import resolve
-from inforidge.configschema import build
+from inforidge.workflow.jobs import job
 
 with job(snakemake) as log:
     inputs, params, w = snakemake.input, snakemake.params, snakemake.wildcards

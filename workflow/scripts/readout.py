@@ -2,11 +2,11 @@
 
 from pathlib import Path
 
-from inforidge.atomic import write_parquet
-from inforidge.configschema import build
-from inforidge.jobs import job
+from inforidge.core.atomic import write_parquet
+from inforidge.core.configschema import build
+from inforidge.core.registry import resolve
 from inforidge.readouts.registry import READOUTS
-from inforidge.registry import resolve
+from inforidge.workflow.jobs import job
 
 with job(snakemake) as log:
     spec = READOUTS[snakemake.params.readout]

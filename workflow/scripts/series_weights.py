@@ -4,10 +4,10 @@
 import json
 from pathlib import Path
 
-from inforidge.atomic import temp_sibling
-from inforidge.checkpoint_files import read_weights
-from inforidge.jobs import job
-from inforidge.series import check_duplicates
+from inforidge.core.atomic import temp_sibling
+from inforidge.models.checkpoint_files import read_weights
+from inforidge.workflow.jobs import job
+from inforidge.workflow.series import check_duplicates
 
 with job(snakemake) as log:
     run, out = snakemake.wildcards.run, Path(snakemake.output[0])

@@ -1,7 +1,7 @@
 """Aggregate the per-job frames of a probe or read-out into one of its tables (params.table)."""
 
-from inforidge.jobs import job
-from inforidge.tables import analysis_table, loaded_runs, write_table
+from inforidge.tables.tidy import analysis_table, loaded_runs, write_table
+from inforidge.workflow.jobs import job
 
 with job(snakemake) as log:
     name = snakemake.params.table

@@ -1,7 +1,7 @@
 """Aggregate per-job MI frames into results/tables/mi.parquet (or multitoken.parquet: params.table)."""
 
-from inforidge.jobs import job
-from inforidge.tables import loaded_runs, mi_table, write_table
+from inforidge.tables.tidy import loaded_runs, mi_table, write_table
+from inforidge.workflow.jobs import job
 
 with job(snakemake) as log:
     name = snakemake.params.table

@@ -1,9 +1,9 @@
 """Derive the ridge and mi_paired tables from the mi table."""
 
 from inforidge import results
-from inforidge.jobs import job
-from inforidge.ridgetables import paired_table, ridge_table
-from inforidge.tables import write_table
+from inforidge.tables.ridge import paired_table, ridge_table
+from inforidge.tables.tidy import write_table
+from inforidge.workflow.jobs import job
 
 with job(snakemake) as log:
     mi = results.read_table(snakemake.input.mi, "mi")

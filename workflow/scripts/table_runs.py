@@ -1,9 +1,9 @@
 """One row per configured run: results/tables/runs.parquet."""
 
 from inforidge.config import TaskConfig
-from inforidge.configschema import convert
-from inforidge.jobs import job
-from inforidge.tables import loaded_runs, runs_table, write_table
+from inforidge.core.configschema import convert
+from inforidge.tables.tidy import loaded_runs, runs_table, write_table
+from inforidge.workflow.jobs import job
 
 with job(snakemake) as log:
     runs = loaded_runs(snakemake.params.runs, snakemake.input.start)

@@ -2,8 +2,8 @@
 
 from pathlib import Path
 
-from inforidge.jobs import job
-from inforidge.tables import loaded_runs, training_table, write_table
+from inforidge.tables.tidy import loaded_runs, training_table, write_table
+from inforidge.workflow.jobs import job
 
 with job(snakemake) as log:
     checkpoints = list(snakemake.input.checkpoints)

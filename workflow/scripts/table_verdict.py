@@ -1,9 +1,9 @@
 """Derive the verdict table from the read-out tables this config produces (params.tables: their names)."""
 
 from inforidge import results
-from inforidge.jobs import job
-from inforidge.tables import write_table
-from inforidge.verdict import verdict_table
+from inforidge.tables.tidy import write_table
+from inforidge.tables.verdict import verdict_table
+from inforidge.workflow.jobs import job
 
 with job(snakemake) as log:
     names = snakemake.params.tables

@@ -13,9 +13,9 @@ from pathlib import Path
 import pandas as pd
 
 from inforidge.config import RunConfig
-from inforidge.configschema import build
-from inforidge.hub import require_cached
-from inforidge.jobs import job
+from inforidge.core.configschema import build
+from inforidge.core.hub import require_cached
+from inforidge.workflow.jobs import job
 
 
 def read_data(params, inputs) -> "tuple[dict[str, pd.DataFrame], SegmentData]":
@@ -30,20 +30,20 @@ with job(snakemake) as log:
     out = Path(snakemake.output[0])
     step = int(snakemake.wildcards.step)
     # Before torch and transformers load (seconds): offline, a hub model missing from the cache
-    # fails this job at once (inforidge.hub).
+    # fails this job at once (inforidge.core.hub).
     if run.model.source == "series":
         require_cached(params.source["path"], params.source["revision"])
     elif run.model.source == "pretrained" and "previous" not in inputs.keys():
         require_cached(run.model.name_or_path, run.model.revision)
-    from inforidge.atomic import atomic_directory
-    from inforidge.tasks import word_vocabulary
-    from inforidge.training import (
+    from inforidge.core.atomic import atomic_directory
+    from inforidge.models.training import (
         SegmentData,
         fsdp_launch_command,
         initialize_run,
         train_segment,
         write_series_checkpoint,
     )
+    from inforidge.tasks import word_vocabulary
 
     if run.model.source == "series":
         frames, data = read_data(params, inputs)

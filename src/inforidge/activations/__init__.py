@@ -4,6 +4,8 @@
 writes ``manifest.json``, ``meta.parquet`` and NPY shards per site, layer and step;
 ``open`` returns an :class:`ActivationStore` over such a directory. See
 docs/activations.md for the layout and the Y semantics.
+
+May import ``core``, ``tasks``, ``config`` and ``models`` (:data:`inforidge.LAYERS`).
 """
 
 from inforidge.activations.reader import ActivationStore, open

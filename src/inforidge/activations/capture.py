@@ -27,9 +27,9 @@ import torch
 from transformers import PreTrainedModel
 
 from inforidge.activations.layout import SITES, TARGET_MODES
-from inforidge.architecture import find_blocks, find_final_norm, find_input_embeddings
-from inforidge.batching import PromptBatch
-from inforidge.hooks import block_hooks
+from inforidge.models.architecture import find_blocks, find_final_norm, find_input_embeddings
+from inforidge.models.batching import PromptBatch
+from inforidge.models.hooks import block_hooks
 
 SiteLayer = tuple[str, int]
 

@@ -24,11 +24,11 @@ from inforidge.activations.writer import (
     sha256_file,
     write_manifest,
 )
-from inforidge.atomic import atomic_directory
-from inforidge.batching import collate
-from inforidge.encoding import EncodedExample, encode_example
-from inforidge.devices import resolve_device
-from inforidge.modeling import load_model
+from inforidge.core.atomic import atomic_directory
+from inforidge.core.devices import resolve_device
+from inforidge.models.batching import collate
+from inforidge.models.modeling import load_model
+from inforidge.tasks.encoding import EncodedExample, encode_example
 
 log = logging.getLogger(__name__)
 

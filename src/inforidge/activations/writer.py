@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from inforidge.activations.layout import MANIFEST, shard_path
-from inforidge.checkpoint_files import combined_sha256, sha256_file, weight_files, weights_dir
+from inforidge.models.checkpoint_files import combined_sha256, sha256_file, weight_files, weights_dir
 
 log = logging.getLogger(__name__)
 

@@ -7,6 +7,9 @@ stage-level :func:`layerwise_mi` with its :class:`Sampling`, and the kernel regi
 
 Exports load lazily (PEP 562): ``inforidge.mi.registry`` is torch-free and imported by config
 validation, which must not pull torch in through this package's ``__init__``.
+
+Layers (:data:`inforidge.LAYERS`): ``registry`` and ``bandwidth`` are declarations (``core``
+only); the estimator and the stage may import ``core`` to ``activations``.
 """
 
 from __future__ import annotations

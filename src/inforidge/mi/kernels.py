@@ -12,9 +12,9 @@ from collections.abc import Callable
 
 import torch
 
+from inforidge.core.registry import resolve
 from inforidge.mi.bandwidth import RULE_FUNCTIONS, Bandwidth
 from inforidge.mi.registry import KernelSpec, kernel_spec
-from inforidge.registry import resolve
 
 # Polynomial kernel (<a, b> + POLY_COEF0) ** POLY_DEGREE. Fixed rather than exposed: the
 # pipeline only needs it as an alternative kernel, and unit-diagonal normalization makes

@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from inforidge.devices import resolve_device
+from inforidge.core.devices import resolve_device
 from inforidge.mi.estimators import (
     ArrayLike,
     Side,

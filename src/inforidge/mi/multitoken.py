@@ -7,7 +7,7 @@ with its ``multitoken`` params (:func:`decode_steps`: the fields of
 :class:`inforidge.mi.stage.DecodeSteps`), estimates per (site, layer, subsample seed)
 ``token`` rows I(Z_l^(t); Y^(t)), one per t, and a ``sequence`` row (t = 0) under the sequence
 kernel (:mod:`inforidge.mi.sequence`): :func:`inforidge.mi.stage.estimate_dump`. Its table is
-built like the ``mi`` table (:func:`inforidge.tables.mi_table`). docs/multitoken.md.
+built like the ``mi`` table (:func:`inforidge.tables.tidy.mi_table`). docs/multitoken.md.
 
 Torch-free: the workflow plans the stage with this module. The MI jobs do not import it (it
 imports the task modules, which would become their code inputs).

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from inforidge.registry import Registry
+from inforidge.core.registry import Registry
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from typing import Any, Optional, Union
 import pandas as pd
 import torch
 
-from inforidge.devices import resolve_device
+from inforidge.core.devices import resolve_device
 from inforidge.mi import kernels as K
 from inforidge.mi import spectra
 from inforidge.mi.estimators import ArrayLike, Side, as_samples, bandwidth, joint_entropy, permuted, prepare, side_entropy

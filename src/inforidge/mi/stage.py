@@ -24,7 +24,7 @@ import pandas as pd
 
 from inforidge import activations
 from inforidge.config import MIConfig
-from inforidge.configschema import build
+from inforidge.core.configschema import build
 from inforidge.mi.bandwidth import bandwidth_columns
 from inforidge.mi.layerwise import COLUMNS, Sampling, layerwise_mi
 from inforidge.mi.registry import kernel_spec

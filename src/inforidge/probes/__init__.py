@@ -11,4 +11,7 @@
 
 Each is an entry of the probe registry (``inforidge.probes.registry``), from which the
 workflow derives its rule, config section, tables and figures (docs/extending.md).
+
+Layers (:data:`inforidge.LAYERS`): ``registry`` is a declaration (``core``, ``analyses.spec``, the
+table schemas, the figure registry); the jobs may import any lower layer, the drawing code too.
 """

@@ -15,9 +15,9 @@ import pandas as pd
 import torch
 from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
-from inforidge import lmhead
-from inforidge.architecture import find_lm_head
-from inforidge.batching import PromptBatch, encode_frame, iterate_batches
+from inforidge.models import lmhead
+from inforidge.models.architecture import find_lm_head
+from inforidge.models.batching import PromptBatch, encode_frame, iterate_batches
 
 
 def first_target_batches(
@@ -34,7 +34,7 @@ def first_target_batches(
 
 
 def last_prompt_logits(model: PreTrainedModel, batch: PromptBatch) -> torch.Tensor:
-    """Next-token logits at the last prompt position only: [B, V] in float32 (``inforidge.lmhead``)."""
+    """Next-token logits at the last prompt position only: [B, V] in float32 (``inforidge.models.lmhead``)."""
     return lmhead.last_prompt_logits(model, batch).float()
 
 

@@ -19,9 +19,9 @@ import pandas as pd
 import torch
 from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
-from inforidge.architecture import num_layers
-from inforidge.encoding import word_to_token_positions
+from inforidge.models.architecture import num_layers
 from inforidge.probes._batches import first_target_batches
+from inforidge.tasks.encoding import word_to_token_positions
 
 
 MASSES = ("sink_mass", "signal_mass", "last_mass", "other_mass")

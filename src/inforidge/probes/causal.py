@@ -12,7 +12,7 @@ Residual scaling and the lenses read a frozen model; these probes intervene on i
   target example and measure how much the target's answer survives: probability of
   the target's own answer, the logit difference (target answer − source answer), and
   how often the patched model predicts the target's or the source's answer. Layer 0
-  (the embedding output) is not patched: ``inforidge.hooks.block_hooks``, the one hook
+  (the embedding output) is not patched: ``inforidge.models.hooks.block_hooks``, the one hook
   primitive, rewrites block outputs, and resid_post[0] at the last position is only the
   last token's own embedding.
 
@@ -29,12 +29,12 @@ import pandas as pd
 import torch
 from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
-from inforidge.architecture import num_layers
-from inforidge.batching import PromptBatch, gather_positions
-from inforidge.probes.registry import CausalConfig
+from inforidge.models.architecture import num_layers
+from inforidge.models.batching import PromptBatch, gather_positions
+from inforidge.models.hooks import BlockFn, block_hooks
 from inforidge.probes._batches import first_target_batches, last_prompt_logits, score
-from inforidge.hooks import BlockFn, block_hooks
 from inforidge.probes.early_exit import residual_stream
+from inforidge.probes.registry import CausalConfig
 
 
 @torch.no_grad()

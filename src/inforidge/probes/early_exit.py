@@ -16,10 +16,10 @@ import pandas as pd
 import torch
 from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
-from inforidge.architecture import find_blocks, find_final_norm, find_lm_head
-from inforidge.batching import gather_positions
-from inforidge.hooks import block_hooks
-from inforidge.lmhead import last_prompt_logits
+from inforidge.models.architecture import find_blocks, find_final_norm, find_lm_head
+from inforidge.models.batching import gather_positions
+from inforidge.models.hooks import block_hooks
+from inforidge.models.lmhead import last_prompt_logits
 from inforidge.probes._batches import first_target_batches
 
 

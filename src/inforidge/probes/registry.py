@@ -1,10 +1,10 @@
 """The probe registry: every functional probe, declared once (docs/extending.md).
 
-A probe is an :class:`~inforidge.analysisspec.AnalysisSpec` with ``input="checkpoint"``: one
+A probe is an :class:`~inforidge.analyses.spec.AnalysisSpec` with ``input="checkpoint"``: one
 job per (run, checkpoint) that reloads the model; its job is called as
 ``job(checkpoint, frames: ProbeFrames, settings, device) -> {output stem: DataFrame}``.
 The rule ``probe_<name>``, the config section ``probes.<name>``, the tables ``table_<table>``, the figures and the report entries are derived from
-:data:`PROBES` (through :mod:`inforidge.analyses`). Nothing here imports torch.
+:data:`PROBES` (through :mod:`inforidge.analyses.registry`). Nothing here imports torch.
 """
 
 from __future__ import annotations
@@ -15,11 +15,11 @@ from typing import Literal
 
 import pandas as pd
 
-from inforidge.analysisspec import AnalysisSpec
-from inforidge.configschema import at_least, doc, positive, require
-from inforidge.figures import FigureSpec
-from inforidge.registry import Registry
-from inforidge.tableschema import BOOL, FLOAT, INT, SPLIT, STEP, STR, Column, run_schema
+from inforidge.analyses.spec import AnalysisSpec
+from inforidge.core.configschema import at_least, doc, positive, require
+from inforidge.core.registry import Registry
+from inforidge.figures.registry import FigureSpec
+from inforidge.tables.schema import BOOL, FLOAT, INT, SPLIT, STEP, STR, Column, run_schema
 
 ProbeSteps = Literal["all", "final"]
 
@@ -174,13 +174,13 @@ PROBES.register(AnalysisSpec(
             ], ["run", "step", "fit_split", "fit_seed", "split", "phase"]),
     },
     figures=(
-        FigureSpec("residual_scaling", ("residual_scaling",), "inforidge.plots:residual_scaling", "Probes",
+        FigureSpec("residual_scaling", ("residual_scaling",), "inforidge.figures.plots:residual_scaling", "Probes",
                    "residual scaling"),
         FigureSpec("residual_scaling_accuracy", ("residual_scaling_accuracy",),
-                   "inforidge.plots:residual_scaling_accuracy", "Probes",
+                   "inforidge.figures.plots:residual_scaling_accuracy", "Probes",
                    "residual scaling accuracy (before vs after)"),
         FigureSpec("residual_scaling_gain", ("residual_scaling_accuracy",),
-                   "inforidge.probeplots:residual_scaling_gain", "Probes",
+                   "inforidge.figures.probeplots:residual_scaling_gain", "Probes",
                    "residual scaling gain over the temperature baseline"),
     ),
 ))
@@ -197,7 +197,7 @@ PROBES.register(AnalysisSpec(
             Column("layer", INT, "layer l = 0..L read out (L: the model's own prediction)"),
             *_READOUT,
         ], ["run", "step", "split", "layer"])},
-    figures=(FigureSpec("early_exit", ("early_exit", "mi"), "inforidge.plots:early_exit", "Probes", "early exit"),),
+    figures=(FigureSpec("early_exit", ("early_exit", "mi"), "inforidge.figures.plots:early_exit", "Probes", "early exit"),),
 ))
 
 PROBES.register(AnalysisSpec(
@@ -217,7 +217,7 @@ PROBES.register(AnalysisSpec(
             Column("sink_is_signal", FLOAT, "fraction of examples whose position 0 is a signal token"),
             Column("n", INT, "examples averaged"),
         ], ["run", "step", "split", "layer"])},
-    figures=(FigureSpec("attention", ("attention",), "inforidge.plots:attention", "Probes", "attention mass"),),
+    figures=(FigureSpec("attention", ("attention",), "inforidge.figures.plots:attention", "Probes", "attention mass"),),
 ))
 
 PROBES.register(AnalysisSpec(
@@ -257,7 +257,7 @@ PROBES.register(AnalysisSpec(
             Column("fit_seed", INT, "seed of the lens training (batch order, validation rows)"),
             Column("steps_chosen", INT, "training steps of the lens kept (best validation KL; 0: the logit lens)"),
         ], ["run", "step", "split", "lens", "fit_seed", "layer"])},
-    figures=(FigureSpec("tuned_lens", ("tuned_lens",), "inforidge.probeplots:tuned_lens", "Probes",
+    figures=(FigureSpec("tuned_lens", ("tuned_lens",), "inforidge.figures.probeplots:tuned_lens", "Probes",
                         "tuned lens vs logit lens"),),
 ))
 
@@ -301,9 +301,9 @@ PROBES.register(AnalysisSpec(
             ], ["run", "step", "fit_seed", "target_split", "source_split", "layer"]),
     },
     figures=(
-        FigureSpec("causal_ablation", ("causal_ablation",), "inforidge.probeplots:causal_ablation", "Probes",
+        FigureSpec("causal_ablation", ("causal_ablation",), "inforidge.figures.probeplots:causal_ablation", "Probes",
                    "block ablation"),
-        FigureSpec("causal_patching", ("causal_patching",), "inforidge.probeplots:causal_patching", "Probes",
+        FigureSpec("causal_patching", ("causal_patching",), "inforidge.figures.probeplots:causal_patching", "Probes",
                    "activation patching"),
     ),
 ))

@@ -23,9 +23,9 @@ def residual_norm_job(checkpoint: Path, frames: ProbeFrames, settings: ReadoutPr
     # function, loads neither torch nor transformers.
     import torch
 
-    from inforidge.batching import gather_positions
-    from inforidge.devices import resolve_device
-    from inforidge.modeling import load_model
+    from inforidge.core.devices import resolve_device
+    from inforidge.models.batching import gather_positions
+    from inforidge.models.modeling import load_model
     from inforidge.probes._batches import first_target_batches
     from inforidge.probes.early_exit import residual_stream
 
@@ -54,7 +54,7 @@ def draw_residual_norm(norms: pd.DataFrame, look=None):
     """Mean ||resid_post[l]|| by layer, one line per checkpoint, ID and OOD panels (run rows)."""
     import seaborn as sns  # plotting libraries only in the figure job
 
-    from inforidge import plots
+    from inforidge.figures import plots
 
     look = look or plots.Look()
     grid = sns.relplot(data=norms, x="layer", y="mean_norm", hue="step", col="split", row="run", kind="line",

@@ -23,10 +23,10 @@ import torch
 from torch import nn
 from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
-from inforidge import lmhead
-from inforidge.architecture import find_blocks, find_lm_head
-from inforidge.batching import PromptBatch
-from inforidge.hooks import block_hooks
+from inforidge.models import lmhead
+from inforidge.models.architecture import find_blocks, find_lm_head
+from inforidge.models.batching import PromptBatch
+from inforidge.models.hooks import block_hooks
 from inforidge.probes._batches import (
     HeadStates,
     first_target_batches,

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from inforidge.devices import resolve_device
-from inforidge.modeling import load_model
+from inforidge.core.devices import resolve_device
+from inforidge.models.modeling import load_model
 from inforidge.probes.attention import attention_mass
 from inforidge.probes.causal import causal_probe
 from inforidge.probes.early_exit import early_exit

@@ -29,12 +29,12 @@ import torch
 from torch import nn
 from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
-from inforidge import lmhead
-from inforidge.architecture import find_final_norm, find_lm_head
-from inforidge.batching import gather_positions
-from inforidge.probes.registry import TunedLensConfig
+from inforidge.models import lmhead
+from inforidge.models.architecture import find_final_norm, find_lm_head
+from inforidge.models.batching import gather_positions
 from inforidge.probes._batches import first_target_batches, score_logits
 from inforidge.probes.early_exit import residual_stream
+from inforidge.probes.registry import TunedLensConfig
 
 
 @dataclass

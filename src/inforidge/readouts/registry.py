@@ -1,12 +1,12 @@
 """The read-out registry: analyses of an activation dump that need no model (docs/extending.md).
 
-A read-out is an :class:`~inforidge.analysisspec.AnalysisSpec` with ``input="activations"``:
+A read-out is an :class:`~inforidge.analyses.spec.AnalysisSpec` with ``input="activations"``:
 it runs on the same dumps as the MI stage, one job per (run, checkpoint, eval split), input
 the activations manifest, where a probe (:mod:`inforidge.probes.registry`) reloads the model.
 Its job is called as ``job(manifest: Path, settings) -> DataFrame``, the frame of its one table
 (the rule adds run, step, split and data_split). The rule ``readout_<name>``, the config
 section ``readouts.<name>``, the table rule, the figures and the report entries are derived
-from :data:`READOUTS` (through :mod:`inforidge.analyses`). Nothing here imports torch.
+from :data:`READOUTS` (through :mod:`inforidge.analyses.registry`). Nothing here imports torch.
 """
 
 from __future__ import annotations
@@ -14,11 +14,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from inforidge.analysisspec import AnalysisSpec
-from inforidge.configschema import at_least, doc, require
-from inforidge.figures import FigureSpec
-from inforidge.registry import Registry
-from inforidge.tableschema import FLOAT, INT, SPLIT, STEP, STR, Column, run_schema
+from inforidge.analyses.spec import AnalysisSpec
+from inforidge.core.configschema import at_least, doc, require
+from inforidge.core.registry import Registry
+from inforidge.figures.registry import FigureSpec
+from inforidge.tables.schema import FLOAT, INT, SPLIT, STEP, STR, Column, run_schema
 
 
 READOUTS: Registry[AnalysisSpec] = Registry("read-out")
@@ -83,6 +83,6 @@ READOUTS.register(AnalysisSpec(
             Column("v_info_bits", FLOAT, "h_y_bits − ce_bits: predictive V-information I_V(Z → Y) of the linear "
                                          "family on held-out rows (≤ 0 in expectation when Z ⟂ Y) [bits]"),
         ], ["run", "step", "split", "site", "layer", "fold"])},
-    figures=(FigureSpec("linear_probe", ("linear_probe",), "inforidge.readoutplots:linear_probe", "Read-outs",
+    figures=(FigureSpec("linear_probe", ("linear_probe",), "inforidge.figures.readoutplots:linear_probe", "Read-outs",
                         "linear probe: accuracy and V-information by layer"),),
 ))

@@ -2,6 +2,9 @@
 
 Each kind's module registers itself in :data:`inforidge.tasks.registry.TASK_KINDS` (its
 keys and its builder); :func:`build_task` looks the kind up there.
+
+A declaration (below the config in :data:`inforidge.LAYERS`): may import ``core`` only; the
+tasks' prompt/target encoding contract (``encoding``) and answer alphabets live here too.
 """
 
 from __future__ import annotations
@@ -10,10 +13,10 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from inforidge.registry import resolve
+from inforidge.core.registry import resolve
 
 # Importing a kind's module registers it. Written as import statements (not a loop over
-# names) so that inforidge.codedeps sees them: editing a kind's module reruns its data jobs.
+# names) so that inforidge.workflow.codedeps sees them: editing a kind's module reruns its data jobs.
 # Their order decides nothing: TaskConfig's keys and the runs table's task.* columns follow
 # the kinds' names (inforidge.tasks.registry.kinds_by_name).
 from inforidge.tasks import arithmetic, clutrr, ecqa, recall, text  # noqa: F401, I001

@@ -14,7 +14,7 @@ from collections import defaultdict
 import pandas as pd
 from transformers import PreTrainedTokenizerBase
 
-from inforidge.encoding import encode_example
+from inforidge.tasks.encoding import encode_example
 
 
 def first_tokens(tokenizer: PreTrainedTokenizerBase, frames: list[pd.DataFrame]) -> dict[str, int]:

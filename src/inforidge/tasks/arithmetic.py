@@ -7,7 +7,7 @@ s_5. In-distribution uses K = ``modulus`` (13); out-of-distribution draws K from
 (K drawn uniformly from it, e.g. {5..25}): the broad first phase of a two-phase regime, whose
 eval splits stay those of the narrow task (docs/tasks.md, Two-phase training). Values are
 bare words: decimal numbers ("7", the paper's setting) or, with ``alphabet: letters``, letters ("H") for tokenizers
-that split numbers into digits (Qwen2; ``inforidge.alphabets``). Either way a
+that split numbers into digits (Qwen2; ``inforidge.tasks.alphabets``). Either way a
 word-level tokenizer gives one token per element and the first target token carries
 the answer.
 """
@@ -19,8 +19,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from inforidge.alphabets import Alphabet, alphabet_size, render
-from inforidge.configschema import at_least, doc, require
+from inforidge.core.configschema import at_least, doc, require
+from inforidge.tasks.alphabets import Alphabet, alphabet_size, render
 from inforidge.tasks.base import StandardSplits, check_split_frame
 from inforidge.tasks.registry import TaskKind, register_task_kind
 

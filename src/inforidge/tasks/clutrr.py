@@ -20,13 +20,13 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from inforidge.configschema import doc
+from inforidge.core.configschema import doc
 from inforidge.tasks.base import StandardSplits
 from inforidge.tasks.pooled import answer_target, draw_split
-from inforidge.tasks.sources import PARQUET_EXPORT, load_table, require_columns
 from inforidge.tasks.registry import (
     TaskKind, answer_map_key, dataset_config_key, dataset_key, register_task_kind, revision_key,
 )
+from inforidge.tasks.sources import PARQUET_EXPORT, load_table, require_columns
 
 HUB_DATASET = "CLUTRR/v1"
 HUB_CONFIG = "gen_train234_test2to10"  # trained on k = 2..4, tested on k = 2..10

@@ -19,11 +19,11 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from inforidge.configschema import doc
+from inforidge.core.configschema import doc
 from inforidge.tasks.base import StandardSplits
 from inforidge.tasks.pooled import draw_split
-from inforidge.tasks.sources import load_table, require_columns
 from inforidge.tasks.registry import TaskKind, dataset_config_key, dataset_key, register_task_kind, revision_key
+from inforidge.tasks.sources import load_table, require_columns
 
 HUB_DATASET = "yangdong/ecqa"
 LETTERS = "ABCDE"

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from inforidge.configschema import doc
+from inforidge.core.configschema import doc
 from inforidge.tasks.base import StandardSplits, check_split_frame
 from inforidge.tasks.registry import TaskKind, register_task_kind
 

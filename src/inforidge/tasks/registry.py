@@ -18,8 +18,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
-from inforidge.configschema import doc, require
-from inforidge.registry import Registry
+from inforidge.core.configschema import doc, require
+from inforidge.core.registry import Registry
 
 if TYPE_CHECKING:
     from inforidge.tasks.base import Task

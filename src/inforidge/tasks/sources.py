@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from inforidge.hub import hub_source
+from inforidge.core.hub import hub_source
 
 PARQUET_EXPORT = "refs/convert/parquet"
 LOCAL_FORMATS = {".jsonl": "json", ".json": "json", ".csv": "csv", ".parquet": "parquet"}

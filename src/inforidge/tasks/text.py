@@ -15,13 +15,13 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from inforidge.configschema import doc
+from inforidge.core.configschema import doc
 from inforidge.tasks.base import StandardSplits, check_split_frame
 from inforidge.tasks.pooled import SPLITS, answer_target, draw_split
-from inforidge.tasks.sources import load_table, require_columns
 from inforidge.tasks.registry import (
     TaskKind, answer_map_key, dataset_config_key, dataset_key, register_task_kind, revision_key,
 )
+from inforidge.tasks.sources import load_table, require_columns
 
 
 @dataclass(frozen=True)

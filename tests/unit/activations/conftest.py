@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from inforidge.config import ModelConfig
-from inforidge.modeling import initial_model
+from inforidge.models.modeling import initial_model
 from inforidge.tasks.arithmetic import ArithmeticTask
 
 def make_task(size: int = 64) -> ArithmeticTask:

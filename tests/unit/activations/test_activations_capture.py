@@ -11,8 +11,8 @@ import pytest
 import torch
 
 from inforidge import activations
-from inforidge.encoding import encode_example
-from inforidge.modeling import load_model
+from inforidge.models.modeling import load_model
+from inforidge.tasks.encoding import encode_example
 
 ARCHITECTURES = ("gpt2", "llama", "qwen2")
 

@@ -18,8 +18,8 @@ import inforidge
 from inforidge import activations
 from inforidge.activations import dump as dump_module
 from inforidge.activations.writer import ShardedArrayWriter, checkpoint_sha256, frame_sha256
-from inforidge.architecture import find_blocks
-from inforidge.modeling import load_model
+from inforidge.models.architecture import find_blocks
+from inforidge.models.modeling import load_model
 
 
 @pytest.fixture(scope="module")

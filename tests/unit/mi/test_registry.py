@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from inforidge.config import MIConfig, validate_config
-from inforidge.configschema import ConfigError
+from inforidge.core.configschema import ConfigError
 from inforidge.mi import EstimatorSettings, kernels, mutual_information
 from inforidge.mi.registry import KERNELS, LAYER_KERNELS, kernel_spec
 from inforidge.mi.stage import estimator_settings

@@ -9,7 +9,7 @@ import pytest
 from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
 from inforidge.config import ModelConfig
-from inforidge.modeling import initial_model
+from inforidge.models.modeling import initial_model
 from inforidge.tasks.arithmetic import ArithmeticTask
 
 ModelFactory = Callable[..., tuple[PreTrainedModel, PreTrainedTokenizerBase]]

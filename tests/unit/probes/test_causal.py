@@ -7,8 +7,7 @@ import copy
 import pytest
 import torch
 
-from inforidge.architecture import find_blocks
-from inforidge.probes.registry import CausalConfig
+from inforidge.models.architecture import find_blocks
 from inforidge.probes._batches import first_target_batches, last_prompt_logits, score
 from inforidge.probes.causal import (
     ABLATION_COLUMNS,
@@ -19,6 +18,7 @@ from inforidge.probes.causal import (
     causal_probe,
     mean_updates,
 )
+from inforidge.probes.registry import CausalConfig
 
 CPU = torch.device("cpu")
 

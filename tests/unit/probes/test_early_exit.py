@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from inforidge.evaluation import evaluate_split
+from inforidge.models.evaluation import evaluate_split
 from inforidge.probes.early_exit import early_exit, residual_stream
 
 CPU = torch.device("cpu")

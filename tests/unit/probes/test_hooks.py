@@ -1,11 +1,11 @@
-"""The residual-stream hook primitive (inforidge.hooks) on every supported architecture."""
+"""The residual-stream hook primitive (inforidge.models.hooks) on every supported architecture."""
 
 from __future__ import annotations
 
 import pytest
 import torch
 
-from inforidge.hooks import block_hooks
+from inforidge.models.hooks import block_hooks
 
 
 @pytest.mark.parametrize("architecture", ["gpt2", "llama", "qwen2"])

@@ -5,10 +5,10 @@ from __future__ import annotations
 import torch
 
 from inforidge.config import runs_from_params
+from inforidge.core.registry import resolve
 from inforidge.probes.early_exit import residual_stream
 from inforidge.probes.registry import PROBES, ProbeFrames, ReadoutProbeConfig
-from inforidge.registry import resolve
-from inforidge.tables import conform, with_run_keys
+from inforidge.tables.tidy import conform, with_run_keys
 
 
 def test_job_matches_a_direct_norm_of_the_hidden_states(make_model, frames, tmp_path):

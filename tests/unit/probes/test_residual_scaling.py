@@ -6,8 +6,8 @@ import pandas as pd
 import pytest
 import torch
 
-from inforidge.probes.registry import ResidualScalingConfig
 from inforidge.probes._batches import first_target_batches, head_states, score, score_states
+from inforidge.probes.registry import ResidualScalingConfig
 from inforidge.probes.residual_scaling import (
     FitSettings,
     Objective,

@@ -5,8 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from inforidge.architecture import find_blocks
-from inforidge.tasks.arithmetic import ArithmeticTask
+from inforidge.models.architecture import find_blocks
 from inforidge.probes.early_exit import early_exit
 from inforidge.probes.registry import TunedLensConfig
 from inforidge.probes.tuned_lens import (
@@ -20,6 +19,7 @@ from inforidge.probes.tuned_lens import (
     train_tuned_lens,
     tuned_lens_probe,
 )
+from inforidge.tasks.arithmetic import ArithmeticTask
 
 CPU = torch.device("cpu")
 
