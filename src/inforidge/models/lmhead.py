@@ -89,22 +89,28 @@ def rows_per_chunk(vocab: int, budget: int = CHUNK_ELEMENTS) -> int:
 
 
 def last_prompt_head_inputs(model: nn.Module, batch: PromptBatch) -> torch.Tensor:
-    """The LM head's input [B, d] at each example's last prompt position.
+    """The LM head's input [B, d] at each example's last prompt position, without running the head.
 
-    ``head(h)`` then equals ``last_prompt_logits``; a model whose forward alters the head's
-    output afterwards (e.g. logit soft-capping) is refused, as its logits cannot be
-    recomputed from ``h``.
+    ``head(h)`` then equals ``last_prompt_logits``. For the forward pass the head is an
+    identity (its [B, V] product is what the caller means to avoid, or to compute in tiles),
+    and the model must return that identity's output untouched: a model whose forward
+    alters the head's output afterwards (e.g. logit soft-capping) is refused, as its logits
+    cannot be recomputed from ``h``. Differentiable: with gradients on, ``h`` carries them.
     """
+    head = find_lm_head(model)
+    if "forward" in vars(head):
+        raise ValueError(f"{type(head).__name__}.forward is already replaced on the instance; cannot read its inputs")
     seen: dict[str, torch.Tensor] = {}
 
-    def keep(module: nn.Module, args: tuple, output: torch.Tensor) -> None:
-        seen["input"], seen["output"] = args[0], output
+    def identity(hidden: torch.Tensor) -> torch.Tensor:
+        seen["input"] = hidden
+        return hidden
 
-    handle = find_lm_head(model).register_forward_hook(keep)
+    head.forward = identity  # an instance attribute: nn.Module.__call__ (and its hooks) call it
     try:
-        logits = last_prompt_logits(model, batch)
+        output = last_prompt_logits(model, batch)
     finally:
-        handle.remove()
-    if logits is not seen["output"] and not torch.equal(logits, seen["output"]):
+        del head.forward
+    if output is not seen["input"]:
         raise ValueError(f"{type(model).__name__} changes its LM head's output; cached head inputs cannot replay it")
-    return seen["input"]
+    return output

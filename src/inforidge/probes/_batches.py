@@ -1,9 +1,10 @@
 """Batches for the probes (prompt plus the first target token) and their readout.
 
-A readout whose trunk does not change (the model itself, or a fit that acts on logits only)
-caches the LM head's input at the last prompt position once (``head_states``) and replays
-the head on it in row chunks (``score_states``): no further forward passes, and the
-full-vocabulary logits never exceed ``lmhead.CHUNK_ELEMENTS``.
+Every readout here goes through the LM head's input at the last prompt position: a forward
+pass stops before the head (``lmhead.last_prompt_head_inputs``) and the loss and accuracy
+come from ``_softmax`` (full-vocabulary work in cache-sized tiles, no [B, V] tensor). A
+readout whose trunk does not change (the model itself, or a fit that acts on logits only)
+caches those inputs once (``head_states``) and replays the head on them (``score_states``).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from transformers import PreTrainedModel, PreTrainedTokenizerBase
 from inforidge.models import lmhead
 from inforidge.models.architecture import find_lm_head
 from inforidge.models.batching import PromptBatch, encode_frame, iterate_batches
+from inforidge.probes._softmax import HeadMatrix, score_rows
 
 
 def first_target_batches(
@@ -51,9 +53,10 @@ def score(model: PreTrainedModel, batches: Iterable[PromptBatch], temperature: f
     Logits are divided by ``temperature`` before the loss (accuracy does not depend on it).
     Any hooks active on the model (scales, ablations) apply.
     """
+    head = HeadMatrix.of(find_lm_head(model))
     loss_sum, correct, count = 0.0, 0, 0
     for batch in batches:
-        loss, right = score_logits(last_prompt_logits(model, batch) / temperature, batch.target_first)
+        loss, right = score_rows(lmhead.last_prompt_head_inputs(model, batch), batch.target_first, head, temperature)
         loss_sum, correct, count = loss_sum + loss, correct + right, count + len(batch.rows)
     return {"loss": loss_sum / count, "accuracy": correct / count, "n": count}
 
@@ -85,20 +88,9 @@ def head_states(model: PreTrainedModel, batches: Iterable[PromptBatch]) -> HeadS
     return HeadStates(torch.cat(hidden), torch.cat(targets))
 
 
-def head_logit_chunks(model: PreTrainedModel, states: HeadStates) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
-    """(float32 logits [n, V], targets [n]) of ``states`` in row chunks of at most ``lmhead.CHUNK_ELEMENTS`` logits."""
-    head = find_lm_head(model)
-    rows = lmhead.rows_per_chunk(head.weight.shape[0])
-    for start in range(0, len(states.targets), rows):
-        yield head(states.hidden[start:start + rows]).float(), states.targets[start:start + rows]
-
-
 @torch.no_grad()
 def score_states(model: PreTrainedModel, states: HeadStates, temperature: float = 1.0) -> dict[str, float]:
     """``score`` replayed from cached head inputs (no forward pass): the same loss, accuracy and n."""
-    loss_sum, correct = 0.0, 0
-    for logits, targets in head_logit_chunks(model, states):
-        loss, right = score_logits(logits / temperature, targets)
-        loss_sum, correct = loss_sum + loss, correct + right
+    loss, correct = score_rows(states.hidden, states.targets, HeadMatrix.of(find_lm_head(model)), temperature)
     count = len(states.targets)
-    return {"loss": loss_sum / count, "accuracy": correct / count, "n": count}
+    return {"loss": loss / count, "accuracy": correct / count, "n": count}

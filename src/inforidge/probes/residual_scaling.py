@@ -27,15 +27,8 @@ from inforidge.models import lmhead
 from inforidge.models.architecture import find_blocks, find_lm_head
 from inforidge.models.batching import PromptBatch
 from inforidge.models.hooks import block_hooks
-from inforidge.probes._batches import (
-    HeadStates,
-    first_target_batches,
-    head_logit_chunks,
-    head_states,
-    last_prompt_logits,
-    score,
-    score_states,
-)
+from inforidge.probes._batches import HeadStates, first_target_batches, head_states, score, score_states
+from inforidge.probes._softmax import HeadMatrix, cross_entropy
 from inforidge.probes.registry import ResidualScalingConfig
 
 
@@ -235,14 +228,19 @@ def early_stopped_fit(
 
 
 def _model_objective(model: PreTrainedModel, scales: ResidualScales, batches: Sequence[PromptBatch]) -> Callable[[], float]:
-    """Mean first-target cross-entropy of the rescaled model over ``batches``, backward per batch."""
+    """Mean first-target cross-entropy of the rescaled model over ``batches``, backward per batch.
+
+    The forward pass stops at the head's input; the head's loss and its gradient come from
+    ``_softmax.cross_entropy`` (vocabulary in tiles, no [B, V] logits kept for the backward).
+    """
     count = sum(len(b.rows) for b in batches)
+    head = HeadMatrix.of(find_lm_head(model))
 
     def evaluate() -> float:
         total = 0.0
         for batch in batches:
-            logits = last_prompt_logits(model, batch) / scales.temperature()  # [B, V]
-            loss = torch.nn.functional.cross_entropy(logits, batch.target_first, reduction="sum") / count
+            hidden = lmhead.last_prompt_head_inputs(model, batch)  # [B, d], differentiable in β
+            loss = cross_entropy(hidden, batch.target_first, head, scales.temperature()).sum() / count
             loss.backward()
             total += loss.item()
         return total
@@ -253,15 +251,12 @@ def _model_objective(model: PreTrainedModel, scales: ResidualScales, batches: Se
 def _temperature_objective(model: PreTrainedModel, scales: ResidualScales, states: HeadStates) -> Callable[[], float]:
     """The same loss with β fixed at 1: the head replayed on cached states, only the temperature has a gradient."""
     count = len(states.targets)
+    head = HeadMatrix.of(find_lm_head(model))
 
     def evaluate() -> float:
-        total = 0.0
-        for logits, targets in head_logit_chunks(model, states):
-            loss = torch.nn.functional.cross_entropy(logits.detach() / scales.temperature(), targets,
-                                                     reduction="sum") / count
-            loss.backward()
-            total += loss.item()
-        return total
+        loss = cross_entropy(states.hidden, states.targets, head, scales.temperature()).sum() / count
+        loss.backward()
+        return loss.item()
 
     return evaluate
 
@@ -315,10 +310,8 @@ def _one_seed(
     index = split_indices(len(frame), seed, fractions)
     part_states = {name: states.subset(torch.as_tensor(idx, device=states.targets.device)) for name, idx in index.items()}
 
-    rows = min(settings.batch_size, lmhead.rows_per_chunk(find_lm_head(model).weight.shape[0]))
-
-    def batches(f: pd.DataFrame) -> list[PromptBatch]:  # forward passes of bounded logits
-        return list(first_target_batches(tokenizer, f, rows, device))
+    def batches(f: pd.DataFrame) -> list[PromptBatch]:  # the head's logits are tiled: batches need no cap for them
+        return list(first_target_batches(tokenizer, f, settings.batch_size, device))
 
     # β = 1 (before, temperature): the head replayed on cached states. β fitted (after): forward passes.
     cached = {"heldout": part_states["heldout"], **eval_states}
@@ -384,10 +377,8 @@ def residual_scaling_study(
     """
     model.to(device).eval()
 
-    rows = min(settings.batch_size, lmhead.rows_per_chunk(find_lm_head(model).weight.shape[0]))
-
     def states(frame: pd.DataFrame) -> HeadStates:
-        return head_states(model, first_target_batches(tokenizer, frame, rows, device))
+        return head_states(model, first_target_batches(tokenizer, frame, settings.batch_size, device))
 
     eval_states = {role: states(f) for role, f in eval_frames.items()}  # shared by every fit split and seed
     betas, summary, history = [], [], []

@@ -13,9 +13,11 @@ and pulls torchdata, datasets, accelerate and wandb for what is here ~80 lines.
 Cost: one frozen forward pass over the training frame (states at the last prompt
 position cached on the CPU: N × (L+1) × d floats) and one readout of its final layer
 (``FinalStatistics``: p_final reduced to a d-vector and a scalar per example), then
-``steps`` Adam steps on the cache (no model forward; per step and layer one head pass and
-one log-sum-exp over the vocabulary, in row chunks of bounded size), then one forward pass
-per eval frame; the logit lens is read once, the tuned lens once per seed.
+``steps`` Adam steps on the cache (no model forward; per step one sweep over the
+vocabulary for all layers' rows at once: logits, exp and the log-sum-exp's gradient
+E_p[W] in cache-sized tiles, ``_softmax``), then one forward pass per eval frame; the
+logit lens and each eval frame's final distribution are read once, the tuned lens once
+per seed.
 """
 
 from __future__ import annotations
@@ -29,10 +31,10 @@ import torch
 from torch import nn
 from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
-from inforidge.models import lmhead
 from inforidge.models.architecture import find_final_norm, find_lm_head
 from inforidge.models.batching import gather_positions
-from inforidge.probes._batches import first_target_batches, score_logits
+from inforidge.probes._batches import first_target_batches
+from inforidge.probes._softmax import HeadMatrix, log_sum_exp, softmax_moments
 from inforidge.probes.early_exit import residual_stream
 from inforidge.probes.registry import TunedLensConfig
 
@@ -86,20 +88,34 @@ class TunedLens(nn.Module):
         # States and translators are float32; a bf16/fp16 checkpoint's norm and head want their own dtype.
         return head(norm(hidden.to(head.weight.dtype))).float()
 
+    def head_inputs(self, hidden: torch.Tensor, layer: int, tuned: bool = True) -> torch.Tensor:
+        """The head's input for hidden [N, d] at ``layer`` as ``matrix()``'s rows: [N, k] float32.
+
+        ``matrix()`` applied to it is ``logits(hidden, layer, tuned)`` (in float32 throughout).
+        """
+        if tuned and layer < len(self.translators):
+            hidden = hidden + self.translators[layer](hidden)
+        norm, head = self._readout
+        return self.matrix().inputs(norm(hidden.to(head.weight.dtype)).float())
+
+    def matrix(self) -> HeadMatrix:
+        """The frozen head as one float32 matrix (``_softmax.HeadMatrix``; built once per head)."""
+        return HeadMatrix.of(self._readout[1])
+
 
 @dataclass(frozen=True)
 class FinalStatistics:
     """What the KL to the final layer needs of p_final, computed once per set of states.
 
-    KL(p_final ‖ softmax(z)) with z = W n + b (n: the normed state read out) equals
-    ``neg_entropy − mean_row · n − mean_bias + logsumexp(z)``, where ``mean_row`` =
-    E_{p_final}[W_v] and ``mean_bias`` = E_{p_final}[b_v]: the final distribution enters
-    only through a d-vector and a scalar per example, so training never recomputes it
-    (nor holds it: [N, V] would be gigabytes at a real vocabulary).
+    With the head as one matrix M = [W, b] and a readout's input x = [n, 1] (``head_inputs``),
+    KL(p_final ‖ softmax(M x)) = ``offset − mean_row · x + logsumexp(M x)``, where
+    ``mean_row`` = E_{p_final}[M_v] and ``offset`` = Σ p log p: the final distribution
+    enters only through a k-vector and a scalar per example, so training never recomputes
+    it (nor holds it: [N, V] would be gigabytes at a real vocabulary).
 
     Attributes:
-        mean_row: [N, d] float32.
-        offset: [N] float32, Σ p log p − E_p[b].
+        mean_row: [N, k] float32 (k = d, or d + 1 with a head bias).
+        offset: [N] float32, Σ p log p = E_p[M_v]·x_final − lse(M x_final).
     """
 
     mean_row: torch.Tensor
@@ -108,43 +124,28 @@ class FinalStatistics:
 
 @torch.no_grad()
 def final_statistics(lens: TunedLens, hidden: torch.Tensor) -> FinalStatistics:
-    """``FinalStatistics`` of states [N, L+1, d] (on the lens's device), in row chunks of bounded logits."""
-    head = lens._readout[1]
-    weight = head.weight.float()  # [V, d]
-    rows = lmhead.rows_per_chunk(weight.shape[0])
-    mean_rows, offsets = [], []
-    for start in range(0, hidden.shape[0], rows):
-        log_p = torch.log_softmax(lens.logits(hidden[start:start + rows, -1], hidden.shape[1] - 1, tuned=False), -1)
-        p = log_p.exp()  # [n, V]
-        offset = (p * log_p).sum(-1)
-        if head.bias is not None:
-            offset = offset - p @ head.bias.float()
-        mean_rows.append(p @ weight)
-        offsets.append(offset)
-    return FinalStatistics(torch.cat(mean_rows), torch.cat(offsets))
+    """``FinalStatistics`` of states [N, L+1, d] (on the lens's device): one tiled sweep over the vocabulary."""
+    x = lens.head_inputs(hidden[:, -1], hidden.shape[1] - 1, tuned=False)
+    moments = softmax_moments(x, lens.matrix())
+    return FinalStatistics(moments.mean, (moments.mean * x).sum(-1) - moments.lse)
 
 
 def _kl_to_final_backward(lens: TunedLens, hidden: torch.Tensor, final: FinalStatistics, backward: bool = True) -> float:
     """Mean over layers 0..L−1 of the batch-mean KL(p_final ‖ p_l); gradients accumulate into the lens.
 
-    Each (layer, row chunk) is its own backward, so at most ``lmhead.CHUNK_ELEMENTS`` logits
-    live at once whatever the batch and vocabulary. ``backward=False``: the value only.
+    All layers' rows go through the vocabulary in one sweep (``_softmax.log_sum_exp``: tiles
+    of bounded size, the gradient E_p[M] computed in the same sweep, no logits kept).
+    ``backward=False``: the value only.
     """
-    norm, head = lens._readout
     n_rows, n_layers = hidden.shape[0], len(lens.translators)
-    rows = lmhead.rows_per_chunk(head.weight.shape[0])
-    total = 0.0
-    for layer in range(n_layers):
-        for start in range(0, n_rows, rows):
-            h = hidden[start:start + rows, layer]
-            normed = norm((h + lens.translators[layer](h)).to(head.weight.dtype))
-            kl = (final.offset[start:start + rows] - (final.mean_row[start:start + rows] * normed.float()).sum(-1)
-                  + torch.logsumexp(head(normed).float(), dim=-1))
-            loss = kl.sum() / (n_rows * n_layers)
-            if backward:
-                loss.backward()
-            total += loss.item()
-    return total
+    with torch.set_grad_enabled(backward):
+        x = torch.cat([lens.head_inputs(hidden[:, layer], layer) for layer in range(n_layers)])  # [L·n, k]
+        mean_row, offset = final.mean_row.repeat(n_layers, 1), final.offset.repeat(n_layers)
+        kl = offset - (mean_row * x).sum(-1) + log_sum_exp(x, lens.matrix())
+        loss = kl.sum() / (n_rows * n_layers)
+        if backward:
+            loss.backward()
+    return loss.item()
 
 
 def train_tuned_lens(
@@ -217,24 +218,28 @@ def lens_readout(lens: TunedLens, states: Mapping[str, LastPositionStates], batc
     """Logit-lens and tuned-lens accuracy, loss and KL to the final layer per (split, layer).
 
     The early-exit frame shape plus ``lens`` (``logit``/``tuned``, those of ``kinds``) and
-    ``kl_to_final`` (mean KL(p_final ‖ p_l), nats; 0 at l = L). ``states`` are keyed by
-    split role; ``batch_size`` rows at a time (default: ``lmhead.CHUNK_ELEMENTS`` logits).
+    ``kl_to_final`` (mean KL(p_final ‖ p_l), nats; 0 at l = L, where the readout is the
+    model's). ``states`` are keyed by split role; ``batch_size`` rows at a time (default: all;
+    the vocabulary is swept in tiles either way). Per (split, layer) one sweep gives the
+    loss (lse − target logit), the argmax and the KL (``FinalStatistics``).
     """
     rows = []
     device = next(lens.parameters()).device
-    batch_size = batch_size or lmhead.rows_per_chunk(lens._readout[1].weight.shape[0])
+    matrix = lens.matrix()
     for role, st in states.items():
-        n_layers = st.hidden.shape[1]
+        n_layers, count = st.hidden.shape[1], len(st.targets)
+        step = batch_size or count
         sums = {(kind, l): [0.0, 0, 0.0] for kind in kinds for l in range(n_layers)}
-        for start in range(0, len(st.targets), batch_size):
-            hidden, targets = st.hidden[start:start + batch_size].to(device), st.targets[start:start + batch_size].to(device)
-            final = torch.log_softmax(lens.logits(hidden[:, -1], n_layers - 1, tuned=False), dim=-1)
+        for start in range(0, count, step):
+            hidden, targets = st.hidden[start:start + step].to(device), st.targets[start:start + step].to(device)
+            final = final_statistics(lens, hidden)
             for (kind, l), acc in sums.items():
-                logits = lens.logits(hidden[:, l], l, tuned=kind == "tuned")  # [B, V]
-                loss, right = score_logits(logits, targets)
-                kl = torch.nn.functional.kl_div(torch.log_softmax(logits, -1), final, log_target=True, reduction="sum")
-                acc[0], acc[1], acc[2] = acc[0] + loss, acc[1] + right, acc[2] + kl.item()
-        count = len(st.targets)
+                x = lens.head_inputs(hidden[:, l], l, tuned=kind == "tuned")
+                moments = softmax_moments(x, matrix, mean=False, argmax=True)
+                loss = moments.lse - (x * matrix.weight[targets]).sum(-1)
+                # At l = L both lenses read the model itself: KL 0 exactly, not a rounding residue.
+                kl = 0.0 if l == n_layers - 1 else float((final.offset - (final.mean_row * x).sum(-1) + moments.lse).sum())
+                acc[0], acc[1], acc[2] = acc[0] + float(loss.sum()), acc[1] + int((moments.argmax == targets).sum()), acc[2] + kl
         rows += [{"split": role, "layer": l, "lens": kind, "accuracy": right / count, "loss": loss / count,
                   "kl_to_final": kl / count, "n": count} for (kind, l), (loss, right, kl) in sums.items()]
     return pd.DataFrame(rows, columns=LENS_COLUMNS).sort_values(["split", "lens", "layer"], ignore_index=True)
