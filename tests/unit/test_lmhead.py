@@ -16,7 +16,7 @@ import torch
 from inforidge.config import LoraSettings, ModelConfig
 from inforidge.models.batching import encode_frame, gather_positions, iterate_batches
 from inforidge.models.evaluation import evaluate_split
-from inforidge.models.lmhead import last_prompt_logits, logits_at, target_token_loss
+from inforidge.models.lmhead import last_prompt_head_inputs, last_prompt_logits, logits_at, target_token_loss
 from inforidge.models.modeling import add_lora, build_scratch_model, enable_gradient_checkpointing
 from inforidge.models.tokenization import build_word_tokenizer
 from inforidge.tasks.arithmetic import ArithmeticTask
@@ -113,3 +113,32 @@ def test_positions_may_repeat_and_come_in_any_order(task) -> None:
         full = model(input_ids=batch.input_ids, attention_mask=batch.attention_mask).logits
         ours = logits_at(model.eval(), batch.input_ids, batch.attention_mask, rows, positions)
     torch.testing.assert_close(ours, full[rows, positions], rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("architecture", ["gpt2", "llama"])
+def test_head_inputs_replay_the_logits_without_running_the_head(task, architecture: str) -> None:
+    model, tokenizer = _model(task, architecture)
+    batch = _batch(task, tokenizer)
+    head = model.get_output_embeddings()
+    calls = []
+    handle = head.register_forward_hook(lambda module, args, output: calls.append(output.shape))
+    try:
+        hidden = last_prompt_head_inputs(model.eval(), batch)  # [B, d]: the head ran as an identity
+    finally:
+        handle.remove()
+    assert calls == [hidden.shape] and hidden.shape == (len(batch.rows), 32)
+    assert "forward" not in vars(head)  # the real head is back
+    with torch.no_grad():
+        torch.testing.assert_close(head(hidden), last_prompt_logits(model, batch), rtol=1e-5, atol=1e-5)
+
+
+def test_head_inputs_refuse_a_model_that_alters_the_head_output(task) -> None:
+    model, tokenizer = _model(task, "llama")
+    head = model.get_output_embeddings()
+    handle = head.register_forward_hook(lambda module, args, output: 30 * torch.tanh(output / 30))  # soft-capping
+    try:
+        with pytest.raises(ValueError, match="changes its LM head's output"):
+            last_prompt_head_inputs(model.eval(), _batch(task, tokenizer))
+    finally:
+        handle.remove()
+    assert "forward" not in vars(head)
