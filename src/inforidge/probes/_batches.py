@@ -47,18 +47,21 @@ def score_logits(logits: torch.Tensor, targets: torch.Tensor) -> tuple[float, in
 
 
 @torch.no_grad()
-def score(model: PreTrainedModel, batches: Iterable[PromptBatch], temperature: float = 1.0) -> dict[str, float]:
+def score(model: PreTrainedModel, batches: Iterable[PromptBatch], temperature: float = 1.0,
+          accuracy: bool = True) -> dict[str, float]:
     """Mean first-target cross-entropy ``loss``, ``accuracy`` and ``n`` of the model's last-position readout.
 
     Logits are divided by ``temperature`` before the loss (accuracy does not depend on it).
-    Any hooks active on the model (scales, ablations) apply.
+    Any hooks active on the model (scales, ablations) apply. ``accuracy=False``: the loss
+    and n only (a validation check needs no argmax over the vocabulary).
     """
     head = HeadMatrix.of(find_lm_head(model))
     loss_sum, correct, count = 0.0, 0, 0
     for batch in batches:
-        loss, right = score_rows(lmhead.last_prompt_head_inputs(model, batch), batch.target_first, head, temperature)
-        loss_sum, correct, count = loss_sum + loss, correct + right, count + len(batch.rows)
-    return {"loss": loss_sum / count, "accuracy": correct / count, "n": count}
+        loss, right = score_rows(lmhead.last_prompt_head_inputs(model, batch), batch.target_first, head, temperature,
+                                 accuracy)
+        loss_sum, correct, count = loss_sum + loss, correct + (right or 0), count + len(batch.rows)
+    return {"loss": loss_sum / count, "n": count, **({"accuracy": correct / count} if accuracy else {})}
 
 
 @dataclass(frozen=True)
@@ -89,8 +92,10 @@ def head_states(model: PreTrainedModel, batches: Iterable[PromptBatch]) -> HeadS
 
 
 @torch.no_grad()
-def score_states(model: PreTrainedModel, states: HeadStates, temperature: float = 1.0) -> dict[str, float]:
+def score_states(model: PreTrainedModel, states: HeadStates, temperature: float = 1.0,
+                 accuracy: bool = True) -> dict[str, float]:
     """``score`` replayed from cached head inputs (no forward pass): the same loss, accuracy and n."""
-    loss, correct = score_rows(states.hidden, states.targets, HeadMatrix.of(find_lm_head(model)), temperature)
+    loss, correct = score_rows(states.hidden, states.targets, HeadMatrix.of(find_lm_head(model)), temperature,
+                               accuracy)
     count = len(states.targets)
-    return {"loss": loss / count, "accuracy": correct / count, "n": count}
+    return {"loss": loss / count, "n": count, **({"accuracy": correct / count} if accuracy else {})}

@@ -333,14 +333,15 @@ def _one_seed(
         scales.theta.requires_grad_(False)
         trace = early_stopped_fit(
             scales, Objective([scales.tau], _temperature_objective(model, scales, part_states["fit"])),
-            lambda: score_states(model, part_states["validation"], scales.temperature_value())["loss"], settings)
+            lambda: score_states(model, part_states["validation"], scales.temperature_value(), accuracy=False)["loss"],
+            settings)
         history += [{"fit": "temperature", **row} for row in trace.history]
         measure("temperature", scales, trace)
         scales.theta.requires_grad_(True)
         fit_part, validation = batches(frame.iloc[index["fit"]]), batches(frame.iloc[index["validation"]])
         trace = early_stopped_fit(
             scales, Objective([scales.theta, scales.tau], _model_objective(model, scales, fit_part)),
-            lambda: score(model, validation, scales.temperature_value())["loss"], settings)
+            lambda: score(model, validation, scales.temperature_value(), accuracy=False)["loss"], settings)
         history += [{"fit": "joint", **row} for row in trace.history]
         measure("after", scales, trace)
         betas = scales.betas().detach().cpu()
