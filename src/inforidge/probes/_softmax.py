@@ -35,7 +35,8 @@ _SAFE_LOW = 1e-30
 class HeadMatrix:
     """A frozen head as one float32 matrix: ``weight`` [V, k] = [W, b] (b: the bias column, if any).
 
-    ``augmented`` is [V, k + 1] = [weight, 1], so that exps @ augmented yields Σ exp too.
+    ``augmented`` is [V, k + 1] = [weight, 1], so that exps @ augmented yields Σ exp too;
+    ``weight`` is a view of it (a real head is ~25 MB: one copy, built once per head).
     """
 
     weight: torch.Tensor
@@ -54,12 +55,13 @@ class HeadMatrix:
 
     @classmethod
     def _build(cls, head: nn.Module) -> HeadMatrix:
-        columns = [head.weight.detach().float()]
+        weight = head.weight.detach()
+        columns = [weight.float()]
         if head.bias is not None:
             columns.append(head.bias.detach().float()[:, None])
-        weight = torch.cat(columns, dim=1).contiguous()
-        ones = torch.ones(weight.shape[0], 1, dtype=weight.dtype, device=weight.device)
-        return cls(weight, torch.cat([weight, ones], dim=1).contiguous())
+        columns.append(torch.ones(weight.shape[0], 1, dtype=torch.float32, device=weight.device))
+        augmented = torch.cat(columns, dim=1)
+        return cls(augmented[:, :-1], augmented)  # one copy of the head: ``weight`` is a view
 
     def inputs(self, hidden: torch.Tensor, bias_scale: torch.Tensor | float = 1.0) -> torch.Tensor:
         """hidden [n, d] as the matrix's inputs: with a bias, a last column of ``bias_scale`` (1, or 1/T)."""
