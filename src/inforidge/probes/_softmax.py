@@ -8,7 +8,7 @@ accuracy. ``softmax_moments`` computes them in one sweep: per tile the logits x 
 in-place exp, and one matmul of the exps with [M, 1] (the last column is Σ exp): three
 passes over the tile where autograd's ``logsumexp`` + backward made about eight (max,
 subtract, exp, sum, log, and again exp and a subtraction in the backward, then the matmul),
-and no tile is ever allocated anew.
+and one tile buffer serves a whole sweep.
 
 The exps are not shifted by the row maximum: a logit above ~88 or a row with every logit
 below ~−87 would overflow or underflow float32, so such rows (Σ exp not finite or below
@@ -23,8 +23,6 @@ from dataclasses import dataclass
 
 import torch
 from torch import nn
-
-from inforidge.models import lmhead
 
 #: Rows whose unshifted Σ exp is below this are recomputed with the max shift (float32's
 #: normal range ends at 1.2e-38; a margin keeps the smallest exps out of the denormals).
@@ -121,7 +119,8 @@ def _sweep(x: torch.Tensor, head: HeadMatrix, *, argmax: bool, mean: bool = True
            maximum: bool = False) -> tuple[torch.Tensor, tuple[torch.Tensor, torch.Tensor] | None]:
     """One pass over the vocabulary for rows x [r, k]: (Σ_v exp(x·M_v − shift)·[M_v, 1] [r, k + 1], (max, argmax)).
 
-    ``mean=False``: the first result is Σ_v exp(x·M_v − shift) only ([r, 1]). ``maximum``: only the running (max logit, argmax) is computed (the first result is None).
+    ``mean=False``: the first result is Σ_v exp(x·M_v − shift) only ([r, 1]). ``maximum``: only
+    the running (max logit, argmax) is computed (the first result is None).
     """
     weight, augmented = head.weight, head.augmented
     r, vocab = x.shape[0], weight.shape[0]

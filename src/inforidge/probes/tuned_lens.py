@@ -237,9 +237,11 @@ def lens_readout(lens: TunedLens, states: Mapping[str, LastPositionStates], batc
                 x = lens.head_inputs(hidden[:, l], l, tuned=kind == "tuned")
                 moments = softmax_moments(x, matrix, mean=False, argmax=True)
                 loss = moments.lse - (x * matrix.weight[targets]).sum(-1)
+                kl = final.offset - (final.mean_row * x).sum(-1) + moments.lse
                 # At l = L both lenses read the model itself: KL 0 exactly, not a rounding residue.
-                kl = 0.0 if l == n_layers - 1 else float((final.offset - (final.mean_row * x).sum(-1) + moments.lse).sum())
-                acc[0], acc[1], acc[2] = acc[0] + float(loss.sum()), acc[1] + int((moments.argmax == targets).sum()), acc[2] + kl
+                acc[0] += float(loss.sum())
+                acc[1] += int((moments.argmax == targets).sum())
+                acc[2] += 0.0 if l == n_layers - 1 else float(kl.sum())
         rows += [{"split": role, "layer": l, "lens": kind, "accuracy": right / count, "loss": loss / count,
                   "kl_to_final": kl / count, "n": count} for (kind, l), (loss, right, kl) in sums.items()]
     return pd.DataFrame(rows, columns=LENS_COLUMNS).sort_values(["split", "lens", "layer"], ignore_index=True)
