@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from inforidge.probes.registry import PROBES
+from inforidge.analyses.registry import analyses
 from inforidge.workflow.codedeps import code_files, reference_files
 
 REPO = Path(__file__).resolve().parents[2]
@@ -46,15 +46,32 @@ def test_mi_stage_code_includes_the_eigensolver_and_device_choice():
     assert not {"inforidge/models/training.py", "inforidge/probes/stage.py", "inforidge/config.py"} & got
 
 
-def test_probe_stages_include_their_registered_job_module():
-    """A probe rule's code is the generic script plus the module its registry entry names."""
-    for spec in PROBES:
-        files = set(code_files(SCRIPTS / "probe.py", SRC)) | set(reference_files(spec.job, SRC))
+def test_analysis_stages_include_their_registered_job_module():
+    """An analysis rule's code is the one script plus what its spec names: the job's module (and the
+    packages above it, which importing it runs) and, for a read-out, the reader of the dump's keys."""
+    for spec in analyses():
+        files = set(code_files(SCRIPTS / "analysis.py", SRC)).union(*(reference_files(r, SRC) for r in spec.code))
         got = names(sorted(files), SRC)
-        job_module = "inforidge/" + spec.job.partition(":")[0].removeprefix("inforidge.").replace(".", "/") + ".py"
-        assert {"inforidge/models/modeling.py", "inforidge/core/devices.py", job_module} <= got, spec.name
+        job_path = spec.job.partition(":")[0].replace(".", "/")
+        job_module = job_path + ".py"
+        assert {job_module, job_path.rsplit("/", 1)[0] + "/__init__.py", "inforidge/core/devices.py"} <= got, spec.name
+        # A probe reloads the model; only a read-out reads the activation store (its keys too).
+        assert spec.input != "checkpoint" or "inforidge/models/modeling.py" in got, spec.name
+        assert ("inforidge/activations/reader.py" in got) == (spec.input == "activations"), spec.name
         # The registries are declarations, like the config: editing them reruns no job.
-        assert not {"inforidge/probes/registry.py", "inforidge/figures/registry.py", "inforidge/config.py"} & got, spec.name
+        assert not {"inforidge/probes/registry.py", "inforidge/readouts/registry.py", "inforidge/analyses/registry.py",
+                    "inforidge/figures/registry.py", "inforidge/config.py"} & got, spec.name
+
+
+def test_reference_files_include_the_packages_that_importing_the_module_runs(tmp_path):
+    write(tmp_path / "src", {
+        "inforidge/__init__.py": "",
+        "inforidge/pkg/__init__.py": "from inforidge import helper\n",
+        "inforidge/pkg/job.py": "",
+        "inforidge/helper.py": "",
+    })
+    got = names(reference_files("inforidge.pkg.job:run", tmp_path / "src"), tmp_path / "src")
+    assert got == {"inforidge/__init__.py", "inforidge/pkg/__init__.py", "inforidge/pkg/job.py", "inforidge/helper.py"}
 
 
 def test_every_rule_script_runs_some_package_code():

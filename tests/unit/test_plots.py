@@ -185,11 +185,15 @@ def test_paired_figure_plots_each_layer_minus_the_last_at_the_last_step(tables):
 
 
 def test_ridge_over_training_draws_the_tests_verdicts_not_the_argmax(tables):
-    """A found ridge sits at its tested layer (filled), no ridge at the last layer (open), untestable at the argmax."""
+    """A found ridge sits at its tested layer (filled), no ridge at the last layer (open), untestable and no
+    spread at the argmax, each under its own label."""
     ridge = tables["ridge"]
     steps = sorted(ridge["step"].unique())[:3]
     rows = ridge[ridge["step"].isin(steps)].copy()
-    verdict = dict(zip(steps, ["ridge", "no ridge", "untestable"]))
+    extra = rows[rows["step"] == steps[2]].assign(step=steps[2] + 1, verdict="no spread")
+    steps.append(steps[2] + 1)
+    verdict = dict(zip(steps, ["ridge", "no ridge", "untestable", "no spread"]))
+    rows = pd.concat([rows, extra], ignore_index=True)
     rows["verdict"] = rows["step"].map(verdict)
     rows["tested_layer"], rows["ridge_layer"] = 1, 2
     fig = plots.draw("ridge_layer", {"ridge": rows})
@@ -200,6 +204,7 @@ def test_ridge_over_training_draws_the_tests_verdicts_not_the_argmax(tables):
         assert [list(p) for p in points["ridge"]] == [[steps[0], 1]]
         assert [list(p) for p in points["no ridge (at last)"]] == [[steps[1], last]]
         assert [list(p) for p in points["untestable, argmax"]] == [[steps[2], 2]]
+        assert [list(p) for p in points["no spread, argmax"]] == [[steps[3], 2]]
         assert "whiten" in fig._suptitle.get_text() or "l2" in fig._suptitle.get_text()
     finally:
         plt.close(fig)

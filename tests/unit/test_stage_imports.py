@@ -22,7 +22,9 @@ LIGHT_SCRIPTS = {
     "capacity_table.py": HEAVY + DRAWING,
     "table_ridge.py": HEAVY + DRAWING,
     "table_verdict.py": HEAVY + DRAWING,
-    "readout.py": ("transformers", "peft") + DRAWING,  # the linear probe needs torch, not the model libraries
+    "run_record.py": HEAVY + DRAWING,
+    # Probes and read-outs: the registered job loads torch (and a probe the model libraries) when it runs.
+    "analysis.py": HEAVY + DRAWING,
     "mi.py": ("transformers", "peft") + DRAWING,  # the MI estimator needs torch, not the model libraries
     "figure_draw.py": HEAVY,
 }

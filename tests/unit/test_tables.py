@@ -27,6 +27,9 @@ from inforidge.readouts.registry import READOUTS
 from inforidge.tables import tidy as tables
 from inforidge.tables.capacity import capacity_table
 from inforidge.tables.ridge import paired_table, ridge_table
+from inforidge.tables.runrecord import (
+    RunRecord, checkpoint_depth, config_records, read_run_records, run_record, write_run_record,
+)
 from inforidge.tables.schema import BOOL, FLOAT, INT, RUN_KEYS, TableSchema
 from inforidge.tables.tidy import TABLES, analysis_table, conform, mi_table, runs_table, write_table
 from inforidge.tables.verdict import verdict_table
@@ -37,11 +40,16 @@ SPLITS = {"id": "eval_id", "ood": "eval_ood"}
 
 
 def synthetic_runs() -> dict[str, RunConfig]:
-    """Typed runs, as the table scripts build them from the rules' params."""
+    """Typed runs, as the runs-table script builds them from the rule's params."""
     model = {"source": "scratch", "name_or_path": None, "architecture": "gpt2", "n_layer": N_LAYER, "n_embd": 32,
              "n_head": 2, "n_positions": 32}
     training = {"steps": 12, "checkpoints": list(STEPS), "batch_size": 32, "lr": 3e-3, "warmup_steps": 2, "lora": None}
     return runs_from_params({"tiny": {"task": "arithmetic", "seed": 7, "model": model, "training": training}})
+
+
+def synthetic_records() -> dict[str, RunRecord]:
+    """The runs' records, as the run_record rule writes them (a scratch model: its configured depth)."""
+    return config_records(synthetic_runs())
 
 
 def synthetic_mi_part(step: int, role: str, *, kernels=("gaussian",)) -> pd.DataFrame:
@@ -150,7 +158,7 @@ PROBE_FILES = {schema.name: stem for probe in PROBES for stem, schema in probe.t
 
 def write_synthetic_tables(results_dir: Path, *, kernels=("gaussian",)) -> Path:
     """Build every table from synthetic per-job files under ``results_dir`` (as the rules do)."""
-    runs = synthetic_runs()
+    runs, records = synthetic_runs(), synthetic_records()
     parts = []
     for step in STEPS:
         for role in SPLITS:
@@ -158,13 +166,13 @@ def write_synthetic_tables(results_dir: Path, *, kernels=("gaussian",)) -> Path:
             path.parent.mkdir(parents=True, exist_ok=True)
             synthetic_mi_part(step, role, kernels=kernels).to_parquet(path)
             parts.append(path)
-    write_table(mi_table(parts, runs), results_dir / "tables/mi.parquet", "mi")
+    write_table(mi_table(parts, records), results_dir / "tables/mi.parquet", "mi")
     probe_parts = synthetic_probe_parts(STEPS[-1])
     for table, probe in PROBE_FILES.items():
         path = results_dir / f"runs/tiny/probes/step-{STEPS[-1]}/{probe}.parquet"
         path.parent.mkdir(parents=True, exist_ok=True)
         probe_parts[probe].to_parquet(path)
-        write_table(analysis_table(table, [path], runs), results_dir / f"tables/{table}.parquet", table)
+        write_table(analysis_table(table, [path], records), results_dir / f"tables/{table}.parquet", table)
     for readout in READOUTS:
         readout_paths = []
         for step in STEPS:
@@ -174,7 +182,7 @@ def write_synthetic_tables(results_dir: Path, *, kernels=("gaussian",)) -> Path:
                 synthetic_readout_part(readout.name, step, role).to_parquet(path)
                 readout_paths.append(path)
         (table,) = (schema.name for schema in readout.tables.values())
-        write_table(analysis_table(table, readout_paths, runs), results_dir / f"tables/{table}.parquet", table)
+        write_table(analysis_table(table, readout_paths, records), results_dir / f"tables/{table}.parquet", table)
     mi = pd.read_parquet(results_dir / "tables/mi.parquet")
     write_table(ridge_table(mi), results_dir / "tables/ridge.parquet", "ridge")
     write_table(paired_table(mi), results_dir / "tables/mi_paired.parquet", "mi_paired")
@@ -184,8 +192,8 @@ def write_synthetic_tables(results_dir: Path, *, kernels=("gaussian",)) -> Path:
                               "split": split, "loss": 2.0 - step / 10, "accuracy": step / 13,
                               "weights_sha256": None, "duplicate_of": None}
                              for step in STEPS for split in ("id", "ood")])
-    write_table(tables.with_run_keys(training, runs), results_dir / "tables/training.parquet", "training")
-    write_table(runs_table(runs, {"arithmetic": TaskConfig(kind="arithmetic", sizes={"train": 8})}),
+    write_table(tables.with_run_keys(training, records), results_dir / "tables/training.parquet", "training")
+    write_table(runs_table(runs, {"arithmetic": TaskConfig(kind="arithmetic", sizes={"train": 8})}, records),
                 results_dir / "tables/runs.parquet", "runs")
     write_table(capacity_table(pd.read_parquet(results_dir / "tables/mi.parquet")),
                 results_dir / "tables/capacity.parquet", "capacity")
@@ -193,7 +201,7 @@ def write_synthetic_tables(results_dir: Path, *, kernels=("gaussian",)) -> Path:
     token_path = results_dir / "runs/tiny/multitoken/part.parquet"
     token_path.parent.mkdir(parents=True)
     token_rows.to_parquet(token_path)
-    write_table(mi_table([token_path], runs, "multitoken"), results_dir / "tables/multitoken.parquet", "multitoken")
+    write_table(mi_table([token_path], records, "multitoken"), results_dir / "tables/multitoken.parquet", "multitoken")
     return results_dir
 
 
@@ -245,7 +253,7 @@ def test_runs_table_keeps_flattened_settings_with_one_type_per_column(results_di
 ])
 def test_conform_rejects_schema_violations(change, message):
     frame = tables.with_run_keys(synthetic_probe_parts(4)["residual_scaling_betas"],
-                                 synthetic_runs())
+                                 synthetic_records())
     conform(frame, "residual_scaling")  # the unchanged frame is valid
     with pytest.raises(ValueError, match=message):
         conform(change(frame), "residual_scaling")
@@ -255,23 +263,23 @@ def test_schema_parts_fit_every_registered_analysis_table():
     """The frames a new probe or read-out gets here from its schema alone are valid tables."""
     for probe in PROBES:
         for schema in probe.tables.values():
-            conform(tables.with_run_keys(schema_part(schema, {"run": "tiny", "step": 4}), synthetic_runs()),
+            conform(tables.with_run_keys(schema_part(schema, {"run": "tiny", "step": 4}), synthetic_records()),
                     schema.name)
     for readout in READOUTS:
         fixed = {"run": "tiny", "step": 4, "split": "id", "data_split": "eval_id"}
         for schema in readout.tables.values():
-            conform(tables.with_run_keys(schema_part(schema, fixed), synthetic_runs()), schema.name)
+            conform(tables.with_run_keys(schema_part(schema, fixed), synthetic_records()), schema.name)
 
 
 def test_rows_of_an_unconfigured_run_are_rejected():
     frame = synthetic_probe_parts(4)["early_exit"].assign(run="removed")
     with pytest.raises(ValueError, match="runs not in the config: \\['removed'\\]"):
-        tables.with_run_keys(frame, synthetic_runs())
+        tables.with_run_keys(frame, synthetic_records())
 
 
 def test_missing_part_is_named(tmp_path):
     with pytest.raises(FileNotFoundError, match="step-4/attention.parquet"):
-        analysis_table("attention", [tmp_path / "step-4/attention.parquet"], synthetic_runs())
+        analysis_table("attention", [tmp_path / "step-4/attention.parquet"], synthetic_records())
 
 
 def test_unknown_table_name_lists_known_tables():
@@ -298,10 +306,10 @@ def test_runs_table_gives_each_setting_one_type_whatever_the_runs_hold():
             "on": replace(base, training=replace(base.training, gradient_checkpointing=True))}
     alone = {"on": runs["on"]}
     task = {"arithmetic": TaskConfig(kind="arithmetic", sizes={"train": 8})}
-    mixed = runs_table(runs, task)
+    mixed = runs_table(runs, task, config_records(runs))
     assert mixed.set_index("run")["training.gradient_checkpointing"].to_dict() == {"auto": "auto", "on": "true"}
     for grid in (runs, alone):  # the same type whether or not the grid mixes the values
-        table = tables._to_arrow(runs_table(grid, task), TABLES["runs"])
+        table = tables._to_arrow(runs_table(grid, task, config_records(grid)), TABLES["runs"])
         assert table.schema.field("training.gradient_checkpointing").type == "string"
         assert table.schema.field("training.lr").type == "double"
         assert table.schema.field("model.n_embd").type == "int64"
@@ -321,26 +329,46 @@ def _save_config(path: Path, **config) -> Path:
     return path
 
 
-def test_loaded_depth_replaces_the_scratch_default(tmp_path):
-    """A pretrained run's n_layer is its checkpoint's, in every family's spelling of the key."""
+def test_run_record_holds_the_loaded_depth_and_every_table_takes_its_keys(tmp_path):
+    """A pretrained run's n_layer is its checkpoint's, in every family's spelling of the key, in the
+    record the run_record rule writes, and from there in the runs table (model.n_layer too)."""
     run = synthetic_runs()["tiny"]
     pretrained = replace(run.model, source="pretrained", name_or_path="somewhere", n_layer=4)
     runs = {"gpt2": replace(run, model=pretrained), "qwen": replace(run, model=pretrained)}
-    start = [_save_config(tmp_path / "runs/gpt2/checkpoints/step-0", model_type="gpt2", n_layer=12),
-             _save_config(tmp_path / "runs/qwen/checkpoints/step-0", model_type="qwen2", num_hidden_layers=24)]
-    loaded = tables.with_loaded_depths(runs, start)
-    assert {name: run.model.n_layer for name, run in loaded.items()} == {"gpt2": 12, "qwen": 24}
-    frame = runs_table(loaded, {"arithmetic": TaskConfig(kind="arithmetic")})
-    assert frame.set_index("run")["n_layer"].to_dict() == {"gpt2": 12, "qwen": 24}
-    with pytest.raises(ValueError, match=r"no step-0 checkpoint given for runs \['qwen'\]"):
-        tables.with_loaded_depths(runs, start[:1])
+    start = {"gpt2": _save_config(tmp_path / "runs/gpt2/checkpoints/step-0", model_type="gpt2", n_layer=12),
+             "qwen": _save_config(tmp_path / "runs/qwen/checkpoints/step-0", model_type="qwen2", num_hidden_layers=24)}
+    paths = []
+    for name, path in start.items():
+        paths.append(tmp_path / f"runs/{name}/run.json")
+        write_run_record(run_record(name, runs[name], path), paths[-1])
+    records = read_run_records(paths)
+    assert records["qwen"] == {"run": "qwen", "model": "somewhere", "task": "arithmetic", "seed": 7, "n_layer": 24}
+    frame = runs_table(runs, {"arithmetic": TaskConfig(kind="arithmetic")}, records).set_index("run")
+    assert frame["n_layer"].to_dict() == frame["model.n_layer"].to_dict() == {"gpt2": 12, "qwen": 24}
+    with pytest.raises(ValueError, match=r"no run record for runs \['qwen'\]"):
+        runs_table(runs, {"arithmetic": TaskConfig(kind="arithmetic")}, {"gpt2": records["gpt2"]})
+    mi = synthetic_mi_part(0, "id").assign(run="qwen")
+    assert set(tables.with_run_keys(mi, records)["n_layer"]) == {24}
+
+
+def test_bad_run_records_are_named(tmp_path):
+    (tmp_path / "a.json").write_text('{"run": "a"}')
+    with pytest.raises(ValueError, match=r"run record .*a.json: expected the keys"):
+        read_run_records([tmp_path / "a.json"])
+    with pytest.raises(ValueError, match=r"cannot read the run record .*missing.json"):
+        read_run_records([tmp_path / "missing.json"])
+    record = synthetic_records()["tiny"]
+    for name in ("b.json", "c.json"):
+        write_run_record(record, tmp_path / name)
+    with pytest.raises(ValueError, match=r"c.json: run 'tiny' already has a record"):
+        read_run_records([tmp_path / "b.json", tmp_path / "c.json"])
 
 
 def test_unreadable_model_config_is_named(tmp_path):
     with pytest.raises(ValueError, match="cannot read the model config .*step-0/config.json"):
-        tables.checkpoint_depth(tmp_path / "step-0")
+        checkpoint_depth(tmp_path / "step-0")
     with pytest.raises(ValueError, match="no layer count"):
-        tables.checkpoint_depth(_save_config(tmp_path / "x", model_type="odd"))
+        checkpoint_depth(_save_config(tmp_path / "x", model_type="odd"))
 
 
 def test_capacity_refuses_an_n_layer_that_the_activations_contradict(results_dir):

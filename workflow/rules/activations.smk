@@ -1,4 +1,5 @@
-# Hidden states of every checkpoint on every eval split: NPY shards + meta + manifest.
+# Hidden states of every checkpoint on every eval split: NPY shards + meta + manifest. The manifest
+# records the dump's provenance (dump_provenance): the MI and read-out jobs take their keys from it.
 
 
 rule activations:
@@ -24,5 +25,6 @@ rule activations:
         activations=as_dict(CFG.activations),
         device=CFG.device,
         multitoken=None,
+        provenance=dump_provenance,
     script:
         "../scripts/activations.py"

@@ -11,7 +11,7 @@ from inforidge.config import as_dict
 from inforidge.core.hub import go_offline, hub_unreachable
 from inforidge.core.threads import choose_threads, scratch_width
 from inforidge.figures.report import wanted_figures
-from inforidge.mi.multitoken import probe_task_name
+from inforidge.mi.multitoken import horizon_of, probe_task_name
 from inforidge.mi.registry import KERNELS
 from inforidge.models.schedule import previous_step
 from inforidge.tasks import build_task
@@ -216,9 +216,10 @@ def data_path(task, split):
     return f"{RESULTS}/data/{task}/{split}.parquet"
 
 
-def start_checkpoints():
-    """First checkpoint of every run: tables read each model's depth from its config.json."""
-    return [first_checkpoint(run) for run in CFG.runs]
+def run_records():
+    """Every run's record (rules.run_record: its key columns, with the depth its model loaded
+    with), which every table job reads."""
+    return [rules.run_record.output[0].format(run=run) for run in CFG.runs]
 
 
 def checkpoint_outputs():
@@ -272,6 +273,21 @@ def train_inputs(w):
             # LoRA resumes from the unmerged base weights, which only step 0 holds.
             inputs["base"] = checkpoint_dir(w.run, 0)
     return inputs
+
+
+# --- activations.smk ---------------------------------------------------------
+
+
+def dump_provenance(w):
+    """A dump's key columns, recorded in its manifest: the MI and read-out jobs copy them onto
+    their rows (inforidge.activations.dump_keys), so planning names them in one place.
+    """
+    return {
+        "run": w.run,
+        "step": int(w.step),
+        "split": split_role(w.run, w.split),
+        "data_split": w.split,
+    }
 
 
 # --- mi.smk ------------------------------------------------------------------
@@ -347,35 +363,24 @@ def analysis_frames(spec):
 
 def analysis_inputs(spec):
     """What an analysis job reads besides task splits: the checkpoint or the activation dump, and its code."""
+    code = script_code("analysis.py", *spec.code)
     if (
         spec.input == "checkpoint"
     ):  # a dict literal: `checkpoint` opens a rule in a .smk file
         return {
             "checkpoint": lambda w: checkpoint_dir(w.run, w.step),
             "series_checked": lambda w: series_check(w.run),
-            "code": script_code("probe.py", spec.job),
+            "code": code,
         }
-    return {
-        "manifest": rules.activations.output[0],
-        "code": script_code("readout.py", spec.job),
-    }
+    return {"manifest": rules.activations.output[0], "code": code}
 
 
 def analysis_params(spec):
-    """A probe runs on the configured device; a read-out's frames get the MI stage's split keys."""
-    settings = as_dict(analysis_settings(spec))
-    if spec.input == "checkpoint":
-        return dict(probe=spec.name, settings=settings, device=CFG.device)
-    return dict(
-        readout=spec.name,
-        settings=settings,
-        table_keys=lambda w: {
-            "run": w.run,
-            "step": int(w.step),
-            "data_split": w.split,
-            "split": split_role(w.run, w.split),
-        },
-    )
+    """The analysis, named by its rule (workflow/scripts/analysis.py dispatches on its input
+    kind), and its settings; a probe runs on the configured device (a read-out's keys are its dump's).
+    """
+    params = dict(analysis=spec.rule, settings=as_dict(analysis_settings(spec)))
+    return params | (dict(device=CFG.device) if spec.input == "checkpoint" else {})
 
 
 def analysis_threads(spec):
@@ -474,6 +479,19 @@ def multitoken_role(run, split):
         for k, v in build_task(CFG.tasks[probe_task_name(CFG, run)]).eval_splits.items()
     }
     return roles.get(split, split)
+
+
+def multitoken_provenance(w):
+    """A multi-token dump's key columns: a probe-task split's role (or its own name), the probe
+    task and the horizon T besides the run and step (the multitoken table's keys)."""
+    return {
+        "run": w.run,
+        "step": int(w.step),
+        "split": multitoken_role(w.run, w.split),
+        "data_split": w.split,
+        "probe_task": probe_task_name(CFG, w.run),
+        "horizon": horizon_of(CFG, w.run),
+    }
 
 
 def multitoken_parts():

@@ -1,5 +1,6 @@
 # Matrix-based Renyi MI per site, layer (and increment), subsample seed and kernel. The
-# multi-token stage (multitoken.smk) is this rule with params.multitoken set.
+# multi-token stage (multitoken.smk) is this rule with params.multitoken set. The rows' keys
+# (run, step, split, data_split) come from the dump's manifest (activations.smk).
 
 
 rule mi:
@@ -23,11 +24,5 @@ rule mi:
         mi=as_dict(CFG.mi),
         device=CFG.device,
         multitoken=None,
-        table_keys=lambda w: {
-            "run": w.run,
-            "step": int(w.step),
-            "data_split": w.split,
-            "split": split_role(w.run, w.split),
-        },
     script:
         "../scripts/mi.py"

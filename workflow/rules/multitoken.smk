@@ -31,6 +31,7 @@ use rule activations as multitoken_activations with:
             "horizon": horizon_of(CFG, w.run),
             "max_examples": CFG.multitoken.max_examples,
         },
+        provenance=multitoken_provenance,
 
 
 use rule mi as multitoken_mi with:
@@ -45,20 +46,12 @@ use rule mi as multitoken_mi with:
         f"benchmarks/results/multitoken/mi/{{run}}/step-{{step}}/{{split}}.tsv"
     params:
         multitoken=lambda w: decode_steps(CFG, w.run),
-        table_keys=lambda w: {
-            "run": w.run,
-            "step": int(w.step),
-            "data_split": w.split,
-            "split": multitoken_role(w.run, w.split),
-            "probe_task": probe_task_name(CFG, w.run),
-            "horizon": horizon_of(CFG, w.run),
-        },
 
 
 use rule table_mi as multitoken_table with:
     input:
         parts=multitoken_parts() if CFG.multitoken.enabled else [],
-        start=start_checkpoints(),
+        runs=run_records(),
         code=script_code("table_mi.py"),
     output:
         table_path("multitoken"),

@@ -3,10 +3,29 @@
 # docs/results.md. Probe and read-out tables are derived from the analysis registries.
 
 
+# Each run's key columns, resolved once (inforidge.tables.runrecord): n_layer is the depth the
+# model loaded with, read from the run's first checkpoint. Every table job reads these records.
+rule run_record:
+    input:
+        start=lambda w: first_checkpoint(w.run),
+        code=script_code("run_record.py"),
+    output:
+        f"{RESULTS}/runs/{{run}}/run.json",
+    log:
+        "logs/tables/runs/{run}.log",
+    localrule: True
+    conda:
+        "../../envs/report.yaml"
+    params:
+        run=lambda w: run_params(w.run),
+    script:
+        "../scripts/run_record.py"
+
+
 rule table_mi:
     input:
         parts=mi_outputs(),
-        start=start_checkpoints(),
+        runs=run_records(),
         code=script_code("table_mi.py"),
     output:
         table_path("mi"),
@@ -16,7 +35,6 @@ rule table_mi:
     conda:
         "../../envs/report.yaml"
     params:
-        runs=all_run_params(),
         table="mi",
     script:
         "../scripts/table_mi.py"
@@ -25,7 +43,7 @@ rule table_mi:
 rule table_training:
     input:
         checkpoints=checkpoint_outputs(),
-        start=start_checkpoints(),
+        runs=run_records(),
         code=script_code("table_training.py"),
     output:
         table_path("training"),
@@ -34,15 +52,13 @@ rule table_training:
     localrule: True
     conda:
         "../../envs/report.yaml"
-    params:
-        runs=all_run_params(),
     script:
         "../scripts/table_training.py"
 
 
 rule table_runs:
     input:
-        start=start_checkpoints(),
+        runs=run_records(),
         code=script_code("table_runs.py"),
     output:
         table_path("runs"),
@@ -66,7 +82,7 @@ for _spec, _stem, _table in analysis_tables():
             f"table_{_table}"
         input:
             parts=analysis_outputs(_spec, _stem),
-            start=start_checkpoints(),
+            runs=run_records(),
             code=script_code("table_analysis.py"),
         output:
             table_path(_table),
@@ -77,7 +93,6 @@ for _spec, _stem, _table in analysis_tables():
             "../../envs/report.yaml"
         params:
             table=_table,
-            runs=all_run_params(),
         script:
             "../scripts/table_analysis.py"
 

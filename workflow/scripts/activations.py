@@ -13,15 +13,16 @@ with job(snakemake) as log:
     acts = build(ActivationsConfig, snakemake.params.activations, "activations")
     # The multi-token rule (multitoken.smk) is this rule with params.multitoken: {horizon, max_examples}.
     multitoken = snakemake.params.multitoken
-    w = snakemake.wildcards
     out_dir = Path(snakemake.output[0]).parent
-    provenance = {"run": w.run, "step": int(w.step), "split": w.split}
+    # The dump's key columns (run, step, split role, data_split; multi-token: probe_task, horizon), recorded
+    # in its manifest: the MI and read-out jobs take their rows' keys from there (activations.dump_keys).
+    provenance = dict(snakemake.params.provenance)
     dump_split(
         Path(snakemake.input.checkpoint), pd.read_parquet(snakemake.input.examples), out_dir,
         sites=acts.sites, target_mode=acts.target, dtype=acts.dtype, batch_size=acts.batch_size,
         shard_mb=acts.shard_mb, device=snakemake.params.device,
         max_examples=acts.max_examples if multitoken is None else multitoken["max_examples"],
         decode_steps=1 if multitoken is None else multitoken["horizon"],
-        provenance=provenance if multitoken is None else {**provenance, "stage": "multitoken"},
+        provenance=provenance,
     )
-    log.info("wrote %s", out_dir)
+    log.info("wrote %s (%s)", out_dir, provenance)

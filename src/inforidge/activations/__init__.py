@@ -8,9 +8,9 @@ docs/activations.md for the layout and the Y semantics.
 May import ``core``, ``tasks``, ``config`` and ``models`` (:data:`inforidge.LAYERS`).
 """
 
-from inforidge.activations.reader import ActivationStore, open
+from inforidge.activations.reader import ActivationStore, dump_keys, open
 
-__all__ = ["ActivationStore", "dump_split", "open"]
+__all__ = ["ActivationStore", "dump_keys", "dump_split", "open"]
 
 
 def __getattr__(name: str):

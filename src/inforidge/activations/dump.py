@@ -71,7 +71,11 @@ def dump_split(
         decode_steps: T; step t captures Z at the position predicting target token t
             (teacher forcing) and Y of target token t. Every example needs ≥ T target tokens.
         device: ``auto``, ``cpu`` or ``cuda``.
-        provenance: JSON-serializable context recorded in the manifest (run, step, config).
+        provenance: JSON-serializable context recorded in the manifest. The workflow's dumps record
+            their key columns (``run``, ``step``, ``split``: the eval role, ``data_split``: the
+            dataset split; :func:`~inforidge.activations.reader.dump_keys`), which the MI and
+            read-out jobs put on their rows; ``data_split`` (else the directory name) names the
+            split in the manifest and ``meta.parquet``.
 
     Returns:
         Path of the written ``manifest.json``.
@@ -92,7 +96,7 @@ def dump_split(
     target_mode = resolve_target_mode(target_mode, tokenizer, frame)
     storage = np.dtype(dtype)
     n = len(frame)
-    log.info("dumping %d examples of %s under %s to %s (%s, T=%d)", n, provenance.get("split", out_dir.name),
+    log.info("dumping %d examples of %s under %s to %s (%s, T=%d)", n, provenance.get("data_split", out_dir.name),
              checkpoint_dir, out_dir, target_mode, decode_steps)
 
     with atomic_directory(out_dir) as tmp, ActivationCapture(model, list(sites), target_mode) as capture:
@@ -128,7 +132,7 @@ def dump_split(
             progress.update(len(rows))
         progress.close()
 
-        meta = _meta_frame(frame, tokenizer, target_ids, prompt_tokens, provenance.get("split", out_dir.name))
+        meta = _meta_frame(frame, tokenizer, target_ids, prompt_tokens, provenance.get("data_split", out_dir.name))
         meta.to_parquet(tmp / META, index=False)
         layers: dict[str, list[int]] = {}
         for site, layer in capture.keys:
@@ -144,7 +148,7 @@ def dump_split(
             "model": {"model_type": model.config.model_type, "num_layers": capture.num_layers,
                       "hidden_size": int(arrays[0]["shape"][1])},
             "examples": {"sha256": examples_hash, "num_input": len(examples), "max_examples": max_examples},
-            "split": str(provenance.get("split", out_dir.name)),
+            "split": str(provenance.get("data_split", out_dir.name)),
             "num_examples": n,
             "sites": list(layers),
             "layers": layers,

@@ -18,6 +18,9 @@ SITES = ("resid_post", "final_norm")
 TARGET_SITE = "target"
 TARGET_MODES = ("second_pass", "lookup")
 DTYPES = ("float16", "float32")
+#: Keys a workflow dump's ``provenance`` always holds: the key columns of every frame computed from it
+#: (the run, the checkpoint step, the eval role ``id`` / ``ood`` and the dataset split it came from).
+PROVENANCE_KEYS = ("run", "step", "split", "data_split")
 
 
 def shard_path(site: str, layer: int, step: int, shard: int) -> str:

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from inforidge.activations.layout import FORMAT, FORMAT_VERSION, MANIFEST, TARGET_SITE
+from inforidge.activations.layout import FORMAT, FORMAT_VERSION, MANIFEST, PROVENANCE_KEYS, TARGET_SITE
 from inforidge.activations.writer import sha256_file
 
 
@@ -106,6 +106,31 @@ def open(path: Path | str, *, verify: bool = True) -> ActivationStore:  # noqa: 
         FileNotFoundError: no manifest (the dump did not complete) or a missing file.
         ValueError: an unreadable manifest, an unknown format, or a corrupted file.
     """
+    root, manifest = _read_manifest(path)
+    _verify_files(root, manifest, verify)
+    return ActivationStore(root, manifest, pd.read_parquet(root / manifest["meta"]["path"]))
+
+
+def dump_keys(path: Path | str) -> dict[str, Any]:
+    """The key columns a workflow dump records as its provenance, read from its manifest alone.
+
+    ``run``, ``step``, ``split`` (the eval role) and ``data_split`` always
+    (:data:`~inforidge.activations.layout.PROVENANCE_KEYS`), then any further keys the dump's
+    stage added (a multi-token dump: ``probe_task``, ``horizon``). The MI and read-out jobs put
+    them on every row they compute from the dump, so a frame's provenance is the dump's, not a
+    second copy taken from the job's wildcards. ValueError naming the manifest when a key is missing.
+    """
+    root, manifest = _read_manifest(path)
+    keys = dict(manifest.get("provenance", {}))
+    missing = [key for key in PROVENANCE_KEYS if key not in keys]
+    if missing:
+        raise ValueError(f"{root / MANIFEST}: provenance lacks {missing} (a dump written outside the workflow, or by "
+                         "an older version: re-run its activations job)")
+    return keys
+
+
+def _read_manifest(path: Path | str) -> tuple[Path, dict[str, Any]]:
+    """(store directory, parsed manifest) of the store at ``path`` (its directory or manifest.json)."""
     path = Path(path)
     root = path.parent if path.name == MANIFEST else path
     manifest_path = root / MANIFEST
@@ -118,8 +143,7 @@ def open(path: Path | str, *, verify: bool = True) -> ActivationStore:  # noqa: 
     if manifest.get("format") != FORMAT or manifest.get("format_version") != FORMAT_VERSION:
         raise ValueError(f"{manifest_path}: expected format {FORMAT} v{FORMAT_VERSION}, "
                          f"got {manifest.get('format')} v{manifest.get('format_version')}")
-    _verify_files(root, manifest, verify)
-    return ActivationStore(root, manifest, pd.read_parquet(root / manifest["meta"]["path"]))
+    return root, manifest
 
 
 def _verify_files(root: Path, manifest: dict[str, Any], checksums: bool) -> None:

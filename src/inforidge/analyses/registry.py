@@ -25,6 +25,15 @@ def analyses() -> list[AnalysisSpec]:
     return [*PROBES, *READOUTS]
 
 
+def analysis_spec(rule: str) -> AnalysisSpec:
+    """The analysis whose per-job rule is ``rule`` (``probe_<name>`` / ``readout_<name>``): the rule's
+    params name it so, since a probe and a read-out may share a name; ``KeyError`` listing the rules."""
+    for spec in analyses():
+        if spec.rule == rule:
+            return spec
+    raise KeyError(f"no probe or read-out has rule {rule!r} (rules: {', '.join(s.rule for s in analyses())})")
+
+
 def table_owner(table: str) -> AnalysisSpec:
     """The analysis whose jobs write table ``table``; ``KeyError`` when none does."""
     for spec in analyses():

@@ -35,6 +35,10 @@ AnalysisInput = Literal["checkpoint", "activations"]
 #: Config section and rule-name prefix of each input kind (rules ``probe_<name>``, ``readout_<name>``).
 SECTIONS: dict[str, str] = {"checkpoint": "probes", "activations": "readouts"}
 RULE_PREFIXES: dict[str, str] = {"checkpoint": "probe", "activations": "readout"}
+#: The reader of a dump's key columns (its manifest's provenance), which the analysis script calls for
+#: a read-out. Named, not imported: a probe runs the same script, and its code inputs
+#: (:attr:`AnalysisSpec.code`) should not include the activation store's modules.
+DUMP_KEYS = "inforidge.activations.reader:dump_keys"
 
 
 @dataclass(frozen=True)
@@ -61,6 +65,12 @@ class AnalysisSpec:
     def section(self) -> str:
         """The config section holding its settings: ``probes`` or ``readouts``."""
         return SECTIONS[self.input]
+
+    @property
+    def code(self) -> tuple[str, ...]:
+        """The registry references its job runs besides the script's imports: the job function, and
+        for a read-out :data:`DUMP_KEYS` (the rule's code inputs: ``workflow/rules/common.smk``)."""
+        return (self.job,) if self.input == "checkpoint" else (self.job, DUMP_KEYS)
 
     @property
     def rule(self) -> str:

@@ -61,17 +61,23 @@ def _run_split_panels(rows: pd.DataFrame) -> list[tuple[str, str]]:
     return list(rows[["run", "split"]].drop_duplicates().sort_values(["run", "split"]).itertuples(index=False))
 
 
+#: Verdicts without a test result, drawn grey at the descriptive argmax: marker and legend text.
+_NO_RESULT = {"untestable": ("x", "untestable, argmax"), "no spread": ("+", "no spread, argmax")}
+
+
 def _verdict_points(ax: plt.Axes, line: pd.DataFrame, x: str, color: object, label: str) -> None:
     """The ridge test's verdicts of ``line`` at ``x``: filled at the tested layer where it found a ridge,
-    open at the last layer where it did not, grey crosses at the descriptive argmax where untestable."""
-    found, none, untestable = (line[line["verdict"] == v] for v in ("ridge", "no ridge", "untestable"))
+    open at the last layer where it did not; grey at the descriptive argmax where it gave no result:
+    crosses where untestable, pluses for ``no spread`` (a rejection whose gaps are identical in every seed)."""
+    found, none = (line[line["verdict"] == v] for v in ("ridge", "no ridge"))
     ax.plot(line[x], line["ridge_layer"], color=color, linewidth=0.6, alpha=0.5)
     ax.scatter(found[x], found["tested_layer"], color=color, marker="o", zorder=3, label=f"{label}: ridge")
     ax.scatter(none[x], none["last_layer"], facecolors="none", edgecolors=color, marker="o", zorder=3,
                label=f"{label}: no ridge (at last)")
-    if not untestable.empty:
-        ax.scatter(untestable[x], untestable["ridge_layer"], color="0.5", marker="x", zorder=3,
-                   label=f"{label}: untestable, argmax")
+    for verdict, (marker, text) in _NO_RESULT.items():
+        rows = line[line["verdict"] == verdict]
+        if not rows.empty:
+            ax.scatter(rows[x], rows["ridge_layer"], color="0.5", marker=marker, zorder=3, label=f"{label}: {text}")
 
 
 def _test_note(rows: pd.DataFrame) -> str:
@@ -89,8 +95,9 @@ def ridge_sigma(ridge: pd.DataFrame, look: Look = Look()) -> plt.Figure:
     """The ridge test's verdict vs kernel bandwidth σ at each run's last checkpoint (resid_post, main kernel).
 
     Filled: a ridge at the tested layer (some interior layer above the last, family-wise level 5 %);
-    open: no ridge (drawn at the last layer); grey ×: untestable (fewer than 5 seeds), at the
-    descriptive argmax; the thin line joins the argmax layers. Numeric σ in increasing order,
+    open: no ridge (drawn at the last layer); grey ×: untestable (fewer than 5 seeds), grey +: no
+    spread (identical gaps in every seed), both at the descriptive argmax; the thin line joins the
+    argmax layers. Numeric σ in increasing order,
     then bandwidth rules (median, silverman).
     """
     rows = _final_resid_post(ridge)

@@ -11,11 +11,10 @@ checks both on read. docs/results.md documents every column (a test keeps it in 
 
 from __future__ import annotations
 
-import json
 import types
 import typing
 from collections.abc import Mapping, Sequence
-from dataclasses import fields, is_dataclass, replace
+from dataclasses import fields, is_dataclass
 from pathlib import Path
 from typing import Any, Literal, Union
 
@@ -24,11 +23,12 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from inforidge.analyses.registry import analyses
-from inforidge.config import ModelConfig, RunConfig, TaskConfig, TrainingConfig, as_dict, runs_from_params
+from inforidge.config import ModelConfig, RunConfig, TaskConfig, TrainingConfig, as_dict
 from inforidge.core.atomic import temp_sibling
 from inforidge.mi.bandwidth import BANDWIDTH_RULE_VALUES
 from inforidge.mi.registry import LAYER_KERNELS
 from inforidge.models.checkpoint_files import read_metrics, read_weights
+from inforidge.tables.runrecord import RunRecord
 from inforidge.tables.schema import (  # noqa: F401  (re-exported: the table vocabulary)
     BOOL, FLOAT, INT, RUN_COLUMNS, RUN_KEYS, SPLIT, STEP, STR, Column, TableSchema, run_schema,
 )
@@ -248,35 +248,20 @@ def table_schema(name: str) -> TableSchema:
         raise ValueError(f"unknown table {name!r} (known tables: {', '.join(TABLES)})") from None
 
 
-def model_label(model: ModelConfig) -> str:
-    """Short model name: the hub id / path, family + size for scratch models, ``series`` for a
-    local series, ``run@step`` for a run started from another run's checkpoint."""
-    if model.source == "run":
-        return f"{model.run}@step-{model.step}"
-    if model.source != "scratch":
-        return str(model.name_or_path or model.source)
-    return f"{model.architecture}-L{model.n_layer}-d{model.n_embd}"
+def with_run_keys(frame: pd.DataFrame, records: Mapping[str, RunRecord]) -> pd.DataFrame:
+    """Add model/task/seed/n_layer columns to a frame that has a ``run`` column, from the runs'
+    records (:mod:`inforidge.tables.runrecord`: ``results/runs/{run}/run.json`` in the workflow).
 
-
-def run_keys(name: str, run: RunConfig) -> dict[str, Any]:
-    """The key columns identifying a run in every table."""
-    return {"run": name, "model": model_label(run.model), "task": run.task, "seed": run.seed,
-            "n_layer": run.model.n_layer}
-
-
-def with_run_keys(frame: pd.DataFrame, runs: Mapping[str, RunConfig]) -> pd.DataFrame:
-    """Add model/task/seed/n_layer columns to a frame that has a ``run`` column.
-
-    A run in ``frame`` that is not in ``runs`` is an error: its rows would otherwise
-    get null keys (results of a run since removed from the config).
+    A run in ``frame`` without a record is an error: its rows would otherwise get null keys
+    (results of a run since removed from the config).
     """
-    unknown = sorted(set(frame["run"]) - set(runs))
+    unknown = sorted(set(frame["run"]) - set(records))
     if unknown:
-        raise ValueError(f"rows for runs not in the config: {unknown} (configured: {sorted(runs)})")
+        raise ValueError(f"rows for runs not in the config: {unknown} (configured: {sorted(records)})")
     clashing = [c for c in RUN_KEYS[1:] if c in frame.columns]
     if clashing:
         raise ValueError(f"per-job frame already has run-key columns {clashing}; rename them first")
-    keys = pd.DataFrame([run_keys(name, run) for name, run in runs.items()])
+    keys = pd.DataFrame([{key: record[key] for key in RUN_KEYS} for record in records.values()])
     return keys.merge(frame, on="run", how="inner", validate="one_to_many")
 
 
@@ -295,17 +280,17 @@ def concat_parts(parts: Sequence[str | Path]) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)
 
 
-def mi_table(parts: Sequence[str | Path], runs: Mapping[str, RunConfig], name: str = "mi") -> pd.DataFrame:
+def mi_table(parts: Sequence[str | Path], records: Mapping[str, RunRecord], name: str = "mi") -> pd.DataFrame:
     """Concatenate per-job MI frames into the ``mi`` table (or ``multitoken``: the same stage's multi-token jobs).
 
     Per-job frames already carry the table's names: the eval split's role as ``split`` (as
     every other table), its dataset name as ``data_split``, the subsample as ``sample_seed``
-    (``seed`` is the run's).
+    (``seed`` is the run's). ``records``: the runs' key columns (:func:`with_run_keys`).
     """
-    return conform(with_run_keys(concat_parts(parts), runs), name)
+    return conform(with_run_keys(concat_parts(parts), records), name)
 
 
-def analysis_table(name: str, parts: Sequence[str | Path], runs: Mapping[str, RunConfig]) -> pd.DataFrame:
+def analysis_table(name: str, parts: Sequence[str | Path], records: Mapping[str, RunRecord]) -> pd.DataFrame:
     """Concatenate the per-job frames of a probe or read-out into its table ``name``.
 
     A read-out's frames key the eval split as the MI stage's do (``split``: id / ood,
@@ -313,11 +298,11 @@ def analysis_table(name: str, parts: Sequence[str | Path], runs: Mapping[str, Ru
     carry a ``seed`` column of their own (a probe's seed is e.g. ``fit_seed``): ``seed`` is the
     run's training seed in every table.
     """
-    return conform(with_run_keys(concat_parts(parts), runs), name)
+    return conform(with_run_keys(concat_parts(parts), records), name)
 
 
 def training_table(checkpoints: Sequence[str | Path], run_names: Sequence[str],
-                   runs: Mapping[str, RunConfig]) -> pd.DataFrame:
+                   records: Mapping[str, RunRecord]) -> pd.DataFrame:
     """Per-checkpoint training metrics, long in the eval split (id / ood), with a series step's weight hash."""
     rows, hashes = [], {}
     for run, path in zip(run_names, checkpoints, strict=True):
@@ -334,21 +319,28 @@ def training_table(checkpoints: Sequence[str | Path], run_names: Sequence[str],
                for run, by_step in hashes.items() for step, first in duplicate_steps(by_step).items()}
     frame = pd.DataFrame(rows)
     frame["duplicate_of"] = [repeats.get(key) for key in zip(frame["run"], frame["step"])] if rows else []
-    return conform(with_run_keys(frame, runs), "training")
+    return conform(with_run_keys(frame, records), "training")
 
 
-def runs_table(runs: Mapping[str, RunConfig], tasks: Mapping[str, TaskConfig]) -> pd.DataFrame:
-    """One row per run with its flattened model, training and task settings.
+def runs_table(runs: Mapping[str, RunConfig], tasks: Mapping[str, TaskConfig],
+               records: Mapping[str, RunRecord]) -> pd.DataFrame:
+    """One row per run: its key columns (``records``) and its flattened model, training and task settings.
 
-    Each column has one type whatever the runs hold, taken from the setting's annotation in
-    the config model (:func:`setting_types`): a setting that mixes types (``true`` / ``"auto"``,
-    a number or a rule name) and lists and mappings are stored as text.
+    ``model.n_layer`` holds the record's ``n_layer``, the depth the model loaded with (a
+    pretrained model's own, not the unused scratch default). Each column has one type whatever
+    the runs hold, taken from the setting's annotation in the config model
+    (:func:`setting_types`): a setting that mixes types (``true`` / ``"auto"``, a number or a
+    rule name) and lists and mappings are stored as text.
     """
+    missing = sorted(set(runs) - set(records))
+    if missing:
+        raise ValueError(f"no run record for runs {missing}")
     types_ = setting_types()
     rows = []
     for name, run in runs.items():
-        flat = {**run_keys(name, run)}
+        flat = {key: records[name][key] for key in RUN_KEYS}
         flat.update({f"model.{k}": v for k, v in as_dict(run.model).items()})
+        flat["model.n_layer"] = flat["n_layer"]
         flat.update({f"training.{k}": v for k, v in as_dict(run.training).items()})
         flat.update({f"task.{k}": v for k, v in as_dict(tasks[run.task]).items()})
         rows.append({k: _setting_cell(v, types_.get(k)) for k, v in flat.items()})
@@ -384,38 +376,6 @@ def _setting_cell(value: Any, arrow: pa.DataType | None) -> Any:
     if value is None or isinstance(value, str) or not (arrow == STR or isinstance(value, (list, dict))):
         return value
     return ("true" if value else "false") if isinstance(value, bool) else str(value)
-
-
-def checkpoint_depth(checkpoint: str | Path) -> int:
-    """Blocks L of a saved model, from its ``config.json`` (torch-free; every HF family's key)."""
-    path = Path(checkpoint) / "config.json"
-    try:
-        config = json.loads(path.read_text())
-    except (OSError, json.JSONDecodeError) as err:
-        raise ValueError(f"cannot read the model config {path}: {err}") from None
-    config = config.get("text_config", config)  # multimodal configs nest the language model's
-    for key in ("num_hidden_layers", "n_layer", "num_layers", "n_layers"):
-        if isinstance(config.get(key), int):
-            return config[key]
-    raise ValueError(f"{path}: no layer count (num_hidden_layers / n_layer / num_layers)")
-
-
-def with_loaded_depths(runs: Mapping[str, RunConfig], start_checkpoints: Sequence[str | Path]) -> dict[str, RunConfig]:
-    """``runs`` with ``model.n_layer`` set to the depth of the model each run actually loaded.
-
-    ``start_checkpoints`` are the step-0 checkpoints (``results/runs/{run}/checkpoints/step-0``).
-    A pretrained model's depth is its own, not the scratch default of ``model.n_layer``.
-    """
-    depths = {Path(path).parent.parent.name: checkpoint_depth(path) for path in start_checkpoints}
-    missing = sorted(set(runs) - set(depths))
-    if missing:
-        raise ValueError(f"no step-0 checkpoint given for runs {missing}")
-    return {name: replace(run, model=replace(run.model, n_layer=depths[name])) for name, run in runs.items()}
-
-
-def loaded_runs(params: Mapping[str, Any], start_checkpoints: Sequence[str | Path]) -> dict[str, RunConfig]:
-    """The typed runs of a table rule's ``runs`` param, each with the depth its model loaded with."""
-    return with_loaded_depths(runs_from_params(dict(params)), start_checkpoints)
 
 
 def conform(frame: pd.DataFrame, name: str) -> pd.DataFrame:

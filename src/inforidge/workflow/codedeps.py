@@ -132,26 +132,44 @@ def code_files(script: Path, src: Path) -> list[Path]:
     Imports inside functions count (they run when the stage does); :data:`NOT_CODE_INPUTS`
     do not. ``src`` is the directory holding the ``inforidge`` package.
     """
-    seen: set[Path] = set()
-    pending = [script]
-    while pending:
-        source = pending.pop()
-        for name in imported_modules(source, package_of(source, src)):
-            parts = name.split(".")
-            for depth in range(1, len(parts) + 1):
-                module = ".".join(parts[:depth])
-                if module in NOT_CODE_INPUTS:
-                    break
-                path = module_file(module, src)
-                if path is not None and path not in seen:
-                    seen.add(path)
-                    pending.append(path)
-    return sorted(seen)
+    return sorted(_closure([script], src))
 
 
 def reference_files(ref: str, src: Path) -> list[Path]:
-    """Package files a registry reference ``"package.module:function"`` runs: the module and its imports."""
-    module = module_file(ref.partition(":")[0], src)
-    if module is None:
+    """Package files a registry reference ``"package.module:function"`` runs: the module, the
+    ``__init__.py`` of each package above it (importing it runs them), and their imports."""
+    name = ref.partition(":")[0]
+    if module_file(name, src) is None:
         raise ValueError(f"{ref}: no module file under {src}")
-    return sorted({module, *code_files(module, src)})
+    files = list(_module_files(name, src))
+    return sorted(set(files) | _closure(files, src))
+
+
+def _module_files(name: str, src: Path) -> list[Path]:
+    """What importing module ``name`` runs itself: each enclosing package's ``__init__.py``, then the
+    module's file, up to the first :data:`NOT_CODE_INPUTS` module (a declaration ends the chain)."""
+    parts = name.split(".")
+    files = []
+    for depth in range(1, len(parts) + 1):
+        module = ".".join(parts[:depth])
+        if module in NOT_CODE_INPUTS:
+            break
+        path = module_file(module, src)
+        if path is not None:
+            files.append(path)
+    return files
+
+
+def _closure(sources: list[Path], src: Path) -> set[Path]:
+    """Package files the ``sources`` import, followed transitively (the sources themselves excluded
+    unless one imports another)."""
+    seen: set[Path] = set()
+    pending = list(sources)
+    while pending:
+        source = pending.pop()
+        for name in imported_modules(source, package_of(source, src)):
+            for path in _module_files(name, src):
+                if path not in seen:
+                    seen.add(path)
+                    pending.append(path)
+    return seen

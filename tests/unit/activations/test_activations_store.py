@@ -57,6 +57,26 @@ def test_layout_and_manifest(gpt2_store: activations.ActivationStore, checkpoint
     assert {"signal_positions", "modulus", "target_token_id", "target_token_ids", "prompt_tokens"} <= set(meta.columns)
 
 
+def test_dump_keys_are_the_manifest_provenance_and_a_missing_one_is_named(gpt2_store: activations.ActivationStore,
+                                                                        tmp_path: Path) -> None:
+    """The MI and read-out jobs key their rows by the dump's provenance; a dump without it is refused."""
+    with pytest.raises(ValueError, match=r"eval_id/manifest.json: provenance lacks \['split', 'data_split'\]"):
+        activations.dump_keys(gpt2_store.root)
+    manifest = json.loads((gpt2_store.root / "manifest.json").read_text())
+    keys = {"run": "r1", "step": 4, "split": "ood", "data_split": "eval_ood", "horizon": 3}
+    (tmp_path / "manifest.json").write_text(json.dumps({**manifest, "provenance": keys}))
+    assert activations.dump_keys(tmp_path / "manifest.json") == keys
+
+
+def test_data_split_provenance_names_the_split(checkpoint: Callable[[str], Path], frame: pd.DataFrame,
+                                               tmp_path: Path) -> None:
+    keys = {"run": "r1", "step": 0, "split": "id", "data_split": "probe_id"}
+    examples = frame.head(4).drop(columns="split", errors="ignore")  # meta's split then comes from the provenance
+    store = activations.open(activations.dump_split(checkpoint("gpt2"), examples, tmp_path / "x", provenance=keys))
+    assert store.manifest["split"] == "probe_id" and set(store.meta["split"]) == {"probe_id"}
+    assert activations.dump_keys(store.root) == keys
+
+
 def test_open_accepts_manifest_path_and_str(gpt2_store: activations.ActivationStore) -> None:
     again = activations.open(str(gpt2_store.root / "manifest.json"))
     np.testing.assert_array_equal(again.array("resid_post", 1), gpt2_store.array("resid_post", 1))

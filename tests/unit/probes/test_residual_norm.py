@@ -8,6 +8,7 @@ from inforidge.config import runs_from_params
 from inforidge.core.registry import resolve
 from inforidge.probes.early_exit import residual_stream
 from inforidge.probes.registry import PROBES, ProbeFrames, ReadoutProbeConfig
+from inforidge.tables.runrecord import config_records
 from inforidge.tables.tidy import conform, with_run_keys
 
 
@@ -31,5 +32,5 @@ def test_job_matches_a_direct_norm_of_the_hidden_states(make_model, frames, tmp_
     torch.testing.assert_close(torch.tensor(single["mean_norm"].tolist()), torch.tensor(first), rtol=1e-5, atol=1e-5)
     assert norms["mean_norm"].gt(0).all()
     runs = runs_from_params({"tiny": {"task": "arithmetic", "model": {"n_layer": 2, "n_embd": 32, "n_head": 2}}})
-    table = conform(with_run_keys(norms.assign(run="tiny", step=0), runs), "residual_norm")  # the declared schema
+    table = conform(with_run_keys(norms.assign(run="tiny", step=0), config_records(runs)), "residual_norm")  # the declared schema
     assert list(table["layer"].unique()) == [0, 1, 2]
