@@ -167,10 +167,14 @@ SLURM_RESOURCES = {
     "probes": {"threads": 2, "mem_mb": 1300, "runtime": 6, "gpu": 1},
 }
 SLURM_MAX_JOB_RUNTIME = 20
-# The tables compared with the local reference run, and one probe job (the probes' request);
-# other probes and figures add minutes and nothing SLURM-specific.
+# The tables compared with the local reference run, one probe job (the probes' request) and the
+# read-outs of one checkpoint (their own group job, readouts_tiny_0: a read-out in the analysis
+# group made every such job fail with "More processors requested than permitted"); other probes,
+# checkpoints' read-outs and figures add minutes and nothing SLURM-specific.
+SLURM_READOUTS = tuple(f"results/runs/tiny/readouts/step-0/{split}/linear_probe.parquet"
+                       for split in ("eval_id", "eval_ood"))
 SLURM_TARGETS = ("results/tables/mi.parquet", "results/tables/training.parquet", "results/tables/runs.parquet",
-                 "results/runs/tiny/probes/step-0/early_exit.parquet")
+                 "results/runs/tiny/probes/step-0/early_exit.parquet", *SLURM_READOUTS)
 SLURM_OPTIONS = ("--profile", "slurm", *SLURM_POLLING, "--latency-wait", "10", "--retries", "0")
 
 

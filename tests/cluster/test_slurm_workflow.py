@@ -15,7 +15,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from tests.workflow_runs import SLURM_TARGETS, reference_run, slurm_run
+from tests.workflow_runs import SLURM_READOUTS, SLURM_TARGETS, reference_run, slurm_run
 
 pytestmark = [
     pytest.mark.cluster,
@@ -24,8 +24,9 @@ pytestmark = [
 ]
 
 SLURMCTLD_LOG = Path("/var/log/slurm/slurmctld.log")
-# Tables whose numbers must not depend on where the jobs ran.
-TABLES = ("mi", "training")
+# Tables whose numbers must not depend on where the jobs ran, and per-job files of the same kind
+# (the read-outs: the SLURM run builds one checkpoint's, not their table).
+TABLES = tuple(f"results/tables/{name}.parquet" for name in ("mi", "training")) + SLURM_READOUTS
 
 
 @pytest.fixture(scope="module")
@@ -43,9 +44,10 @@ def test_jobs_went_through_sbatch(slurm_workflow):
     assert {p.stem for p in logs} >= set(submitted), (sorted(submitted), logs)
     dirs = {p.parent.relative_to(work / ".snakemake" / "slurm_logs").parts[0] for p in logs}
     # Heavy stages were submitted as group jobs: the training chain (in packs under
-    # cluster.max_job_runtime) and per-checkpoint analysis.
+    # cluster.max_job_runtime), per-checkpoint analysis and read-outs.
     assert "group_train_tiny_0_train" in dirs, dirs
     assert any(d.startswith("group_analysis_") for d in dirs), dirs
+    assert any(d.startswith("group_readouts_") for d in dirs), dirs
     if SLURMCTLD_LOG.is_file():  # the controller saw every job
         ctld = SLURMCTLD_LOG.read_text(errors="replace")
         missing = [j for j in submitted if f"JobId={j} " not in ctld]
@@ -56,13 +58,13 @@ def test_tables_equal_a_local_run(slurm_workflow, tmp_path_factory):
     work, _ = slurm_workflow
     _, local = reference_run(tmp_path_factory)
     for name in TABLES:
-        got = pd.read_parquet(work / "results" / "tables" / f"{name}.parquet")
-        want = pd.read_parquet(local / "results" / "tables" / f"{name}.parquet")
+        got = pd.read_parquet(work / name)
+        want = pd.read_parquet(local / name)
         assert len(got) == len(want) > 0, name
         keys = [c for c in want.columns if not pd.api.types.is_float_dtype(want[c])]
         got = got.sort_values(keys, ignore_index=True)
         want = want.sort_values(keys, ignore_index=True)
-        pd.testing.assert_frame_equal(got, want, check_exact=False, rtol=0, atol=1e-9, obj=f"tables/{name}")
+        pd.testing.assert_frame_equal(got, want, check_exact=False, rtol=0, atol=1e-9, obj=name)
 
 
 def test_targets_exist_and_nothing_is_left_to_do(slurm_workflow):
