@@ -31,16 +31,15 @@ pytestmark = [
 # run in series, so a job asks for the largest member and the summed runtime. An analysis job
 # holds its checkpoint's two dumps and two MI jobs (eval_id, eval_ood), at step 0 early exit too,
 # and GPUs if any member needs them. A read-out job (step 0 only: SLURM_TARGETS) holds the linear
-# probes of the two dumps, each with the MI stage's resources and one thread; its GPU is the
-# analysis allocation's (common.smk allocation_gpus: MI's share of activations' and probes'),
-# which read-outs, apart in their own group since the group fix, do not use.
+# probes of the two dumps, each with the MI stage's resources and one thread, and MI's own GPUs
+# (none): the group holds read-outs only (common.smk analysis_group, allocation_gpus).
 EXPECTED = {
     "train_tiny_0": (3, 1500, 10, 1),  # steps 0 and 4
     "train_tiny_1": (3, 1500, 5, 1),  # step 12
     "analysis_tiny_0": (2, 1300, 2 * 3 + 2 * 2 + 6, 1),
     "analysis_tiny_4": (2, 1200, 2 * 3 + 2 * 2, 1),
     "analysis_tiny_12": (2, 1200, 2 * 3 + 2 * 2, 1),
-    "readouts_tiny_0": (1, 1100, 2 * 2, 1),
+    "readouts_tiny_0": (1, 1100, 2 * 2, 0),
 }
 
 

@@ -57,8 +57,8 @@ def write_config(path: Path) -> Path:
                                "warmup_steps": 1, "eval_examples": 64}},
     }
     # What this test adds is the series' own steps in every table: the read-out and one probe run
-    # at the final checkpoints only (their step naming is the same code at every step:
-    # workflow/scripts/readout.py, and probe.py for every probe). The other probes, which the
+    # at the final checkpoints only (their step naming is the same code at every step and for
+    # every analysis: workflow/scripts/analysis.py). The other probes, which the
     # reference run and the paper mirror (real architectures) cover, are off.
     data["readouts"]["linear_probe"]["checkpoints"] = "final"
     data["probes"] = {"early_exit": {"checkpoints": "final"},

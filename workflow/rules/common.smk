@@ -100,19 +100,21 @@ def all_run_params():
     return {name: run_params(name) for name in CFG.runs}
 
 
-def stage_resources(stage):
+def stage_resources(stage, shared=True):
     """Rule resources for a heavy stage from the run's config; retries scale memory and time.
 
     Runtime scales up to what one cluster job may last (clusterplan.runtime_limit); GPUs
     are requested as cluster.gpu_request says; ``serial=1`` lets the profile run a group
     job's members one after another, so the job asks for the largest member, not a sum.
+    ``shared=False``: the jobs' group holds this stage only (read-outs), so its GPUs are the
+    stage's own, not the analysis allocation's.
     """
     res = lambda w: getattr(run_cfg(w.run).resources, stage)
     limit = lambda w: runtime_limit(
         res(w).runtime, CFG.cluster.max_job_runtime, packed=stage == "train"
     )
     gpus = lambda w, key: gpu_resources(
-        res(w).gpu, allocation_gpus(w.run, stage), CFG.cluster
+        res(w).gpu, allocation_gpus(w.run, stage, shared), CFG.cluster
     ).get(key, 0)
     resources = dict(
         mem_mb=lambda w, attempt: res(w).mem_mb * attempt,
@@ -144,9 +146,10 @@ def stage_threads(stage):
     return threads
 
 
-def allocation_gpus(run, stage):
-    """GPUs of the cluster job a stage's jobs share: its own stage for training, all analysis stages else."""
-    stages = ["train"] if stage == "train" else ["activations", "mi", "probes"]
+def allocation_gpus(run, stage, shared=True):
+    """GPUs of the cluster job a stage's jobs share: its own stage for training or a group of
+    that stage alone (``shared=False``), all analysis stages else."""
+    stages = [stage] if stage == "train" or not shared else ["activations", "mi", "probes"]
     return max(getattr(run_cfg(run).resources, s).gpu for s in stages)
 
 
@@ -390,7 +393,9 @@ def analysis_threads(spec):
 
 def analysis_resources(spec):
     """A probe has the run's probe resources; a read-out, a job on a dump, the MI stage's."""
-    return stage_resources("probes" if spec.input == "checkpoint" else "mi")
+    if spec.input == "checkpoint":
+        return stage_resources("probes")
+    return stage_resources("mi", shared=False)  # its own group: MI's GPUs, not the allocation's
 
 
 def analysis_outputs(spec, stem):
