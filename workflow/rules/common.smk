@@ -149,7 +149,8 @@ def stage_threads(stage):
 def allocation_gpus(run, stage, shared=True):
     """GPUs of the cluster job a stage's jobs share: its own stage for training or a group of
     that stage alone (``shared=False``), all analysis stages else."""
-    stages = [stage] if stage == "train" or not shared else ["activations", "mi", "probes"]
+    alone = stage == "train" or not shared
+    stages = [stage] if alone else ["activations", "mi", "probes"]
     return max(getattr(run_cfg(run).resources, s).gpu for s in stages)
 
 
@@ -395,7 +396,8 @@ def analysis_resources(spec):
     """A probe has the run's probe resources; a read-out, a job on a dump, the MI stage's."""
     if spec.input == "checkpoint":
         return stage_resources("probes")
-    return stage_resources("mi", shared=False)  # its own group: MI's GPUs, not the allocation's
+    # Its own group: MI's GPUs, not the analysis allocation's.
+    return stage_resources("mi", shared=False)
 
 
 def analysis_outputs(spec, stem):
