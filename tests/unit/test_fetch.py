@@ -84,9 +84,10 @@ def test_fetch_without_network_is_one_clear_error(tmp_path):
     result = run_cli("fetch", "--configfile", str(config), HF_ENDPOINT="http://127.0.0.1:9")
     assert result.returncode == 1, result
     assert "Traceback" not in result.stderr
-    # huggingface_hub logs its retries first; the last line is ours
+    # One connection attempt, then our error (no huggingface_hub retries with back-off first).
     last = result.stderr.strip().splitlines()[-1]
     assert last.startswith("inforidge: error: could not fetch model 'org/tiny' from the Hugging Face hub"), last
+    assert "(unreachable: cannot connect to 127.0.0.1:9" in last, last
     assert last.endswith("run `inforidge fetch` where the Hugging Face hub is reachable"), last
 
 

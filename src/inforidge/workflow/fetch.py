@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from inforidge.config import ClusterSettings, Config
+from inforidge.core.hub import hub_unreachable
 from inforidge.tasks import build_task
 from inforidge.tasks.sources import hub_arguments, local_files
 from inforidge.workflow.series import looks_like_path, series_sources
@@ -108,8 +109,24 @@ def fetch_all(cfg: Config) -> list[Fetched]:
     home = hf_home(cfg.cluster)
     if home is not None:
         os.environ["HF_HOME"] = str(home)  # before the hub libraries read it
-    done = [fetch_model(name, rev, cfg.cluster) for name, rev in hub_models(cfg)]
-    return done + [fetch_dataset(name, config, rev, cfg.cluster) for name, config, rev in hub_datasets(cfg)]
+    models, datasets = hub_models(cfg), hub_datasets(cfg)
+    if models or datasets:
+        check_reachable(("model", models[0][0]) if models else ("dataset", datasets[0][0]))
+    done = [fetch_model(name, rev, cfg.cluster) for name, rev in models]
+    return done + [fetch_dataset(name, config, rev, cfg.cluster) for name, config, rev in datasets]
+
+
+def check_reachable(first: tuple[str, str]) -> None:
+    """Fail at once, naming the first (kind, name) to fetch, when no connection to the hub opens.
+
+    Without this check huggingface_hub retries with back-off (about 25 s here) before the
+    same error.
+    """
+    why = hub_unreachable()
+    if why is not None:
+        kind, name = first
+        raise FetchError(f"could not fetch {kind} {name!r} from the Hugging Face hub (unreachable: {why}); "
+                         "run `inforidge fetch` where the Hugging Face hub is reachable")
 
 
 def fetch_model(name: str, revision: str | None, settings: ClusterSettings) -> Fetched:
