@@ -286,12 +286,12 @@ def dump_provenance(w):
     """A dump's key columns, recorded in its manifest: the MI and read-out jobs copy them onto
     their rows (inforidge.activations.dump_keys), so planning names them in one place.
     """
-    return {
-        "run": w.run,
-        "step": int(w.step),
-        "split": split_role(w.run, w.split),
-        "data_split": w.split,
-    }
+    return provenance_keys(w, split_role(w.run, w.split))
+
+
+def provenance_keys(w, role):
+    """The keys every dump records (activations.layout.PROVENANCE_KEYS), the split as ``role``."""
+    return {"run": w.run, "step": int(w.step), "split": role, "data_split": w.split}
 
 
 # --- mi.smk ------------------------------------------------------------------
@@ -491,11 +491,7 @@ def multitoken_role(run, split):
 def multitoken_provenance(w):
     """A multi-token dump's key columns: a probe-task split's role (or its own name), the probe
     task and the horizon T besides the run and step (the multitoken table's keys)."""
-    return {
-        "run": w.run,
-        "step": int(w.step),
-        "split": multitoken_role(w.run, w.split),
-        "data_split": w.split,
+    return provenance_keys(w, multitoken_role(w.run, w.split)) | {
         "probe_task": probe_task_name(CFG, w.run),
         "horizon": horizon_of(CFG, w.run),
     }
