@@ -75,19 +75,6 @@ def target_token_loss(model: nn.Module, batch: PromptBatch) -> torch.Tensor:
     return torch.nn.functional.cross_entropy(logits.float(), targets[rows, positions])
 
 
-#: Most logits one chunk of rows may hold ([rows, V] float32: 2^22 elements = 16 MiB). Full-vocabulary
-#: softmax work on many rows (probe fits, cached-state readouts) runs in chunks of this size, so
-#: its memory does not grow with the rows. Below glibc's largest dynamic mmap threshold (32 MiB),
-#: so the buffers are reused from the heap instead of being mapped and zero-filled anew each
-#: time (with 128 MiB logits most of the old probes' CPU time was the kernel's page faults).
-CHUNK_ELEMENTS = 2**22
-
-
-def rows_per_chunk(vocab: int, budget: int = CHUNK_ELEMENTS) -> int:
-    """Rows whose [rows, vocab] logits fit in ``budget`` elements (at least one)."""
-    return max(1, budget // vocab)
-
-
 def last_prompt_head_inputs(model: nn.Module, batch: PromptBatch) -> torch.Tensor:
     """The LM head's input [B, d] at each example's last prompt position, without running the head.
 
