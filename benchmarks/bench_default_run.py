@@ -97,6 +97,14 @@ def log_work_times(workdir: Path) -> dict[str, list[float]]:
     return dict(times)
 
 
+def accuracies(workdir: Path) -> list[dict]:
+    """Per-checkpoint held-out accuracy by split from the training table: what a smaller run costs."""
+    import pandas as pd  # only after the run: the timed part needs nothing here
+
+    frame = pd.read_parquet(workdir / "results" / "tables" / "training.parquet")
+    return frame.pivot_table(index=["run", "step"], columns="split", values="accuracy").reset_index().to_dict("records")
+
+
 def run_once(config: str, cores: int, busy: bool, timeout: float, keep: Path | None = None) -> dict:
     """One clean default run in a fresh copy of the repository (kept in ``keep`` when given)."""
     with tempfile.TemporaryDirectory(prefix="inforidge-bench-") as tmp:
@@ -116,7 +124,8 @@ def run_once(config: str, cores: int, busy: bool, timeout: float, keep: Path | N
             raise RuntimeError(f"snakemake failed ({proc.returncode}):\n{proc.stderr[-3000:]}")
         return {"mode": "busy" if busy else "idle", "wall_s": wall, "load_before": before,
                 "load_during_mean": sum(samples) / max(len(samples), 1), "load_during_max": max(samples, default=before),
-                "jobs": job_times(workdir), "work": log_work_times(workdir)}
+                "jobs": job_times(workdir), "work": log_work_times(workdir),
+                "accuracy": accuracies(workdir)}
 
 
 def report(results: list[dict]) -> None:
@@ -126,6 +135,10 @@ def report(results: list[dict]) -> None:
     by_mode = {r["mode"]: r["wall_s"] for r in results}
     if {"idle", "busy"} <= by_mode.keys():
         print(f"busy / idle = {by_mode['busy'] / by_mode['idle']:.2f} (goal <= 1.5; idle goal <= 180 s)")
+    for r in results:
+        print(f"\nheld-out accuracy per checkpoint ({r['mode']}):")
+        for row in r["accuracy"]:
+            print("  " + ", ".join(f"{k} {v:.3f}" if isinstance(v, float) else f"{k} {v}" for k, v in row.items()))
     for r in results:
         print(f"\nper-rule job wall times ({r['mode']}): rule | jobs | mean s | total s")
         for rule, secs in sorted(r["jobs"].items(), key=lambda kv: -sum(kv[1])):
