@@ -9,6 +9,7 @@ import pytest
 
 from inforidge.activations import dump_split
 from inforidge.config import LinearProbeConfig
+from inforidge.readouts import linear_probe
 from inforidge.readouts.linear_probe import COLUMNS, linear_probe_dump, probe_layer, probe_layers, stratified_folds
 
 FAST = LinearProbeConfig(folds=4, max_iter=100)  # λ chosen among the default candidates
@@ -118,7 +119,7 @@ def test_deterministic_and_validates_inputs():
         LinearProbeConfig(folds=1)
 
 
-def test_linear_probe_dump_scores_every_site_and_layer(tmp_path, tiny_task, tiny_gpt2):
+def test_linear_probe_dump_scores_every_site_and_layer(tmp_path, tiny_task, tiny_gpt2, monkeypatch):
     checkpoint = tmp_path / "step-0"
     for part in tiny_gpt2:
         part.save_pretrained(checkpoint)
@@ -132,6 +133,11 @@ def test_linear_probe_dump_scores_every_site_and_layer(tmp_path, tiny_task, tiny
     assert (frame.n_train + frame.n_test == 64).all()
     assert frame[["accuracy", "ce_bits", "h_y_bits", "v_info_bits"]].notna().all().all()
     assert np.allclose(frame.v_info_bits, frame.h_y_bits - frame.ce_bits)
+    # One array per batch (a dump too large to probe at once) scores the same table.
+    monkeypatch.setattr(linear_probe, "BATCH_ELEMENTS", 1)
+    alone = linear_probe_dump(manifest, FAST)
+    assert alone[["site", "layer", "fold", "penalty"]].equals(frame[["site", "layer", "fold", "penalty"]])
+    np.testing.assert_allclose(alone[["accuracy", "ce_bits"]], frame[["accuracy", "ce_bits"]], atol=1e-7, rtol=0)
 
 
 def _invariance_data() -> tuple[np.ndarray, np.ndarray]:
