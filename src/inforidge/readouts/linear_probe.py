@@ -92,7 +92,8 @@ Weights = tuple[torch.Tensor, torch.Tensor]  # W (P, d, C), b (P, C): one probe 
 PATH_TOLERANCE = 1e-4
 FIT_TOLERANCE = 1e-6
 #: Float64 elements of activations probed together (128 MiB): a dump's (site, layer) arrays are
-#: batched up to this size, so a wide, deep dump does not hold all its layers at once.
+#: batched up to this size, so a wide, deep dump does not hold all its layers at once (a fold's
+#: fits hold a few copies of the batch: standardized, the fit rows and their transpose).
 BATCH_ELEMENTS = 1 << 24
 
 
