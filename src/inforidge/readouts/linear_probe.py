@@ -1,7 +1,10 @@
 """Linear-probe read-out: how well each layer's state decodes the target class, cross-validated.
 
-A multinomial logistic regression (softmax) Z_l → class, L2-regularised, fitted by L-BFGS
-(strong Wolfe line search) in float64 on one torch thread (deterministic). Stratified K-fold:
+A multinomial logistic regression (softmax) Z_l → class, L2-regularised, fitted by L-BFGS in
+float64 on one torch thread (deterministic); the (site, layer) arrays of a dump share rows,
+labels and folds, so each fold's fits run as one batch (:mod:`._lbfgs`: every array keeps its
+own curvature history, line search and stopping rule, so its probe is the one it would get
+alone; the batch shares the per-iteration overhead). Stratified K-fold:
 every score is on the held-out fold, never on fitted rows. The penalty λ is chosen per fold
 on validation data: with several candidates (``l2``), the next fold of the training folds is
 held out, the probe is fitted along the candidates from the largest λ down (each fit
@@ -20,7 +23,8 @@ solution. Per (site, layer, fold):
   (a probe worse than the class prior); with Z independent of Y its expectation is ≤ 0.
 
 API for a stage: :func:`linear_probe_dump` (manifest, :class:`~inforidge.config.LinearProbeConfig`)
-→ tidy frame with :data:`COLUMNS`; :func:`probe_layer` for one (N, d) array.
+→ tidy frame with :data:`COLUMNS`; :func:`probe_layers` for P (N, d) arrays of the same rows,
+:func:`probe_layer` for one.
 """
 
 from __future__ import annotations
