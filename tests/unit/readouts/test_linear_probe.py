@@ -9,7 +9,8 @@ import pytest
 
 from inforidge.activations import dump_split
 from inforidge.config import LinearProbeConfig
-from inforidge.readouts.linear_probe import COLUMNS, linear_probe_dump, probe_layer, stratified_folds
+from inforidge.readouts import linear_probe
+from inforidge.readouts.linear_probe import COLUMNS, linear_probe_dump, probe_layer, probe_layers, stratified_folds
 
 FAST = LinearProbeConfig(folds=4, max_iter=100)  # λ chosen among the default candidates
 
@@ -70,11 +71,27 @@ def test_warm_starts_reach_the_cold_solution():
 
     rng = np.random.default_rng(4)
     y = torch.as_tensor(rng.integers(0, 4, size=120))
-    x = torch.as_tensor(rng.normal(size=(120, 6)) + np.eye(4)[y.numpy()] @ rng.normal(size=(4, 6)))
+    x = torch.as_tensor(rng.normal(size=(120, 6)) + np.eye(4)[y.numpy()] @ rng.normal(size=(4, 6)))[None]  # P = 1
     cold = fit_softmax(x, y, 4, 1e-2, 500)
-    warm = fit_softmax(x, y, 4, 1e-2, 500, start=fit_softmax(x[:90], y[:90], 4, 1.0, 500))
+    warm = fit_softmax(x, y, 4, 1e-2, 500, start=fit_softmax(x[:, :90], y[:90], 4, 1.0, 500))
     for a, b in zip(cold, warm):
         torch.testing.assert_close(a, b, atol=2e-4, rtol=1e-4)  # gradient tolerance 1e-6 over curvature ≥ λ
+
+
+def test_batched_layers_score_as_each_layer_alone():
+    """probe_layers (what linear_probe_dump runs) on P arrays = probe_layer on each: the same folds, λ and scores."""
+    rng = np.random.default_rng(6)
+    target = rng.integers(0, 5, size=150)
+    signal = rng.normal(size=(5, 8))[target]
+    xs = np.stack([signal * s + rng.normal(size=(150, 8)) for s in (0.0, 0.3, 1.0, 3.0)])  # hopeless .. separable
+    batched = probe_layers(xs, target, FAST)
+    for x, scores in zip(xs, batched):
+        alone = probe_layer(x, target, FAST)
+        assert [s.penalty for s in scores] == [s.penalty for s in alone]
+        for field in ("accuracy", "ce_bits", "h_y_bits", "chance_accuracy"):
+            np.testing.assert_allclose([getattr(s, field) for s in scores], [getattr(s, field) for s in alone],
+                                       atol=1e-7, rtol=0)
+    assert len({s.penalty for scores in batched for s in scores}) > 1  # the layers did choose differently
 
 
 def test_independent_features_carry_no_v_information():
@@ -102,7 +119,7 @@ def test_deterministic_and_validates_inputs():
         LinearProbeConfig(folds=1)
 
 
-def test_linear_probe_dump_scores_every_site_and_layer(tmp_path, tiny_task, tiny_gpt2):
+def test_linear_probe_dump_scores_every_site_and_layer(tmp_path, tiny_task, tiny_gpt2, monkeypatch):
     checkpoint = tmp_path / "step-0"
     for part in tiny_gpt2:
         part.save_pretrained(checkpoint)
@@ -116,6 +133,11 @@ def test_linear_probe_dump_scores_every_site_and_layer(tmp_path, tiny_task, tiny
     assert (frame.n_train + frame.n_test == 64).all()
     assert frame[["accuracy", "ce_bits", "h_y_bits", "v_info_bits"]].notna().all().all()
     assert np.allclose(frame.v_info_bits, frame.h_y_bits - frame.ce_bits)
+    # One array per batch (a dump too large to probe at once) scores the same table.
+    monkeypatch.setattr(linear_probe, "BATCH_ELEMENTS", 1)
+    alone = linear_probe_dump(manifest, FAST)
+    assert alone[["site", "layer", "fold", "penalty"]].equals(frame[["site", "layer", "fold", "penalty"]])
+    np.testing.assert_allclose(alone[["accuracy", "ce_bits"]], frame[["accuracy", "ce_bits"]], atol=1e-7, rtol=0)
 
 
 def _invariance_data() -> tuple[np.ndarray, np.ndarray]:
