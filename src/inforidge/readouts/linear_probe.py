@@ -14,7 +14,9 @@ solution. Per (site, layer, fold):
 
 - ``accuracy``: held-out top-1 accuracy; ``chance_accuracy``: that of always predicting the
   training folds' majority class;
-- ``ce_bits``: held-out cross-entropy −mean log₂ p(y | z) of the probe;
+- ``ce_bits``: held-out cross-entropy −mean log₂ p(y | z) of the probe; a class absent from the
+  training folds (fewer rows than folds, common in OOD splits) is outside the softmax and gets
+  the add-one mass 1/(n_train + C) of ``h_y_bits``' predictor (:func:`class_log_probs`);
 - ``h_y_bits``: held-out cross-entropy of the best input-free predictor, the training folds'
   class frequencies (add-one smoothed so a class absent from training has finite cost) —
   the empirical H_V(Y | ∅) of Xu et al. (2020), not the plug-in entropy of Y;
@@ -105,7 +107,9 @@ class SoftmaxLoss:
     """Mean CE(x W + b, y) + λ/2·‖W‖² of P problems, θ = [W; b] flattened (the :mod:`._lbfgs` objective).
 
     The gradient is closed-form (no autograd): (xᵀ softmax(xW + b) − xᵀ onehot(y))/n + λ[W; 0],
-    with xᵀ onehot(y) computed once. The loss is summed row by row (log-sum-exp − target logit,
+    with xᵀ onehot(y) computed once. The softmax runs over the classes the fit rows hold (see
+    :func:`class_log_probs`): an absent class's unpenalized bias would otherwise have no
+    optimum and drift down for as long as the fit ran. The loss is summed row by row (log-sum-exp − target logit,
     each >= 0), so it keeps its relative precision as it nears 0 on separable data.
     """
 
@@ -116,13 +120,15 @@ class SoftmaxLoss:
         self.onehot = onehot  # (n, C)
         self.x_onehot = torch.matmul(self.xt, onehot) if x_onehot is None else x_onehot  # (P, d + 1, C)
         self.l2 = l2  # (P,)
+        self.unseen = unseen_mask(onehot.sum(0) > 0)  # (C,): 0, or −inf for a class no fit row has
 
     def __call__(self, theta: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         p, n, d1 = self.x.shape
         w = theta.view(p, d1, -1)  # (P, d + 1, C); the last row is the bias (not penalized)
         logits = torch.bmm(self.x, w)  # (P, n, C)
-        top = logits.amax(2, keepdim=True)  # (P, n, 1): shift for a safe exp
-        e = torch.exp(logits - top)
+        masked = logits + self.unseen  # unseen classes: no mass, so no gradient on their bias
+        top = masked.amax(2, keepdim=True)  # (P, n, 1): shift for a safe exp
+        e = torch.exp(masked - top)
         total = e.sum(2, keepdim=True)
         ce = top.squeeze(2) + torch.log(total.squeeze(2)) - (logits * self.onehot).sum(2)  # (P, n): row by row
         weights = w[:, :-1]
@@ -157,14 +163,29 @@ def fit_softmax(x: torch.Tensor, y: torch.Tensor, classes: int, l2: torch.Tensor
     return w[:, :d].contiguous(), w[:, d].contiguous()
 
 
-def _log_probs(x: torch.Tensor, weights: Weights) -> torch.Tensor:
-    """log p(class | x) (P, n, C) of each problem's probe on its x (P, n, d)."""
-    return torch.log_softmax(torch.baddbmm(weights[1][:, None], x, weights[0]), dim=2)
+def unseen_mask(seen: torch.Tensor) -> torch.Tensor:
+    """Additive logit mask (C,): 0 for a class in ``seen`` (C,) bool, −inf for one the fit never saw."""
+    return torch.zeros(seen.shape, dtype=torch.float64).masked_fill_(~seen, -math.inf)
 
 
-def _mean_ce(x: torch.Tensor, y: torch.Tensor, weights: Weights) -> torch.Tensor:
+def class_log_probs(x: torch.Tensor, weights: Weights, counts: np.ndarray) -> torch.Tensor:
+    """log p(class | x) (P, n, C) of each problem's probe on its x (P, n, d), fitted on rows with class ``counts`` (C,).
+
+    A class absent from the fit rows gets the add-one mass the input-free predictor gives it
+    (``h_y_bits``), 1/(n_fit + C), and the seen classes share the rest by the softmax. So a
+    held-out row of an unseen class costs both predictors the same, and its cost is defined by
+    the data, not by how long the fit ran.
+    """
+    seen = torch.as_tensor(counts > 0)
+    unseen_mass = 1.0 / (counts.sum() + len(counts))
+    seen_log = torch.log_softmax(torch.baddbmm(weights[1][:, None], x, weights[0]) + unseen_mask(seen), dim=2)
+    rest = math.log1p(-unseen_mass * int((~seen).sum()))
+    return torch.where(seen, seen_log + rest, math.log(unseen_mass))
+
+
+def _mean_ce(x: torch.Tensor, y: torch.Tensor, weights: Weights, counts: np.ndarray) -> torch.Tensor:
     """Mean cross-entropy [nats] (P,) of each problem's probe on (x (P, n, d), y (n,))."""
-    return -_log_probs(x, weights)[:, torch.arange(len(y)), y].mean(1)
+    return -class_log_probs(x, weights, counts)[:, torch.arange(len(y)), y].mean(1)
 
 
 def choose_penalty(x: torch.Tensor, y: torch.Tensor, fit: np.ndarray, validation: np.ndarray, classes: int,
@@ -176,13 +197,14 @@ def choose_penalty(x: torch.Tensor, y: torch.Tensor, fit: np.ndarray, validation
     problem keeps its own best (ties: the larger λ, the first seen).
     """
     x_fit, y_fit, x_val, y_val = x[:, fit], y[fit], x[:, validation], y[validation]
+    fit_counts = np.bincount(y_fit.numpy(), minlength=classes)
     best_ce = torch.full((x.shape[0],), math.inf, dtype=x.dtype)
     best_l2 = torch.zeros_like(best_ce)
     best_w = best_b = None
     weights = start
     for l2 in sorted(settings.l2, reverse=True):
         weights = fit_softmax(x_fit, y_fit, classes, l2, settings.max_iter, weights, PATH_TOLERANCE)
-        ce = _mean_ce(x_val, y_val, weights)  # (P,)
+        ce = _mean_ce(x_val, y_val, weights, fit_counts)  # (P,)
         better = ce < best_ce
         best_ce, best_l2 = torch.where(better, ce, best_ce), torch.where(better, l2, best_l2)
         if best_w is None:
@@ -211,11 +233,11 @@ def score_fold(x: torch.Tensor, labels: np.ndarray, fold: np.ndarray, k: int, cl
         validation = fold == (k + 1) % settings.folds
         penalty, start = choose_penalty(xt, yt, train & ~validation, validation, classes, settings, start)
     weights = fit_softmax(xt[:, train], yt[train], classes, penalty, settings.max_iter, start)
-    log_p = _log_probs(xt[:, test], weights)  # (P, n_test, C)
+    counts = np.bincount(labels[train], minlength=classes)
+    log_p = class_log_probs(xt[:, test], weights, counts)  # (P, n_test, C)
     y_test = yt[test]
     ce = (-log_p[:, torch.arange(len(y_test)), y_test].mean(1) / math.log(2)).tolist()
     accuracy = (log_p.argmax(2) == y_test).double().mean(1).tolist()
-    counts = np.bincount(labels[train], minlength=classes)
     prior = (counts + 1) / (counts.sum() + classes)  # add-one: unseen classes cost finite bits
     h_y = float(-np.log2(prior[labels[test]]).mean())
     chance = float((labels[test] == counts.argmax()).mean())

@@ -77,7 +77,8 @@ READOUTS.register(AnalysisSpec(
             Column("accuracy", FLOAT, "held-out top-1 accuracy of the probe"),
             Column("chance_accuracy", FLOAT, "held-out accuracy of always predicting the training folds' "
                                              "majority class (the accuracy null)"),
-            Column("ce_bits", FLOAT, "held-out cross-entropy −mean log₂ p(y|z) of the probe [bits]"),
+            Column("ce_bits", FLOAT, "held-out cross-entropy −mean log₂ p(y|z) of the probe [bits]; a class absent "
+                                     "from the training folds gets the add-one mass 1/(n_train + C) of `h_y_bits`"),
             Column("h_y_bits", FLOAT, "held-out cross-entropy of the training folds' add-one class frequencies: "
                                       "the input-free predictor H_V(Y|∅) [bits]"),
             Column("v_info_bits", FLOAT, "h_y_bits − ce_bits: predictive V-information I_V(Z → Y) of the linear "

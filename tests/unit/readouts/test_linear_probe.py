@@ -62,6 +62,24 @@ def test_penalty_is_chosen_on_validation_data():
     assert mean(scores, "v_info_bits") > mean(overfit, "v_info_bits")
 
 
+def test_a_class_unseen_in_training_costs_what_the_prior_gives_it():
+    # Class 3 has one row, so the fold holding it out never trains on it. Before, that class's
+    # unpenalized bias drifted down until the fit stopped, and the row's cost was the stopping
+    # rule's. Now the row costs log2(n_train + C), the add-one prior's cost (h_y_bits), whatever
+    # the iteration cap.
+    rng = np.random.default_rng(4)
+    target = np.concatenate([rng.integers(0, 3, size=59), [3]])
+    x = np.eye(4)[target] * 2 + rng.normal(size=(60, 4))
+    fold = stratified_folds(np.unique(target, return_inverse=True)[1], 4, 0)
+    k = int(fold[-1])  # the fold holding the one class-3 row
+    short, long = (probe_layer(x, target, LinearProbeConfig(folds=4, l2=[0.1], max_iter=cap))[k] for cap in (60, 2000))
+    assert short.ce_bits == pytest.approx(long.ce_bits, abs=1e-4)
+    seen = (fold == k) & (target != 3)
+    unseen_bits = math.log2(long.n_train + 4)
+    assert long.ce_bits * long.n_test > unseen_bits  # that row's cost is part of the fold's
+    assert long.ce_bits * long.n_test - unseen_bits < seen.sum() * math.log2(4)  # the rest: better than uniform
+
+
 def test_warm_starts_reach_the_cold_solution():
     # The objective is strictly convex: warm starts across folds and penalties change the
     # path, not the fitted probe.
