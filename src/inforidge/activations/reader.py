@@ -56,15 +56,24 @@ class ActivationStore:
             raise KeyError(f"site {site!r} not in {self.root}; stored: {self.sites + [TARGET_SITE]}")
         return list(self.manifest["layers"][site])
 
+    def width(self, site: str, layer: int, step: int = 1) -> int:
+        """d, the columns of ``site`` at ``layer`` (from the manifest: no shard is read)."""
+        return int(self._entry(site, layer, step)["shape"][1])
+
+    def _entry(self, site: str, layer: int, step: int) -> dict[str, Any]:
+        """The manifest entry of one array; a KeyError naming what the store holds if absent."""
+        entry = self._arrays.get((site, layer, step))
+        if entry is None:
+            raise KeyError(f"no array for site {site!r}, layer {layer}, step {step} in {self.root}; "
+                           f"layers: {self.layers(site)}, steps: 1..{self.decode_steps}")
+        return entry
+
     def array(self, site: str, layer: int, step: int = 1) -> np.ndarray:
         """The N×d array of ``site`` at ``layer`` for target step ``step`` (1-based).
 
         Memory-mapped read-only when the array is one shard, else the shards concatenated.
         """
-        entry = self._arrays.get((site, layer, step))
-        if entry is None:
-            raise KeyError(f"no array for site {site!r}, layer {layer}, step {step} in {self.root}; "
-                           f"layers: {self.layers(site)}, steps: 1..{self.decode_steps}")
+        entry = self._entry(site, layer, step)
         parts = [self._load_shard(entry, shard) for shard in entry["shards"]]
         return parts[0] if len(parts) == 1 else np.concatenate(parts)
 

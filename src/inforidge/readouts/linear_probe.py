@@ -301,13 +301,13 @@ def linear_probe_dump(manifest: str | Path, settings: LinearProbeConfig) -> pd.D
 
 def _batches(store: activations.ActivationStore, rows: int) -> list[list[tuple[str, int]]]:
     """The dump's (site, layer) arrays in order, grouped into runs of equal width of <= BATCH_ELEMENTS float64s."""
-    width = {(a["site"], a["layer"]): int(a["shape"][1]) for a in store.manifest["arrays"] if a["step"] == 1}
     batches: list[list[tuple[str, int]]] = []
     size = 0
     for site in store.sites:
         for layer in store.layers(site):
-            elements = rows * width[site, layer]
-            if batches and width[batches[-1][0]] == width[site, layer] and size + elements <= BATCH_ELEMENTS:
+            width = store.width(site, layer)
+            elements = rows * width
+            if batches and store.width(*batches[-1][0]) == width and size + elements <= BATCH_ELEMENTS:
                 batches[-1].append((site, layer))
                 size += elements
             else:
