@@ -3,7 +3,8 @@
 Copies the repository (tracked and untracked-not-ignored files) into a temporary directory
 and runs ``snakemake --cores 2`` on its ``config.yaml`` from a clean results directory,
 once idle and once next to a bounded busy loop that this script starts and stops. Prints
-both times, their ratio, the load average before and during each run, and the per-rule
+both times, their ratio, the CPU seconds of the whole run (and of the Snakemake process
+itself), the load average before and during each run, and the per-rule
 job times from the Snakemake ``benchmark:`` TSVs (job wall time including start-up).
 
 Goal (issue 17): <= 3 min idle and <= 1.5x idle with the busy process. Usage:
@@ -16,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -29,6 +31,12 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 BUSY_LOOP = "import time, sys\nend = time.time() + float(sys.argv[1])\nwhile time.time() < end:\n    pass\n"
+# Snakemake's command line, printing its own process's CPU seconds (scheduling, DAG updates,
+# benchmark sampling; not its jobs') to stderr on exit.
+SNAKEMAKE = ("import atexit, resource, sys\nfrom snakemake.cli import main\n"
+             "def own():\n    u = resource.getrusage(resource.RUSAGE_SELF)\n"
+             "    print(f'SNAKEMAKE_OWN_CPU {u.ru_utime + u.ru_stime:.2f}', file=sys.stderr)\n"
+             "atexit.register(own)\nsys.argv[0] = 'snakemake'\nmain()\n")
 
 
 def loadavg() -> float:
@@ -76,6 +84,12 @@ def load_sampler(every: float = 5.0):
         thread.join()
 
 
+def children_cpu() -> float:
+    """User + system CPU seconds of every finished child process tree: Snakemake and all its jobs."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def job_times(workdir: Path) -> dict[str, list[float]]:
     """Wall seconds of every job by rule, from the Snakemake benchmark TSVs."""
     times: dict[str, list[float]] = defaultdict(list)
@@ -113,16 +127,18 @@ def run_once(config: str, cores: int, busy: bool, timeout: float, keep: Path | N
         copy_repo(workdir)
         env = {k: v for k, v in os.environ.items() if not k.endswith("_NUM_THREADS") and k != "PYTHONPATH"}
         env["PATH"] = f"{Path(sys.executable).parent}:{env.get('PATH', '')}"
-        command = [str(Path(sys.executable).parent / "snakemake"), "--cores", str(cores), "--configfile", config,
+        command = [sys.executable, "-c", SNAKEMAKE, "--cores", str(cores), "--configfile", config,
                    "--rerun-incomplete", "--quiet", "all"]
         before = loadavg()
         with busy_process(timeout) if busy else nullcontext(), load_sampler() as samples:
-            start = time.perf_counter()
+            start, cpu_start = time.perf_counter(), children_cpu()
             proc = subprocess.run(command, cwd=workdir, env=env, capture_output=True, text=True, timeout=timeout)
-            wall = time.perf_counter() - start
+            wall, cpu = time.perf_counter() - start, children_cpu() - cpu_start
         if proc.returncode != 0:
             raise RuntimeError(f"snakemake failed ({proc.returncode}):\n{proc.stderr[-3000:]}")
-        return {"mode": "busy" if busy else "idle", "wall_s": wall, "load_before": before,
+        own = [line.split()[1] for line in proc.stderr.splitlines() if line.startswith("SNAKEMAKE_OWN_CPU ")]
+        return {"mode": "busy" if busy else "idle", "wall_s": wall, "cpu_s": cpu,
+                "snakemake_cpu_s": float(own[-1]) if own else None, "load_before": before,
                 "load_during_mean": sum(samples) / max(len(samples), 1), "load_during_max": max(samples, default=before),
                 "jobs": job_times(workdir), "work": log_work_times(workdir),
                 "accuracy": accuracies(workdir)}
@@ -130,7 +146,8 @@ def run_once(config: str, cores: int, busy: bool, timeout: float, keep: Path | N
 
 def report(results: list[dict]) -> None:
     for r in results:
-        print(f"{r['mode']}: {r['wall_s']:.0f} s ({r['wall_s'] / 60:.2f} min); loadavg before {r['load_before']:.2f}, "
+        print(f"{r['mode']}: {r['wall_s']:.0f} s ({r['wall_s'] / 60:.2f} min), {r['cpu_s']:.0f} CPU s "
+              f"(Snakemake's own process {r['snakemake_cpu_s']:.0f}); loadavg before {r['load_before']:.2f}, "
               f"during mean {r['load_during_mean']:.2f} max {r['load_during_max']:.2f}")
     by_mode = {r["mode"]: r["wall_s"] for r in results}
     if {"idle", "busy"} <= by_mode.keys():

@@ -231,7 +231,7 @@ class RunResources:
     train: StageResources = doc("one training segment", factory=StageResources)
     activations: StageResources = doc("one activation dump", factory=lambda: StageResources(threads=1, runtime=30))
     mi: StageResources = doc("one MI job (all layers of one dump)", factory=lambda: StageResources(threads=1, runtime=30))
-    probes: StageResources = doc("one probe job", factory=lambda: StageResources(threads=1, runtime=30))
+    probes: StageResources = doc("one probe job (the probes at every checkpoint share one)", factory=lambda: StageResources(threads=1, runtime=30))
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from inforidge.analyses.registry import SHARED_PROBES_RULE
+
 from tests.workflow_runs import REPO, copy_repo, env, write_config
 
 pytestmark = pytest.mark.slow
@@ -59,7 +61,7 @@ def test_paper_grid_has_no_job_over_the_limit(tmp_path):
     # Llama: 8 segments of 240 min (32 h as one job before) -> 3 + 3 + 2 segments.
     llama = sorted(g for g in groups if g.startswith("train_llama3.1-8b-synthetic_"))
     assert [len(groups[g]) for g in llama] == [3, 3, 2], llama
-    assert {rule for members in groups.values() for rule, _ in members} >= {"train", "activations", "mi", "probe_early_exit"}
+    assert {rule for members in groups.values() for rule, _ in members} >= {"train", "activations", "mi", SHARED_PROBES_RULE}
 
 
 def test_a_chain_over_the_limit_is_split(tmp_path):

@@ -29,8 +29,8 @@ pytestmark = [
 # (train 3 threads, 1500 MB, 5 min; activations 2, 1200, 3; MI 1, 1100, 2; probes 2, 1300, 6;
 # GPUs for all but MI). Train packs hold max_job_runtime // (2 x 5 min) = 2 segments; members
 # run in series, so a job asks for the largest member and the summed runtime. An analysis job
-# holds its checkpoint's two dumps and two MI jobs (eval_id, eval_ood), at step 0 early exit too,
-# and GPUs if any member needs them. A read-out job (step 0 only: SLURM_TARGETS) holds the linear
+# holds its checkpoint's two dumps and two MI jobs (eval_id, eval_ood), at step 0 the job of the
+# probes at every checkpoint too (one probe job's request), and GPUs if any member needs them. A read-out job (step 0 only: SLURM_TARGETS) holds the linear
 # probes of the two dumps, each with the MI stage's resources and one thread, and MI's own GPUs
 # (none): the group holds read-outs only (common.smk analysis_group, allocation_gpus).
 EXPECTED = {

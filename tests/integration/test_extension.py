@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from inforidge.analyses.registry import SHARED_PROBES_RULE
 from tests.workflow_runs import REPO, copy_repo, env, snakemake, write_config
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -218,10 +219,12 @@ def test_extending_md_states_these_counts():
 def test_the_dag_runs_the_new_probe_table_figures_task_and_kernel(extended, tmp_path):
     repo, config, _ = extended
     out = snakemake(repo, tmp_path, "-n", "--cores", "2", config=config, timeout=300).stdout
-    for rule in ("probe_throwaway", "table_throwaway", "figure_throwaway_probe", "readout_throwaway_readout",
+    for rule in ("table_throwaway", "figure_throwaway_probe", "readout_throwaway_readout",
                  "table_throwaway_readout", "figure_throwaway_readout", "figure_throwaway_figure",
                  "figure_kernel_ablation"):  # the second kernel asks for the kernel ablation
         assert f"rule {rule}:" in out or f"localrule {rule}:" in out, rule
+    # The new probe runs at every checkpoint (its settings' default), in the job those probes share.
+    assert f"rule {SHARED_PROBES_RULE}:" in out and "probes/step-0/throwaway.parquet" in out
     assert "task=other" in out  # the data rule builds the new task's splits
     assert "src/inforidge/mi/throwaway_kernel.py" in out  # the MI rule's code inputs name the kernel
 

@@ -60,7 +60,7 @@ def test_a_failing_run_leaves_the_others_complete_and_is_named(tmp_path, tmp_pat
     # the broken run looks complete.
     for path in REDO:
         assert (work / path).is_file(), path
-    assert "rule mi:" in out and "rule probe_early_exit:" in out, out[-5000:]
+    assert "rule mi:" in out and "rule probes_every_checkpoint:" in out, out[-5000:]
     # ... and only those: the copied checkpoints were not trained again (same mtime as the reference's).
     last = "results/runs/tiny/checkpoints/step-12/config.json"
     assert (work / last).stat().st_mtime == (reference / last).stat().st_mtime

@@ -154,10 +154,14 @@ def test_probe_and_multitoken_rows_cover_every_layer(mirror):
     multitoken = table(mirror, "multitoken")
     horizon = CFG.multitoken.horizon
     for name, L in depths.items():
+        # Early exit and attention run at every checkpoint, in the job those probes share.
+        steps = set(checkpoint_steps(CFG.runs[name].training))
+        assert set(early[early["run"] == name]["step"]) == set(attention[attention["run"] == name]["step"]) == steps
         for split in ("id", "ood"):
             rows = early[(early["run"] == name) & (early["split"] == split) & (early["step"] == final[name])]
             assert sorted(rows["layer"]) == list(range(L + 1)), (name, split)
-            rows = attention[(attention["run"] == name) & (attention["split"] == split)]
+            rows = attention[(attention["run"] == name) & (attention["split"] == split)
+                             & (attention["step"] == final[name])]
             assert sorted(rows["layer"]) == list(range(1, L + 1)), (name, split)
         assert set(betas[betas["run"] == name]["layer"]) == set(range(1, L + 1)), name
         tokens = multitoken[(multitoken["run"] == name) & (multitoken["quantity"] == "token")

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from inforidge.analyses.registry import SHARED_PROBES_RULE as SHARED
 from tests.workflow_runs import copy_workdir, reference_run, scheduled, write_config
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -93,15 +94,16 @@ def test_resources_change_reruns_nothing(case, tmp_path):
     "module, rerun, untouched",
     [
         ("mi", {"mi"}, {"data", "train", "activations"}),
-        ("mi/eigensolver.py", {"mi"}, {"data", "train", "activations", "probe_early_exit", "probe_attention"}),
+        ("mi/eigensolver.py", {"mi"}, {"data", "train", "activations", SHARED, "probe_causal"}),
         ("models/training.py", {"train", "activations", "mi"}, {"data"}),
         # Imported by training, the dump and the probes alike (through inforidge.models.modeling).
-        ("core/devices.py", {"train", "activations", "mi", "probe_early_exit", "probe_residual_scaling"}, {"data"}),
-        # A probe's own module reruns that probe only (its registry entry names it; no other rule imports it).
-        ("probes/residual_norm.py", {"probe_residual_norm"}, HEAVY | {"probe_early_exit", "probe_residual_scaling"}),
+        ("core/devices.py", {"train", "activations", "mi", SHARED, "probe_residual_scaling"}, {"data"}),
+        # A probe's own module reruns that probe's job only (its registry entry names it; no other rule
+        # imports it): here the job the probes at every checkpoint share.
+        ("probes/residual_norm.py", {SHARED}, HEAVY | {"probe_causal", "probe_residual_scaling"}),
         # Registries are declarations, like the config: registering something reruns nothing that exists.
-        ("probes/registry.py", set(), HEAVY | {"probe_early_exit", "probe_residual_scaling"}),
-        ("readouts/registry.py", set(), HEAVY | {"readout_linear_probe", "probe_early_exit"}),
+        ("probes/registry.py", set(), HEAVY | {SHARED, "probe_residual_scaling"}),
+        ("readouts/registry.py", set(), HEAVY | {"readout_linear_probe", SHARED}),
         # Settings are tracked as params; editing the schema module itself reruns nothing.
         ("config.py", set(), HEAVY),
     ],

@@ -1,34 +1,36 @@
-# Probes and read-outs: one rule per registered analysis, derived from the analysis registries
-# (inforidge.analyses.registry; docs/extending.md). A probe (probe_<name>) reloads the model of one
-# (run, checkpoint); a read-out (readout_<name>) reads the activation dump of one (run,
-# checkpoint, eval split). What differs by input lives in the analysis_* helpers of common.smk;
-# the one script dispatches on the input kind of the analysis its params name. (Snakemake
-# evaluates `script:` again when a job runs, after this loop has moved on, so the script must
-# not depend on the loop variable: a literal path, the same for every analysis.)
+# Probes and read-outs: one rule per analysis job, derived from the analysis registries
+# (inforidge.analyses.registry.analysis_jobs; docs/extending.md). A probe (probe_<name>) reloads the
+# model of one (run, checkpoint); the probes enabled at every checkpoint share one such job
+# (probes_every_checkpoint), so each checkpoint pays one job's start-up for them. A read-out
+# (readout_<name>) reads the activation dump of one (run, checkpoint, eval split). What differs by
+# input lives in the analysis_* helpers of common.smk; the one script runs the analyses its params
+# name, dispatching on their input kind. (Snakemake evaluates `script:` again when a job runs,
+# after this loop has moved on, so the script must not depend on the loop variable: a literal
+# path, the same for every job.)
 
 
-for _spec in analyses():
+for _job in analysis_jobs(analysis_settings):
 
     rule:
         name:
-            _spec.rule
+            _job.rule
         input:
-            unpack(analysis_frames(_spec)),
-            **analysis_inputs(_spec),
+            unpack(analysis_frames(_job)),
+            **analysis_inputs(_job),
         output:
-            **{stem: analysis_file(_spec, stem) for stem in _spec.tables},
+            **analysis_job_outputs(_job),
         log:
-            f"logs/{analysis_job(_spec)}.log",
+            f"logs/{analysis_log(_job)}.log",
         benchmark:
-            f"benchmarks/results/{analysis_job(_spec)}.tsv"
+            f"benchmarks/results/{analysis_log(_job)}.tsv"
         group:
-            analysis_group(_spec)
+            analysis_group(_job)
         conda:
             "../../envs/analysis.yaml"
-        threads: analysis_threads(_spec)
+        threads: analysis_threads(_job)
         resources:
-            **analysis_resources(_spec),
+            **analysis_resources(_job),
         params:
-            **analysis_params(_spec),
+            **analysis_params(_job),
         script:
             "../scripts/analysis.py"

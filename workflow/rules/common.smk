@@ -5,7 +5,7 @@
 import os
 from pathlib import Path
 
-from inforidge.analyses.registry import analyses
+from inforidge.analyses.registry import analyses, analysis_jobs
 from inforidge.analyses.verdictspec import source_tables
 from inforidge.config import as_dict
 from inforidge.core.hub import go_offline, hub_unreachable
@@ -318,16 +318,16 @@ def analysis_file(spec, stem):
     return f"{RESULTS}/runs/{{run}}/readouts/step-{{step}}/{{split}}/{stem}.parquet"
 
 
-def analysis_job(spec):
+def analysis_log(job):
     """Log / benchmark path of an analysis job, below logs/ and benchmarks/results/ (no suffix)."""
-    split = "{split}/" if spec.input == "activations" else ""
-    return f"{spec.section}/{{run}}/step-{{step}}/{split}{spec.name}"
+    split = "{split}/" if job.input == "activations" else ""
+    return f"{job.section}/{{run}}/step-{{step}}/{split}{job.name}"
 
 
-def analysis_group(spec):
+def analysis_group(job):
     """Cluster group of an analysis job (profiles/slurm packs a group into one sbatch job).
 
-    A probe joins its checkpoint's ``analysis`` group. A read-out of the activation dump gets a
+    A probe job joins its checkpoint's ``analysis`` group. A read-out of the activation dump gets a
     group of its own: inside a group job Snakemake runs each connected part with one ``srun``
     sized by the part's widest level, so a dump feeding both its MI job and a read-out would
     ask for two jobs' CPUs in an allocation sized for one ("More processors requested than
@@ -335,7 +335,7 @@ def analysis_group(spec):
     """
     return (
         "analysis_{run}_{step}"
-        if spec.input == "checkpoint"
+        if job.input == "checkpoint"
         else "readouts_{run}_{step}"
     )
 
@@ -354,22 +354,22 @@ def split_frames(w, kind):
     }
 
 
-def analysis_frames(spec):
-    """Input function of a probe rule: eval splits, plus the fitting splits when the probe fits
-    (a read-out reads no task split: its dump holds the states)."""
-    if spec.input == "activations":
+def analysis_frames(job):
+    """Input function of a probe job: eval splits, plus the fitting splits when one of its probes
+    fits (a read-out reads no task split: its dump holds the states)."""
+    if job.input == "activations":
         return lambda w: {}
     return lambda w: {
         **split_frames(w, "eval"),
-        **(split_frames(w, "fit") if spec.fit_splits else {}),
+        **(split_frames(w, "fit") if job.fit_splits else {}),
     }
 
 
-def analysis_inputs(spec):
+def analysis_inputs(job):
     """What an analysis job reads besides task splits: the checkpoint or the activation dump, and its code."""
-    code = script_code("analysis.py", *spec.code)
+    code = script_code("analysis.py", *job.code)
     if (
-        spec.input == "checkpoint"
+        job.input == "checkpoint"
     ):  # a dict literal: `checkpoint` opens a rule in a .smk file
         return {
             "checkpoint": lambda w: checkpoint_dir(w.run, w.step),
@@ -379,22 +379,33 @@ def analysis_inputs(spec):
     return {"manifest": rules.activations.output[0], "code": code}
 
 
-def analysis_params(spec):
-    """The analysis, named by its rule (workflow/scripts/analysis.py dispatches on its input
-    kind), and its settings; a probe runs on the configured device (a read-out's keys are its dump's).
+def analysis_job_outputs(job):
+    """Per-job output files of an analysis job: every output stem of each of its analyses."""
+    return {
+        stem: analysis_file(spec, stem) for spec in job.specs for stem in spec.tables
+    }
+
+
+def analysis_params(job):
+    """The job's analyses, named by their rules (workflow/scripts/analysis.py runs them in order),
+    and each one's settings; a probe job runs on the configured device (a read-out's keys are its dump's).
     """
-    params = dict(analysis=spec.rule, settings=as_dict(analysis_settings(spec)))
-    return params | (dict(device=CFG.device) if spec.input == "checkpoint" else {})
+    params = dict(
+        analyses=[spec.rule for spec in job.specs],
+        settings={spec.rule: as_dict(analysis_settings(spec)) for spec in job.specs},
+    )
+    return params | (dict(device=CFG.device) if job.input == "checkpoint" else {})
 
 
-def analysis_threads(spec):
-    """A probe declares the run's probe threads; a read-out runs torch on one thread."""
-    return stage_threads("probes") if spec.input == "checkpoint" else 1
+def analysis_threads(job):
+    """A probe job declares the run's probe threads; a read-out runs torch on one thread."""
+    return stage_threads("probes") if job.input == "checkpoint" else 1
 
 
-def analysis_resources(spec):
-    """A probe has the run's probe resources; a read-out, a job on a dump, the MI stage's."""
-    if spec.input == "checkpoint":
+def analysis_resources(job):
+    """A probe job has the run's probe resources (the job the probes at every checkpoint share
+    too: resources.probes.runtime bounds it); a read-out, a job on a dump, the MI stage's."""
+    if job.input == "checkpoint":
         return stage_resources("probes")
     # Its own group: MI's GPUs, not the analysis allocation's.
     return stage_resources("mi", shared=False)
