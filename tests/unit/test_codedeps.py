@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from inforidge.analyses.registry import analyses
-from inforidge.workflow.codedeps import code_files, reference_files
+from inforidge.workflow.codedeps import CodeGraph, code_files, reference_files
 
 REPO = Path(__file__).resolve().parents[2]
 SRC, SCRIPTS = REPO / "src", REPO / "workflow" / "scripts"
@@ -86,3 +86,12 @@ def test_data_stage_code_includes_every_registered_task_kind_module():
     got = names(code_files(SCRIPTS / "data.py", SRC), SRC)
     assert {f"inforidge/tasks/{kind}.py" for kind in TASK_KINDS.names()} <= got
     assert "inforidge/tasks/registry.py" not in got  # the registry itself is a declaration
+
+
+def test_one_graph_for_every_rule_answers_as_a_fresh_graph_per_question():
+    """Planning asks one CodeGraph (common.smk) for every rule; its file caches change no answer."""
+    shared = CodeGraph(SRC)
+    for script in sorted(SCRIPTS.glob("*.py")):
+        assert shared.code_files(script) == CodeGraph(SRC).code_files(script), script.name
+    for ref in {ref for spec in analyses() for ref in spec.code}:
+        assert shared.reference_files(ref) == CodeGraph(SRC).reference_files(ref), ref

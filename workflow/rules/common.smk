@@ -22,7 +22,7 @@ from inforidge.workflow.clusterplan import (
     runtime_limit,
     train_job_index,
 )
-from inforidge.workflow.codedeps import code_files, reference_files
+from inforidge.workflow.codedeps import CodeGraph
 from inforidge.workflow.fetch import (
     hub_datasets,
     hub_models,
@@ -70,11 +70,15 @@ wildcard_constraints:
     step=r"\d+",
 
 
+# The package's import graph, each file parsed once while the workflow is planned.
+CODE = CodeGraph(SRC)
+
+
 def script_code(script, *refs):
     """Package files a rule's script runs (its imports, followed, and the registry references
     ``refs`` it calls): inputs, so code edits rerun it."""
-    files = set(code_files(SCRIPTS / script, SRC))
-    files.update(path for ref in refs for path in reference_files(ref, SRC))
+    files = set(CODE.code_files(SCRIPTS / script))
+    files.update(path for ref in refs for path in CODE.reference_files(ref))
     return sorted(map(str, files))
 
 

@@ -132,44 +132,72 @@ def code_files(script: Path, src: Path) -> list[Path]:
     Imports inside functions count (they run when the stage does); :data:`NOT_CODE_INPUTS`
     do not. ``src`` is the directory holding the ``inforidge`` package.
     """
-    return sorted(_closure([script], src))
+    return CodeGraph(src).code_files(script)
 
 
 def reference_files(ref: str, src: Path) -> list[Path]:
     """Package files a registry reference ``"package.module:function"`` runs: the module, the
     ``__init__.py`` of each package above it (importing it runs them), and their imports."""
-    name = ref.partition(":")[0]
-    if module_file(name, src) is None:
-        raise ValueError(f"{ref}: no module file under {src}")
-    files = list(_module_files(name, src))
-    return sorted(set(files) | _closure(files, src))
+    return CodeGraph(src).reference_files(ref)
 
 
-def _module_files(name: str, src: Path) -> list[Path]:
-    """What importing module ``name`` runs itself: each enclosing package's ``__init__.py``, then the
-    module's file, up to the first :data:`NOT_CODE_INPUTS` module (a declaration ends the chain)."""
-    parts = name.split(".")
-    files = []
-    for depth in range(1, len(parts) + 1):
-        module = ".".join(parts[:depth])
-        if module in NOT_CODE_INPUTS:
-            break
-        path = module_file(module, src)
-        if path is not None:
-            files.append(path)
-    return files
+class CodeGraph:
+    """The import graph of the package under ``src``, each file read once.
 
+    Planning asks for the code of ~60 rule scripts and registry references, which share most
+    of their modules; parsing each file once per ask took 4.8 of the default DAG's 6.6 s of
+    planning (benchmarks/README-overhead.md). One graph per planning pass: it assumes the files
+    do not change while it lives.
+    """
 
-def _closure(sources: list[Path], src: Path) -> set[Path]:
-    """Package files the ``sources`` import, followed transitively (the sources themselves excluded
-    unless one imports another)."""
-    seen: set[Path] = set()
-    pending = list(sources)
-    while pending:
-        source = pending.pop()
-        for name in imported_modules(source, package_of(source, src)):
-            for path in _module_files(name, src):
-                if path not in seen:
-                    seen.add(path)
-                    pending.append(path)
-    return seen
+    def __init__(self, src: Path) -> None:
+        self.src = src
+        self._imports: dict[Path, set[str]] = {}
+        self._files: dict[str, tuple[Path, ...]] = {}
+
+    def code_files(self, script: Path) -> list[Path]:
+        """:func:`code_files` of ``script``."""
+        return sorted(self._closure([script]))
+
+    def reference_files(self, ref: str) -> list[Path]:
+        """:func:`reference_files` of ``ref``."""
+        name = ref.partition(":")[0]
+        if module_file(name, self.src) is None:
+            raise ValueError(f"{ref}: no module file under {self.src}")
+        files = list(self._module_files(name))
+        return sorted(set(files) | self._closure(files))
+
+    def _module_files(self, name: str) -> tuple[Path, ...]:
+        """What importing module ``name`` runs itself: each enclosing package's ``__init__.py``, then the
+        module's file, up to the first :data:`NOT_CODE_INPUTS` module (a declaration ends the chain)."""
+        if name not in self._files:
+            parts = name.split(".")
+            files = []
+            for depth in range(1, len(parts) + 1):
+                module = ".".join(parts[:depth])
+                if module in NOT_CODE_INPUTS:
+                    break
+                path = module_file(module, self.src)
+                if path is not None:
+                    files.append(path)
+            self._files[name] = tuple(files)
+        return self._files[name]
+
+    def _imported(self, source: Path) -> set[str]:
+        if source not in self._imports:
+            self._imports[source] = imported_modules(source, package_of(source, self.src))
+        return self._imports[source]
+
+    def _closure(self, sources: list[Path]) -> set[Path]:
+        """Package files the ``sources`` import, followed transitively (the sources themselves excluded
+        unless one imports another)."""
+        seen: set[Path] = set()
+        pending = list(sources)
+        while pending:
+            source = pending.pop()
+            for name in self._imported(source):
+                for path in self._module_files(name):
+                    if path not in seen:
+                        seen.add(path)
+                        pending.append(path)
+        return seen
