@@ -408,7 +408,8 @@ def analysis_threads(job):
 
 def analysis_resources(job):
     """A probe job has the run's probe resources (the job the probes at every checkpoint share
-    too: resources.probes.runtime bounds it); a read-out, a job on a dump, the MI stage's."""
+    too: resources.probes.runtime bounds it); a read-out, a job on a dump, the MI stage's.
+    """
     if job.input == "checkpoint":
         return stage_resources("probes")
     # Its own group: MI's GPUs, not the analysis allocation's.
