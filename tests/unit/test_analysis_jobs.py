@@ -27,7 +27,7 @@ def test_defaults_share_one_job_among_the_probes_at_every_checkpoint():
     assert rules(jobs)[SHARED_PROBES_RULE] == every
     # Every analysis runs in exactly one job; the others keep their own rule.
     assert sorted(name for names in rules(jobs).values() for name in names) == sorted(s.name for s in analyses())
-    assert all(job.specs == (spec,) for job in jobs[1:] for spec in job.specs if job.rule == spec.rule)
+    assert all(len(job.specs) == 1 and job.rule == job.specs[0].rule for job in jobs[1:])
     shared = jobs[0]
     assert shared.name == "every_checkpoint" and shared.input == "checkpoint" and shared.section == "probes"
 

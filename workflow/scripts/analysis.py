@@ -26,12 +26,11 @@ def split_frames(inputs, prefix: str) -> dict[str, pd.DataFrame]:
     return {k.removeprefix(prefix): pd.read_parquet(inputs[k]) for k in inputs.keys() if k.startswith(prefix)}
 
 
-def run_analysis(spec, inputs, params, w) -> tuple[dict[str, pd.DataFrame], dict]:
-    """One analysis's frames by output stem, and the key columns its rows get."""
+def run_analysis(spec, inputs, params, w, frames: ProbeFrames | None) -> tuple[dict[str, pd.DataFrame], dict]:
+    """One analysis's frames by output stem, and the key columns its rows get (``frames``: a probe's task splits)."""
     settings = build(spec.settings, params.settings[spec.rule], f"{spec.section}.{spec.name}")
     run_job = resolve(spec.job)
     if spec.input == "checkpoint":
-        frames = ProbeFrames(split_frames(inputs, "eval_"), split_frames(inputs, "fit_"))
         return run_job(Path(inputs.checkpoint), frames, settings, params.device), {"run": w.run, "step": int(w.step)}
     (stem,) = spec.tables
     # The keys by reference: a probe's code stays free of the store's.
@@ -39,9 +38,13 @@ def run_analysis(spec, inputs, params, w) -> tuple[dict[str, pd.DataFrame], dict
 
 
 with job(snakemake) as log:
+    inputs = snakemake.input
+    # Read once per job: the probes sharing it read the same splits (and treat them as read-only).
+    probe_job = "checkpoint" in inputs.keys()
+    frames = ProbeFrames(split_frames(inputs, "eval_"), split_frames(inputs, "fit_")) if probe_job else None
     for rule in snakemake.params.analyses:
         spec = analysis_spec(rule)
-        outputs, keys = run_analysis(spec, snakemake.input, snakemake.params, snakemake.wildcards)
+        outputs, keys = run_analysis(spec, inputs, snakemake.params, snakemake.wildcards, frames)
         for stem, frame in outputs.items():
             for position, (key, value) in enumerate(keys.items()):
                 frame.insert(position, key, value)
