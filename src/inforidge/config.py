@@ -229,8 +229,8 @@ class RunResources:
     """Per-stage resources of a run (model size drives them)."""
 
     train: StageResources = doc("one training segment", factory=StageResources)
-    activations: StageResources = doc("one activation dump", factory=lambda: StageResources(threads=1, runtime=30))
-    mi: StageResources = doc("one MI job (all layers of one dump)", factory=lambda: StageResources(threads=1, runtime=30))
+    activations: StageResources = doc("one checkpoint's activation dump (every split)", factory=lambda: StageResources(threads=1, runtime=30))
+    mi: StageResources = doc("one MI job (every layer of one checkpoint's dump, every split)", factory=lambda: StageResources(threads=1, runtime=30))
     probes: StageResources = doc("one probe job (the probes at every checkpoint share one)", factory=lambda: StageResources(threads=1, runtime=30))
 
 

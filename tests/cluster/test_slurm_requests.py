@@ -29,16 +29,16 @@ pytestmark = [
 # (train 3 threads, 1500 MB, 5 min; activations 2, 1200, 3; MI 1, 1100, 2; probes 2, 1300, 6;
 # GPUs for all but MI). Train packs hold max_job_runtime // (2 x 5 min) = 2 segments; members
 # run in series, so a job asks for the largest member and the summed runtime. An analysis job
-# holds its checkpoint's two dumps and two MI jobs (eval_id, eval_ood), at step 0 the job of the
+# holds its checkpoint's dump and MI job (each over eval_id and eval_ood), at step 0 the job of the
 # probes at every checkpoint too (one probe job's request), and GPUs if any member needs them. A read-out job (step 0 only: SLURM_TARGETS) holds the linear
 # probes of the two dumps, each with the MI stage's resources and one thread, and MI's own GPUs
 # (none): the group holds read-outs only (common.smk analysis_group, allocation_gpus).
 EXPECTED = {
     "train_tiny_0": (3, 1500, 10, 1),  # steps 0 and 4
     "train_tiny_1": (3, 1500, 5, 1),  # step 12
-    "analysis_tiny_0": (2, 1300, 2 * 3 + 2 * 2 + 6, 1),
-    "analysis_tiny_4": (2, 1200, 2 * 3 + 2 * 2, 1),
-    "analysis_tiny_12": (2, 1200, 2 * 3 + 2 * 2, 1),
+    "analysis_tiny_0": (2, 1300, 3 + 2 + 6, 1),
+    "analysis_tiny_4": (2, 1200, 3 + 2, 1),
+    "analysis_tiny_12": (2, 1200, 3 + 2, 1),
     "readouts_tiny_0": (1, 1100, 2 * 2, 0),
 }
 
@@ -106,7 +106,7 @@ def test_gres_requests_name_the_gpu_gres(gres_run):
 
 def test_compute_jobs_run_offline_from_the_configured_cache(gres_run):
     work, _, _ = gres_run
-    for log in ("logs/train/tiny/step-0.log", "logs/mi/tiny/step-0/eval_id.log"):
+    for log in ("logs/train/tiny/step-0.log", "logs/mi/tiny/step-0.log"):
         text = (work / log).read_text()
         assert "'HF_HUB_OFFLINE': '1'" in text and "'HF_DATASETS_OFFLINE': '1'" in text, text[:2000]
         assert f"'HF_HOME': '{work.parent / 'hf'}'" in text, text[:2000]

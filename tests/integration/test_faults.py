@@ -103,7 +103,7 @@ def test_sigkill_during_activations_leaves_no_manifest(repo, tmp_path, long_dump
     work = tmp_path / "work"
     work.mkdir()
     target = "results/runs/tiny/activations/step-0/eval_id/manifest.json"
-    log = work / "logs" / "activations" / "tiny" / "step-0" / "eval_id.log"
+    log = work / "logs" / "activations" / "tiny" / "step-0.log"
     start_and_kill_when(repo, work, long_dump, log, DUMP_BEGUN, target)
     manifest = work / target
     assert not manifest.exists(), "a killed activations job must not leave its completion marker"

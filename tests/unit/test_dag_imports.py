@@ -7,7 +7,7 @@ import sys
 PLANNING_MODULES = [
     "inforidge.config", "inforidge.core.configschema", "inforidge.models.schedule", "inforidge.tasks", "inforidge.tasks.sources",
     "inforidge.tables.capacity", "inforidge.mi.multitoken", "inforidge.workflow.codedeps", "inforidge.workflow.planning", "inforidge.workflow.clusterplan", "inforidge.workflow.fetch",
-    "inforidge.core.threads", "inforidge.workflow.series", "inforidge.core.hub",
+    "inforidge.core.threads", "inforidge.workflow.series", "inforidge.workflow.splitsets", "inforidge.core.hub",
     "inforidge.figures.registry", "inforidge.probes.registry", "inforidge.tasks.registry",
     "inforidge.readouts.registry", "inforidge.figures.report", "inforidge.mi.registry", "inforidge.analyses.registry",
     "inforidge.analyses.verdictspec",

@@ -3,6 +3,7 @@
 # .smk files hold rules only). Path templates are defined once: a rule's output or a helper
 # here, and consumers use rules.<name>.output or the helper.
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 from inforidge.analyses.registry import analyses, analysis_jobs
@@ -11,7 +12,12 @@ from inforidge.config import as_dict
 from inforidge.core.hub import go_offline, hub_unreachable
 from inforidge.core.threads import choose_threads, scratch_width
 from inforidge.figures.report import wanted_figures
-from inforidge.mi.multitoken import horizon_of, probe_task_name
+from inforidge.mi.multitoken import (
+    check_multitoken,
+    decode_steps,
+    horizon_of,
+    probe_task_name,
+)
 from inforidge.mi.registry import KERNELS
 from inforidge.models.schedule import previous_step
 from inforidge.tasks import build_task
@@ -31,16 +37,20 @@ from inforidge.workflow.fetch import (
 )
 from inforidge.workflow.planning import capacity_wanted
 from inforidge.workflow.series import check_sources, run_steps, series_sources
+from inforidge.workflow.splitsets import split_sets
 
 RESULTS = "results"
 SRC = Path(workflow.basedir) / "src"
 SCRIPTS = Path(workflow.basedir) / "workflow" / "scripts"
 
 # A job no partition would accept is a plan-time error, before anything is submitted.
-# So are series paths that do not exist, duplicate steps and chains to checkpoints a run lacks.
+# So are series paths that do not exist, duplicate steps and chains to checkpoints a run lacks,
+# and a multi-token stage the runs cannot feed (before its dump rules are made).
 try:
     check_runtimes(CFG)
     check_sources(CFG)
+    if CFG.multitoken.enabled:
+        check_multitoken(CFG)
 except ConfigError as err:
     raise WorkflowError(f"invalid config: {err}") from None
 
@@ -283,28 +293,106 @@ def train_inputs(w):
     return inputs
 
 
-# --- activations.smk ---------------------------------------------------------
+# --- activations.smk, mi.smk ------------------------------------------------
+# A dump job, and the MI job that reads it, cover every split of one (run, checkpoint): one
+# start-up and one model load per checkpoint. Snakemake fixes a rule's outputs at parse time,
+# so the runs are grouped by their split list, one rule per list (inforidge.workflow.splitsets).
 
 
-def dump_provenance(w):
-    """A dump's key columns, recorded in its manifest: the MI and read-out jobs copy them onto
-    their rows (inforidge.activations.dump_keys), so planning names them in one place.
-    """
-    return provenance_keys(w, split_role(w.run, w.split))
+@dataclass(frozen=True)
+class DumpKind:
+    """A kind of activation dump and the MI job after it: the eval splits' single-token dumps, or
+    the multi-token stage's (multitoken.smk, docs/multitoken.md)."""
+
+    dump: str  # rule-name stem of the dump; also its log folder
+    mi: str  # ... of the MI job
+    store: str  # the dumps' folder below results/runs/{run}
+    mi_dir: str  # the MI files' folder there
 
 
-def provenance_keys(w, role):
+SINGLE_TOKEN = DumpKind("activations", "mi", "activations", "mi")
+MULTI_TOKEN = DumpKind(
+    "multitoken_activations", "multitoken_mi", "activations_mt", "multitoken"
+)
+
+
+def dump_rules():
+    """(kind, split set) of every dump rule and the MI rule after it; multi-token ones when on."""
+    rules_ = [
+        (SINGLE_TOKEN, s)
+        for s in split_sets({run: eval_splits(run) for run in CFG.runs})
+    ]
+    if CFG.multitoken.enabled:
+        multi = {run: multitoken_splits(run) for run in CFG.runs}
+        rules_ += [(MULTI_TOKEN, s) for s in split_sets(multi)]
+    return rules_
+
+
+def dump_manifest(kind, split="{split}"):
+    """Path template of one split's dump (its manifest) at a (run, checkpoint)."""
+    return f"{RESULTS}/runs/{{run}}/{kind.store}/step-{{step}}/{split}/manifest.json"
+
+
+def mi_file(kind, split="{split}"):
+    """Path template of one split's MI file at a (run, checkpoint)."""
+    return f"{RESULTS}/runs/{{run}}/{kind.mi_dir}/step-{{step}}/{split}.parquet"
+
+
+def stage_log(stem):
+    """Log / benchmark path of a per-checkpoint job of rule stem ``stem`` (no suffix)."""
+    return f"{stem.replace('multitoken_', 'multitoken/')}/{{run}}/step-{{step}}"
+
+
+def dump_examples(kind, splits):
+    """Input function of a dump rule: each split's frame (of the probe task for a multi-token dump)."""
+    task = (
+        (lambda run: run_cfg(run).task)
+        if kind is SINGLE_TOKEN
+        else (lambda run: probe_task_name(CFG, run))
+    )
+    return lambda w: {
+        f"examples_{split}": data_path(task(w.run), split) for split in splits.splits
+    }
+
+
+def dump_provenance(kind, splits):
+    """Params function of a dump rule: each split's key columns, recorded in its manifest (the MI
+    and read-out jobs copy them onto their rows: inforidge.activations.dump_keys), so planning
+    names them in one place; in output order."""
+    if kind is MULTI_TOKEN:
+        return lambda w: {
+            split: multitoken_provenance(w, split) for split in splits.splits
+        }
+    return lambda w: {
+        split: provenance_keys(w, split, split_role(w.run, split))
+        for split in splits.splits
+    }
+
+
+def dump_multitoken(kind):
+    """A dump's params.multitoken: None for a single-token dump, {horizon, max_examples} else."""
+    if kind is SINGLE_TOKEN:
+        return None
+    return lambda w: {
+        "horizon": horizon_of(CFG, w.run),
+        "max_examples": CFG.multitoken.max_examples,
+    }
+
+
+def mi_multitoken(kind):
+    """An MI job's params.multitoken: None, or the decoding steps of the run's dumps."""
+    return None if kind is SINGLE_TOKEN else lambda w: decode_steps(CFG, w.run)
+
+
+def provenance_keys(w, split, role):
     """The keys every dump records (activations.layout.PROVENANCE_KEYS), the split as ``role``."""
-    return {"run": w.run, "step": int(w.step), "split": role, "data_split": w.split}
-
-
-# --- mi.smk ------------------------------------------------------------------
+    return {"run": w.run, "step": int(w.step), "split": role, "data_split": split}
 
 
 def mi_outputs():
-    """Every per-job MI file: each run × checkpoint × eval split."""
+    """Every per-split MI file: each run × checkpoint × eval split."""
     return [
-        rules.mi.output[0].format(run=run, step=step, split=split)
+        mi_file(SINGLE_TOKEN, split).format(run=run, step=step)
         for run in CFG.runs
         for step in steps_of(run)
         for split in eval_splits(run)
@@ -380,7 +468,7 @@ def analysis_inputs(job):
             "series_checked": lambda w: series_check(w.run),
             "code": code,
         }
-    return {"manifest": rules.activations.output[0], "code": code}
+    return {"manifest": dump_manifest(SINGLE_TOKEN), "code": code}
 
 
 def analysis_job_outputs(job):
@@ -504,19 +592,19 @@ def multitoken_role(run, split):
     return roles.get(split, split)
 
 
-def multitoken_provenance(w):
+def multitoken_provenance(w, split):
     """A multi-token dump's key columns: a probe-task split's role (or its own name), the probe
     task and the horizon T besides the run and step (the multitoken table's keys)."""
-    return provenance_keys(w, multitoken_role(w.run, w.split)) | {
+    return provenance_keys(w, split, multitoken_role(w.run, split)) | {
         "probe_task": probe_task_name(CFG, w.run),
         "horizon": horizon_of(CFG, w.run),
     }
 
 
 def multitoken_parts():
-    """Per-job multi-token frames: every run × analysed checkpoint × split."""
+    """Per-split multi-token frames: every run × analysed checkpoint × split."""
     return [
-        rules.multitoken_mi.output[0].format(run=run, step=step, split=split)
+        mi_file(MULTI_TOKEN, split).format(run=run, step=step)
         for run in CFG.runs
         for step in analysed_steps(run, CFG.multitoken.checkpoints)
         for split in multitoken_splits(run)

@@ -6,7 +6,7 @@ import logging
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -36,10 +36,27 @@ _REQUIRED_COLUMNS = ("example_id", "prompt", "target")
 _MIB = 1 << 20
 
 
-def dump_split(
+class SplitDump(NamedTuple):
+    """One split of a checkpoint's dump: its examples, its store directory and its provenance."""
+
+    examples: pd.DataFrame
+    out_dir: Path
+    provenance: Mapping[str, Any] = {}
+
+
+def dump_split(checkpoint_dir: Path, examples: pd.DataFrame, out_dir: Path, *,
+               provenance: Mapping[str, Any] = {}, **options: Any) -> Path:
+    """Capture activations of ``examples`` under a checkpoint and store them in ``out_dir``.
+
+    :func:`dump_splits` for one split: ``options`` are its keyword arguments. Returns the path of
+    the written ``manifest.json``.
+    """
+    return dump_splits(checkpoint_dir, [SplitDump(examples, Path(out_dir), provenance)], **options)[0]
+
+
+def dump_splits(
     checkpoint_dir: Path,
-    examples: pd.DataFrame,
-    out_dir: Path,
+    splits: Sequence[SplitDump],
     *,
     sites: Sequence[str] = ("resid_post", "final_norm"),
     target_mode: str = "second_pass",
@@ -49,15 +66,18 @@ def dump_split(
     max_examples: int | None = None,
     decode_steps: int = 1,
     device: str = "auto",
-    provenance: Mapping[str, Any] = {},
-) -> Path:
-    """Capture activations of ``examples`` under a checkpoint and store them in ``out_dir``.
+) -> list[Path]:
+    """Load a checkpoint once and store the activations of each split's examples in its directory.
+
+    Every split's arguments are checked before the model loads. Each store is written whole
+    (to a temporary directory, then renamed), one after another: a failure leaves the stores
+    written before it complete and no partial one.
 
     Args:
         checkpoint_dir: a ``save_pretrained`` model + tokenizer directory.
-        examples: split frame (example_id, prompt, target, ...); every column is carried
-            into ``meta.parquet``.
-        out_dir: the store directory; replaced as a whole when the dump completes.
+        splits: per split, its frame (example_id, prompt, target, ...; every column is carried
+            into ``meta.parquet``), its store directory (replaced as a whole when its dump
+            completes) and its provenance (below).
         sites: Z sites to capture (``resid_post``: layers 0..L; ``final_norm``: layer L).
             The target Y is always stored (site ``target``, layer 0).
         target_mode: ``second_pass`` (layer-0 state of the target token appended to the
@@ -78,23 +98,47 @@ def dump_split(
             split in the manifest and ``meta.parquet``.
 
     Returns:
-        Path of the written ``manifest.json``.
+        The path of each split's written ``manifest.json``, in the order of ``splits``.
 
     Raises:
         ValueError: bad arguments, an example with fewer than T target tokens, or a NaN /
             Inf activation (naming site, layer, step and example_id).
     """
-    _check_arguments(examples, sites, target_mode, dtype, batch_size, shard_mb, max_examples, decode_steps)
-    checkpoint_dir, out_dir = Path(checkpoint_dir), Path(out_dir)
+    for split in splits:
+        _check_arguments(split.examples, sites, target_mode, dtype, batch_size, shard_mb, max_examples, decode_steps)
+    checkpoint_dir = Path(checkpoint_dir)
+    torch_device = resolve_device(device)
+    model, tokenizer = load_model(str(checkpoint_dir), torch_device)
+    weights = checkpoint_sha256(checkpoint_dir)  # after the load: a hub series' files are cached
+    options = _DumpOptions(list(sites), target_mode, np.dtype(dtype), batch_size, max(1, int(shard_mb * _MIB)),
+                           max_examples, decode_steps)
+    return [_dump(model, tokenizer, checkpoint_dir, weights, split, options) for split in splits]
+
+
+class _DumpOptions(NamedTuple):
+    sites: list[str]
+    target_mode: str
+    storage: np.dtype
+    batch_size: int
+    shard_bytes: int
+    max_examples: int | None
+    decode_steps: int
+
+
+def _dump(model: torch.nn.Module, tokenizer: PreTrainedTokenizerBase, checkpoint_dir: Path,
+          weights: tuple[str, Any], split: SplitDump, options: _DumpOptions) -> Path:
+    """One split's store, written whole (see :func:`dump_splits`)."""
+    examples, out_dir, provenance = split.examples, Path(split.out_dir), split.provenance
+    sites, storage, batch_size, shard_bytes, max_examples, decode_steps = (
+        options.sites, options.storage, options.batch_size, options.shard_bytes, options.max_examples,
+        options.decode_steps)
+    torch_device = next(model.parameters()).device
+    weights_hash, weight_files = weights
     frame = examples.reset_index(drop=True)
     examples_hash = frame_sha256(frame)
     if max_examples is not None:
         frame = frame.iloc[:max_examples]
-    torch_device = resolve_device(device)
-    model, tokenizer = load_model(str(checkpoint_dir), torch_device)
-    weights_hash, weight_files = checkpoint_sha256(checkpoint_dir)  # after the load: a hub series' files are cached
-    target_mode = resolve_target_mode(target_mode, tokenizer, frame)
-    storage = np.dtype(dtype)
+    target_mode = resolve_target_mode(options.target_mode, tokenizer, frame)
     n = len(frame)
     log.info("dumping %d examples of %s under %s to %s (%s, T=%d)", n, provenance.get("data_split", out_dir.name),
              checkpoint_dir, out_dir, target_mode, decode_steps)
@@ -105,7 +149,6 @@ def dump_split(
         target_ids = np.zeros((n, decode_steps), dtype=np.int64)  # [N, T]
         prompt_tokens = np.zeros(n, dtype=np.int64)  # [N]
         ids = frame["example_id"].to_numpy()
-        shard_bytes = max(1, int(shard_mb * _MIB))
         progress = tqdm(total=n, unit="ex", desc=f"activations {out_dir.name}", mininterval=5.0)
         for start in range(0, n, batch_size):
             rows = range(start, min(start + batch_size, n))
