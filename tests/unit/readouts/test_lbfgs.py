@@ -47,9 +47,11 @@ def test_batched_fits_reach_each_problems_own_optimum():
     w, b = fit_softmax(x, y, 4, l2, 2000, tolerance=1e-10)
     for p in range(3):
         ref = _reference(x[p], y, 4, float(l2[p]))
-        # Gradients of 1e-10 over the curvature: W within a few 1e-8 of the unique optimum; the bias
-        # is unpenalized (curvature: the softmax covariance only), so it gets a wider bound.
-        torch.testing.assert_close(w[p], ref[:-1], atol=5e-8, rtol=0)
+        # Each fit stops at gradient entries of 1e-10, i.e. a gradient norm of at most sqrt(28) * 1e-10
+        # over W's curvature (>= λ = 1e-2): within ~5e-8 of the unique optimum, so the two within
+        # ~1.1e-7 (9e-8 seen on an AMD EPYC host, under 5e-8 on others). The bias is unpenalized
+        # (curvature: the softmax covariance only), so it gets a wider bound.
+        torch.testing.assert_close(w[p], ref[:-1], atol=1.1e-7, rtol=0)
         torch.testing.assert_close(b[p], ref[-1], atol=2e-7, rtol=0)
 
 
