@@ -18,9 +18,9 @@ for _kind, _splits in dump_rules():
         output:
             [dump_manifest(_kind, split) for split in _splits.splits],
         log:
-            f"logs/{stage_log(_kind.dump)}.log",
+            f"logs/{_kind.log('activations')}.log",
         benchmark:
-            f"benchmarks/results/{stage_log(_kind.dump)}.tsv"
+            f"benchmarks/results/{_kind.log('activations')}.tsv"
         wildcard_constraints:
             run=_splits.run_pattern,
         group:

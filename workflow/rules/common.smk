@@ -304,15 +304,24 @@ class DumpKind:
     """A kind of activation dump and the MI job after it: the eval splits' single-token dumps, or
     the multi-token stage's (multitoken.smk, docs/multitoken.md)."""
 
-    dump: str  # rule-name stem of the dump; also its log folder
+    dump: str  # rule-name stem of the dump
     mi: str  # ... of the MI job
     store: str  # the dumps' folder below results/runs/{run}
     mi_dir: str  # the MI files' folder there
+    logs: str  # the folder of both rules' logs below logs/ ("" or "multitoken/")
+
+    def log(self, stage):
+        """Log / benchmark path of a job of ``stage`` (activations, mi), no suffix."""
+        return f"{self.logs}{stage}/{{run}}/step-{{step}}"
 
 
-SINGLE_TOKEN = DumpKind("activations", "mi", "activations", "mi")
+SINGLE_TOKEN = DumpKind("activations", "mi", "activations", "mi", "")
 MULTI_TOKEN = DumpKind(
-    "multitoken_activations", "multitoken_mi", "activations_mt", "multitoken"
+    "multitoken_activations",
+    "multitoken_mi",
+    "activations_mt",
+    "multitoken",
+    "multitoken/",
 )
 
 
@@ -336,11 +345,6 @@ def dump_manifest(kind, split="{split}"):
 def mi_file(kind, split="{split}"):
     """Path template of one split's MI file at a (run, checkpoint)."""
     return f"{RESULTS}/runs/{{run}}/{kind.mi_dir}/step-{{step}}/{split}.parquet"
-
-
-def stage_log(stem):
-    """Log / benchmark path of a per-checkpoint job of rule stem ``stem`` (no suffix)."""
-    return f"{stem.replace('multitoken_', 'multitoken/')}/{{run}}/step-{{step}}"
 
 
 def dump_examples(kind, splits):

@@ -15,9 +15,9 @@ for _kind, _splits in dump_rules():
         output:
             [mi_file(_kind, split) for split in _splits.splits],
         log:
-            f"logs/{stage_log(_kind.mi)}.log",
+            f"logs/{_kind.log('mi')}.log",
         benchmark:
-            f"benchmarks/results/{stage_log(_kind.mi)}.tsv"
+            f"benchmarks/results/{_kind.log('mi')}.tsv"
         wildcard_constraints:
             run=_splits.run_pattern,
         group:
