@@ -77,6 +77,38 @@ def test_data_split_provenance_names_the_split(checkpoint: Callable[[str], Path]
     assert activations.dump_keys(store.root) == keys
 
 
+def test_the_splits_of_a_checkpoint_share_one_load_and_match_their_own_dumps(
+        checkpoint: Callable[[str], Path], frame: pd.DataFrame, gpt2_store: activations.ActivationStore,
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The workflow's dump job: every split from one model load, each store as a dump of its own."""
+    loads = []
+    real_load = dump_module.load_model
+    monkeypatch.setattr(dump_module, "load_model", lambda *args: loads.append(args) or real_load(*args))
+    reversed_rows = frame.iloc[::-1]  # a second split: the same rows in another order, other batches
+    keys = [{"run": "r1", "step": 0, "split": role, "data_split": name} for role, name in (("id", "eval_id"),
+                                                                                          ("ood", "eval_ood"))]
+    paths = activations.dump_splits(checkpoint("gpt2"), [
+        activations.SplitDump(frame, tmp_path / "eval_id", keys[0]),
+        activations.SplitDump(reversed_rows, tmp_path / "eval_ood", keys[1])])
+    assert len(loads) == 1 and paths == [tmp_path / "eval_id" / "manifest.json", tmp_path / "eval_ood" / "manifest.json"]
+    first, second = map(activations.open, paths)
+    assert [activations.dump_keys(store.root) for store in (first, second)] == keys
+    # No hook of the first split is left on the model for the second.
+    for layer in range(3):
+        np.testing.assert_array_equal(first.array("resid_post", layer), gpt2_store.array("resid_post", layer))
+        np.testing.assert_allclose(second.array("resid_post", layer), gpt2_store.array("resid_post", layer)[::-1],
+                                   rtol=1e-3, atol=1e-3)
+    np.testing.assert_array_equal(first.target(), gpt2_store.target())
+
+
+def test_a_bad_split_stops_the_dump_before_any_store_is_written(checkpoint: Callable[[str], Path],
+                                                               frame: pd.DataFrame, tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match=r"lack columns \['target'\]"):
+        activations.dump_splits(checkpoint("gpt2"), [activations.SplitDump(frame, tmp_path / "eval_id"),
+                                                     activations.SplitDump(frame.drop(columns="target"), tmp_path / "b")])
+    assert os.listdir(tmp_path) == []
+
+
 def test_open_accepts_manifest_path_and_str(gpt2_store: activations.ActivationStore) -> None:
     again = activations.open(str(gpt2_store.root / "manifest.json"))
     np.testing.assert_array_equal(again.array("resid_post", 1), gpt2_store.array("resid_post", 1))
