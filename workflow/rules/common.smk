@@ -363,14 +363,8 @@ def dump_provenance(kind, splits):
     """Params function of a dump rule: each split's key columns, recorded in its manifest (the MI
     and read-out jobs copy them onto their rows: inforidge.activations.dump_keys), so planning
     names them in one place; in output order."""
-    if kind is MULTI_TOKEN:
-        return lambda w: {
-            split: multitoken_provenance(w, split) for split in splits.splits
-        }
-    return lambda w: {
-        split: provenance_keys(w, split, split_role(w.run, split))
-        for split in splits.splits
-    }
+    keys = multitoken_provenance if kind is MULTI_TOKEN else single_token_provenance
+    return lambda w: {split: keys(w, split) for split in splits.splits}
 
 
 def dump_multitoken(kind):
@@ -391,6 +385,11 @@ def mi_multitoken(kind):
 def provenance_keys(w, split, role):
     """The keys every dump records (activations.layout.PROVENANCE_KEYS), the split as ``role``."""
     return {"run": w.run, "step": int(w.step), "split": role, "data_split": split}
+
+
+def single_token_provenance(w, split):
+    """A single-token dump's key columns: an eval split's role (id / ood) besides the run and step."""
+    return provenance_keys(w, split, split_role(w.run, split))
 
 
 def mi_outputs():

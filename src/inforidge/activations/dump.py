@@ -111,7 +111,7 @@ def dump_splits(
     model, tokenizer = load_model(str(checkpoint_dir), torch_device)
     weights = checkpoint_sha256(checkpoint_dir)  # after the load: a hub series' files are cached
     options = _DumpOptions(list(sites), target_mode, np.dtype(dtype), batch_size, max(1, int(shard_mb * _MIB)),
-                           max_examples, decode_steps)
+                           max_examples, decode_steps, torch_device)
     return [_dump(model, tokenizer, checkpoint_dir, weights, split, options) for split in splits]
 
 
@@ -123,16 +123,16 @@ class _DumpOptions(NamedTuple):
     shard_bytes: int
     max_examples: int | None
     decode_steps: int
+    device: torch.device  # the model's
 
 
 def _dump(model: torch.nn.Module, tokenizer: PreTrainedTokenizerBase, checkpoint_dir: Path,
           weights: tuple[str, Any], split: SplitDump, options: _DumpOptions) -> Path:
     """One split's store, written whole (see :func:`dump_splits`)."""
     examples, out_dir, provenance = split.examples, Path(split.out_dir), split.provenance
-    sites, storage, batch_size, shard_bytes, max_examples, decode_steps = (
+    sites, storage, batch_size, shard_bytes, max_examples, decode_steps, torch_device = (
         options.sites, options.storage, options.batch_size, options.shard_bytes, options.max_examples,
-        options.decode_steps)
-    torch_device = next(model.parameters()).device
+        options.decode_steps, options.device)
     weights_hash, weight_files = weights
     frame = examples.reset_index(drop=True)
     examples_hash = frame_sha256(frame)
